@@ -1,0 +1,30 @@
+# wablock: one Makefile for every language. Each area adds its own fragment in mk/*.mk and
+# appends its test target to TEST_TARGETS, so areas never edit the same lines.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+ROOT := $(abspath .)
+BUILD := $(ROOT)/build
+TEST_TARGETS :=
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help demo test fmt-check clippy rust-test doc
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+test: fmt-check clippy rust-test doc $(TEST_TARGETS) ## run every check and test suite (what CI runs)
+	@echo "make test: all green"
+
+fmt-check: ## cargo fmt --check
+	$(CARGO) fmt --all -- --check
+
+clippy: ## clippy on every crate and target, warnings are errors
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+rust-test: ## cargo test on the whole workspace
+	$(CARGO) test --workspace --locked
+
+doc: ## rustdoc with warnings as errors
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
