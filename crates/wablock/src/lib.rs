@@ -1,1 +1,50 @@
-pub fn x(){}
+//! # wablock
+//!
+//! A client for the WhatsApp Business **Block Users** API (Meta's Cloud API, or 360dialog)
+//! that never lies about what happened to each user.
+//!
+//! - [`Client::block`] and [`Client::unblock`] return an [`Outcome`] in which every input
+//!   appears exactly once, in `succeeded` or `failed`, with a [`Reason`] and a plain-language
+//!   hint. An HTTP 200 that blocked nobody, or an HTTP 400 that blocked some users, is reported
+//!   per user, never as a blanket success or failure.
+//! - Lists over 1,000 users are split into batches that run in parallel, with retries,
+//!   backoff and adaptive parallelism on throttling.
+//! - [`Client::blocked_users`] walks the blocklist lazily and survives the list changing
+//!   underneath it.
+//! - A call that fails as a whole returns an [`Error`] whose [`ErrorKind`] is one of a fixed
+//!   list, and which still accounts for every input (`partial`, `not_attempted`).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), wablock::Error> {
+//! let client = wablock::Client::meta("106540352242922", "EAAG...").build()?;
+//! let outcome = client.block(["+1 (650) 555-1234", "447700900123"])?;
+//! println!("{}", outcome.to_canonical_json());
+//! # Ok(()) }
+//! ```
+
+mod bulk;
+mod canonical;
+mod client;
+mod error;
+mod listing;
+mod matching;
+mod outcome;
+mod retry;
+mod secret;
+pub mod users;
+mod wire;
+
+pub use bulk::ProgressFn;
+pub use canonical::canonical_string;
+pub use client::{
+    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL,
+    MAX_BATCH, MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
+};
+pub use error::{Error, ErrorKind};
+pub use listing::{BlockedUser, BlockedUsers, Page};
+pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
+pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};
+pub use secret::Secret;
+
+/// The crate version, as sent in the `User-Agent` header (`wablock/<version>`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

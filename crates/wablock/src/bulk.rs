@@ -1,0 +1,491 @@
+//! Block and unblock: batching, parallel batches with AIMD, retries, per-user re-sends and
+//! the accounting rule (SPEC §3.1, §3.3, §3.5).
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::client::{Client, Method, Reply};
+use crate::error::{Error, ErrorKind};
+use crate::matching::{ServerVerdict, match_server_items};
+use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
+use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
+use crate::wire::{MutationRequest, MutationResponse, RequestUser};
+
+/// The progress callback: called after each finished batch, from any worker thread but never
+/// two at once. Returning `ControlFlow::Break(())` stops the call at the next batch boundary;
+/// it then fails with [`ErrorKind::Cancelled`], `partial` and `not_attempted` filled in.
+pub type ProgressFn<'a> = dyn Fn(Progress) -> ControlFlow<()> + Sync + 'a;
+
+impl Client {
+    /// Blocks `users` (phone numbers, WA IDs or BSUIDs). Returns what happened to each input,
+    /// or an error if the call failed as a whole; either way every input is accounted for.
+    pub fn block<I, S>(&self, users: I) -> Result<Outcome, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.mutate(Operation::Block, users, None)
+    }
+
+    /// Unblocks `users`; see [`Client::block`].
+    pub fn unblock<I, S>(&self, users: I) -> Result<Outcome, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.mutate(Operation::Unblock, users, None)
+    }
+
+    /// Blocks or unblocks with an optional progress callback ([`ProgressFn`]).
+    pub fn mutate<I, S>(
+        &self,
+        operation: Operation,
+        users: I,
+        on_progress: Option<&ProgressFn<'_>>,
+    ) -> Result<Outcome, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let prepared = prepare_users(users);
+        if prepared.inputs.is_empty() {
+            return Err(Error::invalid_argument(
+                "the user list is empty: pass at least one user",
+            ));
+        }
+        if prepared.targets.len() > MAX_USERS_PER_CALL {
+            let mut err = Error::invalid_argument(format!(
+                "{} distinct users in one call; a blocklist holds at most {MAX_USERS_PER_CALL}, so split the list",
+                prepared.targets.len()
+            ));
+            err.0.not_attempted = prepared.inputs;
+            return Err(err);
+        }
+        let run = BulkRun::new(self, operation, &prepared.targets);
+        let (verdicts, error) = run.execute(on_progress);
+        let requests = run.requests.load(Ordering::Relaxed);
+        let (outcome, not_attempted) = assemble(operation, prepared, verdicts, requests);
+        match error {
+            None => Ok(outcome),
+            Some(mut err) => {
+                err.0.partial = (!outcome.is_empty()).then(|| Box::new(outcome));
+                err.0.not_attempted = not_attempted;
+                Err(err)
+            }
+        }
+    }
+
+    /// Interprets a POST/DELETE reply: an outcome body (HTTP 2xx, or HTTP 400 with 139100 and
+    /// a `block_users` body), or the call's error.
+    fn mutation_verdicts(
+        &self,
+        sent: &[&UserId],
+        reply: &Reply,
+    ) -> Result<Vec<ServerVerdict>, Error> {
+        let inner = &self.inner;
+        let parsed = serde_json::from_slice::<MutationResponse>(&reply.body);
+        let success = (200..300).contains(&reply.status);
+        let response = match parsed {
+            Ok(response) => response,
+            Err(err) if success => {
+                let mut e = Error::new(
+                    ErrorKind::Protocol,
+                    inner.secret.scrub(format!(
+                        "the response is not the JSON the API documents: {err}"
+                    )),
+                );
+                e.0.http_status = Some(reply.status);
+                return Err(e);
+            }
+            Err(_) => return Err(inner.reply_error(reply)),
+        };
+        let MutationResponse { block_users, error } = response;
+        let graph = error.map(|e| e.into_graph());
+        let mixed_400 =
+            reply.status == 400 && graph.as_ref().is_some_and(|g| g.code == Some(139100));
+        match block_users {
+            Some(result) if success || mixed_400 => {
+                let mut confirmed = result.added_users;
+                confirmed.extend(result.removed_users);
+                Ok(match_server_items(sent, &confirmed, &result.failed_users))
+            }
+            _ if graph.is_some() || !success => {
+                Err(inner.graph_error(reply.status, graph, reply.retry_after))
+            }
+            // A 2xx that mentions nobody: every user is UNCONFIRMED, never a silent success.
+            _ => Ok(match_server_items(sent, &[], &[])),
+        }
+    }
+}
+
+/// Per-call state shared by the batch workers.
+struct BulkRun<'a> {
+    client: &'a Client,
+    operation: Operation,
+    targets: &'a [Target],
+    batches: Vec<&'a [Target]>,
+    batch_starts: Vec<usize>,
+    deadline: Option<Instant>,
+    requests: AtomicU32,
+    gate: AimdGate,
+}
+
+struct Shared {
+    verdicts: Vec<Option<ServerVerdict>>,
+    error: Option<Error>,
+    done: usize,
+}
+
+impl<'a> BulkRun<'a> {
+    fn new(client: &'a Client, operation: Operation, targets: &'a [Target]) -> Self {
+        let size = client.inner.max_batch;
+        let batches: Vec<&[Target]> = targets.chunks(size).collect();
+        let batch_starts = (0..batches.len()).map(|i| i * size).collect();
+        let workers = client.inner.parallelism.min(batches.len()).max(1);
+        BulkRun {
+            client,
+            operation,
+            targets,
+            batches,
+            batch_starts,
+            deadline: client.call_deadline(),
+            requests: AtomicU32::new(0),
+            gate: AimdGate::new(workers),
+        }
+    }
+
+    /// Runs every batch; returns one verdict slot per target and the call's error, if any.
+    fn execute(
+        &self,
+        on_progress: Option<&ProgressFn<'_>>,
+    ) -> (Vec<Option<ServerVerdict>>, Option<Error>) {
+        let shared = Mutex::new(Shared {
+            verdicts: vec![None; self.targets.len()],
+            error: None,
+            done: 0,
+        });
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let total = self.targets.len();
+        let worker = || {
+            while !stop.load(Ordering::SeqCst) {
+                let b = next.fetch_add(1, Ordering::SeqCst);
+                let Some(batch) = self.batches.get(b) else {
+                    break;
+                };
+                let (verdicts, error) = self.run_batch(batch);
+                let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
+                let start = self.batch_starts[b];
+                for (offset, verdict) in verdicts.into_iter().enumerate() {
+                    if let Some(v) = verdict {
+                        s.verdicts[start + offset] = Some(v);
+                    }
+                }
+                if let Some(err) = error {
+                    stop.store(true, Ordering::SeqCst);
+                    s.error.get_or_insert(err);
+                    continue;
+                }
+                s.done += batch.len();
+                if let Some(callback) = on_progress {
+                    if callback(Progress {
+                        done: s.done,
+                        total,
+                    })
+                    .is_break()
+                    {
+                        stop.store(true, Ordering::SeqCst);
+                        s.error.get_or_insert_with(|| {
+                            Error::new(
+                                ErrorKind::Cancelled,
+                                "the progress callback stopped the call",
+                            )
+                        });
+                    }
+                }
+            }
+        };
+        let workers = self.gate.max;
+        if workers <= 1 {
+            worker();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(worker);
+                }
+            });
+        }
+        let s = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+        (s.verdicts, s.error)
+    }
+
+    /// One batch with its retries. Returns a verdict per target of the batch (`None` for a
+    /// user with no final answer when the batch failed) and the error that ended it, if any.
+    fn run_batch(&self, batch: &[Target]) -> (Vec<Option<ServerVerdict>>, Option<Error>) {
+        let inner = &self.client.inner;
+        let policy = &inner.retry;
+        let method = match self.operation {
+            Operation::Block => Method::Post,
+            Operation::Unblock => Method::Delete,
+        };
+        let mut verdicts: Vec<Option<ServerVerdict>> = vec![None; batch.len()];
+        let mut pending: Vec<usize> = (0..batch.len()).collect();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent: Vec<&UserId> = pending.iter().map(|&i| &batch[i].id).collect();
+            let request = MutationRequest {
+                messaging_product: "whatsapp",
+                block_users: sent.iter().map(|id| RequestUser::for_id(id)).collect(),
+            };
+            let body = match serde_json::to_vec(&request) {
+                Ok(body) => body,
+                Err(e) => {
+                    return (
+                        verdicts,
+                        Some(Error::new(ErrorKind::Internal, e.to_string())),
+                    );
+                }
+            };
+            self.gate.acquire();
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let result = inner
+                .exchange(method, &[], Some(&body), self.deadline)
+                .and_then(|reply| {
+                    let hint = reply.retry_after;
+                    self.client
+                        .mutation_verdicts(&sent, &reply)
+                        .map(|v| (v, hint))
+                });
+            let throttled = match &result {
+                Ok((v, _)) => v.iter().any(|v| v.reason() == Some(Reason::RateLimited)),
+                Err(e) => e.kind() == ErrorKind::RateLimited,
+            };
+            self.gate.release(throttled);
+            match result {
+                Ok((answers, hint)) => {
+                    let mut resend = Vec::new();
+                    for (&i, verdict) in pending.iter().zip(answers) {
+                        if verdict.is_transient() && attempt < policy.max_attempts {
+                            resend.push(i);
+                        }
+                        verdicts[i] = Some(verdict);
+                    }
+                    if resend.is_empty() {
+                        return (verdicts, None);
+                    }
+                    // Users refused with a transient reason are re-sent alone; when no wait is
+                    // possible, their last refusal is the final answer.
+                    if self.wait_before_retry(attempt, hint).is_err() {
+                        return (verdicts, None);
+                    }
+                    log::info!(
+                        "re-sending {} users refused with a transient reason",
+                        resend.len()
+                    );
+                    pending = resend;
+                }
+                Err(err) if err.is_retryable() && attempt < policy.max_attempts => {
+                    if let Err(wait_err) = self.wait_before_retry(attempt, err.retry_after()) {
+                        return (verdicts, Some(merge_wait_error(err, wait_err)));
+                    }
+                    log::info!("retrying after {} (attempt {attempt})", err.kind());
+                }
+                Err(err) => return (verdicts, Some(err)),
+            }
+        }
+    }
+
+    /// Sleeps the backoff before the next attempt, or says why it will not.
+    fn wait_before_retry(&self, attempt: u32, hint: Option<Duration>) -> Result<(), WaitRefused> {
+        let inner = &self.client.inner;
+        let delay = inner
+            .retry
+            .delay(attempt, hint)
+            .map_err(WaitRefused::TooLong)?;
+        if let Some(deadline) = self.deadline {
+            if inner.clock.now() + delay >= deadline {
+                return Err(WaitRefused::Deadline);
+            }
+        }
+        inner.clock.sleep(delay);
+        Ok(())
+    }
+}
+
+enum WaitRefused {
+    /// The server asked for a longer wait than the backoff cap.
+    TooLong(Duration),
+    /// The overall deadline would pass first.
+    Deadline,
+}
+
+fn merge_wait_error(mut err: Error, refused: WaitRefused) -> Error {
+    match refused {
+        WaitRefused::TooLong(wait) => {
+            err.0.retry_after = Some(wait);
+            err.0.message = format!(
+                "{} (the server asked to wait {} s, longer than the backoff cap, so wablock stopped)",
+                err.0.message,
+                wait.as_secs()
+            );
+            err
+        }
+        WaitRefused::Deadline => {
+            let mut timeout = Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the call's overall deadline would pass before the next retry; last error: {err}"
+                ),
+            );
+            timeout.0.retry_after = err.0.retry_after;
+            timeout
+        }
+    }
+}
+
+/// Builds the outcome in input order and lists the inputs left without a final answer.
+fn assemble(
+    operation: Operation,
+    prepared: PreparedUsers,
+    verdicts: Vec<Option<ServerVerdict>>,
+    requests: u32,
+) -> (Outcome, Vec<String>) {
+    let mut outcome = Outcome {
+        operation,
+        succeeded: Vec::new(),
+        failed: Vec::new(),
+        requests,
+    };
+    let mut not_attempted = Vec::new();
+    let PreparedUsers {
+        inputs,
+        slots,
+        targets,
+    } = prepared;
+    for (input, slot) in inputs.into_iter().zip(slots) {
+        let target = match slot {
+            Err(invalid) => {
+                outcome.failed.push(Failure {
+                    input,
+                    sent: None,
+                    wa_id: None,
+                    user_id: None,
+                    reason: Reason::InvalidUser,
+                    code: None,
+                    message: invalid.0,
+                    details: None,
+                    hint: Reason::InvalidUser.hint().to_string(),
+                });
+                continue;
+            }
+            Ok(target) => target,
+        };
+        let sent = targets[target].id.sent().to_string();
+        match &verdicts[target] {
+            None => not_attempted.push(input),
+            Some(ServerVerdict::Confirmed { wa_id, user_id }) => outcome.succeeded.push(Success {
+                input,
+                sent,
+                wa_id: wa_id.clone(),
+                user_id: user_id.clone(),
+            }),
+            Some(ServerVerdict::Refused {
+                reason,
+                code,
+                message,
+                details,
+                wa_id,
+                user_id,
+            }) => outcome.failed.push(Failure {
+                input,
+                sent: Some(sent),
+                wa_id: wa_id.clone(),
+                user_id: user_id.clone(),
+                reason: *reason,
+                code: *code,
+                message: message.clone(),
+                details: details.clone(),
+                hint: reason.hint().to_string(),
+            }),
+        }
+    }
+    (outcome, not_attempted)
+}
+
+/// Additive-increase, multiplicative-decrease limit on requests in flight: halves on
+/// `RATE_LIMITED` (down to 1), grows by one after as many successes as the current limit.
+struct AimdGate {
+    max: usize,
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+struct GateState {
+    limit: usize,
+    in_flight: usize,
+    successes: usize,
+}
+
+impl AimdGate {
+    fn new(max: usize) -> Self {
+        AimdGate {
+            max,
+            state: Mutex::new(GateState {
+                limit: max,
+                in_flight: 0,
+                successes: 0,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while s.in_flight >= s.limit {
+            s = self.changed.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        s.in_flight += 1;
+    }
+
+    fn release(&self, throttled: bool) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.in_flight -= 1;
+        if throttled {
+            s.limit = (s.limit / 2).max(1);
+            s.successes = 0;
+        } else {
+            s.successes += 1;
+            if s.successes >= s.limit && s.limit < self.max {
+                s.limit += 1;
+                s.successes = 0;
+            }
+        }
+        self.changed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aimd_halves_and_recovers() {
+        let gate = AimdGate::new(8);
+        gate.acquire();
+        gate.release(true);
+        assert_eq!(gate.state.lock().map(|s| s.limit).unwrap_or(0), 4);
+        for _ in 0..4 {
+            gate.acquire();
+            gate.release(false);
+        }
+        assert_eq!(gate.state.lock().map(|s| s.limit).unwrap_or(0), 5);
+        for _ in 0..10 {
+            gate.acquire();
+            gate.release(true);
+        }
+        assert_eq!(gate.state.lock().map(|s| s.limit).unwrap_or(0), 1);
+    }
+}

@@ -1,0 +1,208 @@
+//! Matching the server's per-user items back to the users sent (SPEC §3.1): exact `input`
+//! first, then digits-only for phone numbers, then `wa_id` digits, then `user_id`.
+
+use std::collections::HashMap;
+
+use crate::outcome::Reason;
+use crate::users::{UserId, phone_digits};
+use crate::wire::{FailedItem, UserItem};
+
+/// What the server said about one sent user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ServerVerdict {
+    Confirmed {
+        wa_id: Option<String>,
+        user_id: Option<String>,
+    },
+    Refused {
+        reason: Reason,
+        code: Option<i64>,
+        message: String,
+        details: Option<String>,
+        wa_id: Option<String>,
+        user_id: Option<String>,
+    },
+}
+
+impl ServerVerdict {
+    pub fn unconfirmed() -> Self {
+        ServerVerdict::Refused {
+            reason: Reason::Unconfirmed,
+            code: None,
+            message: "the server's answer did not mention this user".to_string(),
+            details: None,
+            wa_id: None,
+            user_id: None,
+        }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ServerVerdict::Refused { reason, .. } if reason.is_transient())
+    }
+
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            ServerVerdict::Refused { reason, .. } => Some(*reason),
+            ServerVerdict::Confirmed { .. } => None,
+        }
+    }
+}
+
+struct Index<'a> {
+    exact: HashMap<&'a str, usize>,
+    digits: HashMap<&'a str, usize>,
+}
+
+impl<'a> Index<'a> {
+    fn new(sent: &[&'a UserId]) -> Self {
+        let mut exact = HashMap::with_capacity(sent.len());
+        let mut digits = HashMap::with_capacity(sent.len());
+        for (i, id) in sent.iter().enumerate() {
+            exact.entry(id.sent()).or_insert(i);
+            if let UserId::Phone { digits: d, .. } = id {
+                digits.entry(d.as_str()).or_insert(i);
+            }
+        }
+        Index { exact, digits }
+    }
+
+    fn find(
+        &self,
+        input: Option<&str>,
+        wa_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Option<usize> {
+        let by_digits =
+            |s: &str| phone_digits(s).and_then(|d| self.digits.get(d.as_str()).copied());
+        input
+            .and_then(|i| self.exact.get(i).copied())
+            .or_else(|| input.and_then(by_digits))
+            .or_else(|| wa_id.and_then(by_digits))
+            .or_else(|| user_id.and_then(|u| self.exact.get(u).copied()))
+    }
+}
+
+/// One verdict per sent user, in `sent` order. Users the server did not mention are
+/// `UNCONFIRMED`; when the server both confirms and refuses a user, the refusal wins, so that
+/// wablock never reports a success that may not have happened.
+pub(crate) fn match_server_items(
+    sent: &[&UserId],
+    confirmed: &[UserItem],
+    failed: &[FailedItem],
+) -> Vec<ServerVerdict> {
+    let index = Index::new(sent);
+    let mut verdicts: Vec<Option<ServerVerdict>> = vec![None; sent.len()];
+    for item in confirmed {
+        if let Some(i) = index.find(
+            item.input.as_deref(),
+            item.wa_id.as_deref(),
+            item.user_id.as_deref(),
+        ) {
+            if verdicts[i].is_none() {
+                verdicts[i] = Some(ServerVerdict::Confirmed {
+                    wa_id: item.wa_id.clone(),
+                    user_id: item.user_id.clone(),
+                });
+            }
+        }
+    }
+    for item in failed {
+        let Some(i) = index.find(
+            item.input.as_deref(),
+            item.wa_id.as_deref(),
+            item.user_id.as_deref(),
+        ) else {
+            continue;
+        };
+        if matches!(verdicts[i], Some(ServerVerdict::Refused { .. })) {
+            continue;
+        }
+        let first = item.errors.first();
+        let code = first.and_then(|e| e.code);
+        let message = first
+            .and_then(|e| e.message.clone().or_else(|| e.title.clone()))
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| "the server refused this user without a message".to_string());
+        verdicts[i] = Some(ServerVerdict::Refused {
+            reason: Reason::from_code(code),
+            code,
+            message,
+            details: first.and_then(|e| e.error_data.clone()),
+            wa_id: item.wa_id.clone(),
+            user_id: item.user_id.clone(),
+        });
+    }
+    verdicts
+        .into_iter()
+        .map(|v| v.unwrap_or_else(ServerVerdict::unconfirmed))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::users::normalize_user;
+    use crate::wire::ItemError;
+
+    fn item(input: Option<&str>, wa_id: Option<&str>) -> UserItem {
+        UserItem {
+            input: input.map(Into::into),
+            wa_id: wa_id.map(Into::into),
+            user_id: None,
+        }
+    }
+
+    #[test]
+    fn exact_then_digits_then_wa_id() {
+        let ids: Vec<UserId> = ["+16505551234", "447700900123", "US.99", "15550001111"]
+            .iter()
+            .map(|s| normalize_user(s).unwrap())
+            .collect();
+        let sent: Vec<&UserId> = ids.iter().collect();
+        let confirmed = vec![
+            item(Some("+16505551234"), Some("16505551234")),
+            item(Some("+44 7700 900123"), None),
+            UserItem {
+                input: None,
+                wa_id: None,
+                user_id: Some("US.99".into()),
+            },
+        ];
+        let failed = vec![FailedItem {
+            input: Some("garbled".into()),
+            wa_id: Some("15550001111".into()),
+            user_id: None,
+            errors: vec![ItemError {
+                code: Some(131047),
+                message: Some("m".into()),
+                ..Default::default()
+            }],
+        }];
+        let v = match_server_items(&sent, &confirmed, &failed);
+        assert!(matches!(v[0], ServerVerdict::Confirmed { .. }));
+        assert!(matches!(v[1], ServerVerdict::Confirmed { .. }));
+        assert!(matches!(v[2], ServerVerdict::Confirmed { .. }));
+        assert_eq!(v[3].reason(), Some(Reason::ReengagementRequired));
+    }
+
+    #[test]
+    fn unmentioned_is_unconfirmed_and_refusal_beats_confirmation() {
+        let ids: Vec<UserId> = ["16505551234", "16505559999"]
+            .iter()
+            .map(|s| normalize_user(s).unwrap())
+            .collect();
+        let sent: Vec<&UserId> = ids.iter().collect();
+        let confirmed = vec![
+            item(Some("16505551234"), None),
+            item(Some("999"), Some("1")),
+        ];
+        let failed = vec![FailedItem {
+            input: Some("16505551234".into()),
+            ..Default::default()
+        }];
+        let v = match_server_items(&sent, &confirmed, &failed);
+        assert_eq!(v[0].reason(), Some(Reason::Other));
+        assert_eq!(v[1].reason(), Some(Reason::Unconfirmed));
+    }
+}

@@ -1,0 +1,253 @@
+//! Input rules of SPEC §2: what a user string may be, how it is normalised, and dedupe.
+
+use std::collections::HashMap;
+
+/// Longest user string accepted, in bytes (SPEC §4).
+pub const MAX_USER_BYTES: usize = 256;
+/// Most distinct users in one block or unblock call (the blocklist cap).
+pub const MAX_USERS_PER_CALL: usize = 64_000;
+
+/// A user identifier after normalisation, ready to be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UserId {
+    /// A phone number or WA ID: `sent` keeps one leading `+` if the input had one; `digits`
+    /// is the digits only, which is what identifies the user.
+    Phone {
+        /// The form sent in the request's `user` field.
+        sent: String,
+        /// Digits only, used for dedupe and for matching the server's answer.
+        digits: String,
+    },
+    /// A business-scoped user ID, sent exactly as given in the `user_id` field.
+    Bsuid(String),
+}
+
+impl UserId {
+    /// The string put on the wire.
+    pub fn sent(&self) -> &str {
+        match self {
+            UserId::Phone { sent, .. } => sent,
+            UserId::Bsuid(id) => id,
+        }
+    }
+
+    /// The identity used for dedupe: digits for phone numbers, the BSUID itself otherwise.
+    pub fn key(&self) -> &str {
+        match self {
+            UserId::Phone { digits, .. } => digits,
+            UserId::Bsuid(id) => id,
+        }
+    }
+
+    /// True for a phone number or WA ID.
+    pub fn is_phone(&self) -> bool {
+        matches!(self, UserId::Phone { .. })
+    }
+}
+
+/// Why a user string was refused; the text is shown to the caller as the failure message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidUser(pub String);
+
+/// Normalises one user string (SPEC §2).
+///
+/// Phone numbers: trimmed; spaces, `-`, `(`, `)` and `.` dropped; one leading `+` kept; the
+/// rest must be 5 to 15 digits. BSUIDs (`CC.` + 1 to 128 alphanumerics) are kept exactly as
+/// given, apart from surrounding white space, which no BSUID contains. Parent BSUIDs
+/// (`CC.ENT.…`) are refused: Meta documents them as unsupported for block and unblock.
+pub fn normalize_user(raw: &str) -> Result<UserId, InvalidUser> {
+    if raw.len() > MAX_USER_BYTES {
+        return Err(InvalidUser(format!(
+            "the user string is {} bytes long; the limit is {MAX_USER_BYTES}",
+            raw.len()
+        )));
+    }
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(InvalidUser("the user string is empty".to_string()));
+    }
+    if looks_like_bsuid(trimmed) {
+        return parse_bsuid(trimmed);
+    }
+    parse_phone(trimmed)
+}
+
+fn looks_like_bsuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() > 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_alphabetic() && b[2] == b'.'
+}
+
+fn parse_bsuid(s: &str) -> Result<UserId, InvalidUser> {
+    let (country, rest) = s.split_at(3);
+    if !country[..2].bytes().all(|c| c.is_ascii_uppercase()) {
+        return Err(InvalidUser(format!(
+            "'{s}' looks like a business-scoped user ID but its country code must be two capital letters"
+        )));
+    }
+    if rest.starts_with("ENT.") {
+        return Err(InvalidUser(format!(
+            "'{s}' is a parent business-scoped user ID; Meta does not support blocking or unblocking those: pass the user's own ID"
+        )));
+    }
+    if rest.is_empty() || rest.len() > 128 || !rest.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(InvalidUser(format!(
+            "'{s}' is not a valid business-scoped user ID: after '{country}' come 1 to 128 letters or digits"
+        )));
+    }
+    Ok(UserId::Bsuid(s.to_string()))
+}
+
+fn parse_phone(s: &str) -> Result<UserId, InvalidUser> {
+    let (plus, body) = match s.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let mut digits = String::with_capacity(body.len());
+    for c in body.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '(' | ')' | '.' => {}
+            _ => {
+                return Err(InvalidUser(format!(
+                    "'{s}' is not a phone number, WA ID or business-scoped user ID: unexpected character '{c}'"
+                )));
+            }
+        }
+    }
+    if !(5..=15).contains(&digits.len()) {
+        return Err(InvalidUser(format!(
+            "'{s}' has {} digits; a phone number or WA ID has 5 to 15",
+            digits.len()
+        )));
+    }
+    let sent = if plus {
+        format!("+{digits}")
+    } else {
+        digits.clone()
+    };
+    Ok(UserId::Phone { sent, digits })
+}
+
+/// One distinct user to send, with the positions of every input that named it.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub id: UserId,
+    pub inputs: Vec<usize>,
+}
+
+/// The inputs of one call after normalisation and dedupe.
+#[derive(Debug, Default)]
+pub(crate) struct PreparedUsers {
+    pub inputs: Vec<String>,
+    /// Per input: the target it maps to, or why it is invalid.
+    pub slots: Vec<Result<usize, InvalidUser>>,
+    pub targets: Vec<Target>,
+}
+
+/// Normalises and dedupes a call's inputs; the first spelling of a user is the one sent.
+pub(crate) fn prepare_users<I, S>(users: I) -> PreparedUsers
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut prepared = PreparedUsers::default();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for (position, raw) in users.into_iter().enumerate() {
+        let raw = raw.as_ref();
+        prepared.inputs.push(raw.to_string());
+        let slot = normalize_user(raw).map(|id| {
+            if let Some(&target) = by_key.get(id.key()) {
+                prepared.targets[target].inputs.push(position);
+                target
+            } else {
+                let target = prepared.targets.len();
+                by_key.insert(id.key().to_string(), target);
+                prepared.targets.push(Target {
+                    id,
+                    inputs: vec![position],
+                });
+                target
+            }
+        });
+        prepared.slots.push(slot);
+    }
+    prepared
+}
+
+/// Digits of `s` if it is written like a phone number (digits and phone punctuation only).
+pub(crate) fn phone_digits(s: &str) -> Option<String> {
+    let s = s.trim();
+    let s = s.strip_prefix('+').unwrap_or(s);
+    let mut digits = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '(' | ')' | '.' => {}
+            _ => return None,
+        }
+    }
+    (!digits.is_empty()).then_some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn phone_numbers_in_common_writings() {
+        for (raw, sent) in [
+            ("+1 (650) 555-1234", "+16505551234"),
+            ("16505551234", "16505551234"),
+            ("  +44 20 7946 0958 ", "+442079460958"),
+            ("650.555.1234", "6505551234"),
+        ] {
+            assert_eq!(normalize_user(raw).unwrap().sent(), sent, "{raw}");
+        }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        assert!(normalize_user("1234").unwrap_err().0.contains("4 digits"));
+        assert!(normalize_user("1234567890123456").is_err());
+        assert!(
+            normalize_user("++16505551234")
+                .unwrap_err()
+                .0
+                .contains("'+'")
+        );
+        assert!(normalize_user("abc").is_err());
+        assert!(normalize_user("").is_err());
+        assert!(
+            normalize_user(&"1".repeat(300))
+                .unwrap_err()
+                .0
+                .contains("256")
+        );
+        assert!(
+            normalize_user("US.ENT.1234")
+                .unwrap_err()
+                .0
+                .contains("parent")
+        );
+        assert!(normalize_user("us.1234").is_err());
+        assert!(normalize_user("US.12-34").is_err());
+        assert!(normalize_user(&format!("US.{}", "1".repeat(129))).is_err());
+    }
+
+    #[test]
+    fn bsuid_is_sent_as_given() {
+        let id = normalize_user("US.13491208655302741918").unwrap();
+        assert_eq!(id, UserId::Bsuid("US.13491208655302741918".into()));
+    }
+
+    #[test]
+    fn dedupe_keeps_every_input() {
+        let p = prepare_users(["+1 650 555 1234", "16505551234", "bad", "US.1"]);
+        assert_eq!(p.targets.len(), 2);
+        assert_eq!(p.targets[0].inputs, vec![0, 1]);
+        assert_eq!(p.targets[0].id.sent(), "+16505551234");
+        assert!(p.slots[2].is_err());
+        assert_eq!(p.slots[3].as_ref().unwrap(), &1);
+    }
+}

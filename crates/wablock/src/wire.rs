@@ -1,0 +1,293 @@
+//! Request and response bodies of both dialects (SPEC §1). Decoding is lenient about shape
+//! variants the sources document and strict about types: a wrong type is a `PROTOCOL` error.
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+
+use crate::users::UserId;
+
+/// `{"messaging_product":"whatsapp","block_users":[{"user":…}|{"user_id":…}]}`
+#[derive(Serialize)]
+pub(crate) struct MutationRequest<'a> {
+    pub messaging_product: &'static str,
+    pub block_users: Vec<RequestUser<'a>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct RequestUser<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<&'a str>,
+}
+
+impl<'a> RequestUser<'a> {
+    pub fn for_id(id: &'a UserId) -> Self {
+        match id {
+            UserId::Phone { sent, .. } => RequestUser {
+                user: Some(sent),
+                user_id: None,
+            },
+            UserId::Bsuid(bsuid) => RequestUser {
+                user: None,
+                user_id: Some(bsuid),
+            },
+        }
+    }
+}
+
+/// A Graph error code: a number on the wire, but a numeric string is accepted too.
+fn code_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrText {
+        Num(i64),
+        Text(String),
+    }
+    match Option::<NumOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumOrText::Num(n)) => Ok(Some(n)),
+        Some(NumOrText::Text(t)) => t
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("error code {t:?} is not a number"))),
+    }
+}
+
+/// `error_data` is `{"details": …}` in the guide, and a bare string in some Graph answers.
+fn details_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum DetailsShape {
+        Object {
+            #[serde(default)]
+            details: Option<String>,
+        },
+        Text(String),
+    }
+    Ok(match Option::<DetailsShape>::deserialize(d)? {
+        None => None,
+        Some(DetailsShape::Object { details }) => details,
+        Some(DetailsShape::Text(t)) => Some(t),
+    })
+}
+
+/// The Graph error envelope's inner object.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct GraphError {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default, deserialize_with = "code_number")]
+    pub code: Option<i64>,
+    #[serde(default, deserialize_with = "code_number")]
+    pub error_subcode: Option<i64>,
+    #[serde(default, deserialize_with = "details_field")]
+    pub error_data: Option<String>,
+    #[serde(default)]
+    pub fbtrace_id: Option<String>,
+    #[serde(default)]
+    pub is_transient: Option<bool>,
+    #[serde(default)]
+    pub error_user_msg: Option<String>,
+}
+
+/// `error` is a Graph object, or a plain string in 360dialog's 401/500 bodies.
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+pub(crate) enum ErrorField {
+    Graph(GraphError),
+    Text(String),
+}
+
+impl ErrorField {
+    pub fn into_graph(self) -> GraphError {
+        match self {
+            ErrorField::Graph(g) => g,
+            ErrorField::Text(message) => GraphError {
+                message: Some(message),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// A confirmed user in `added_users` / `removed_users`, or a listed user.
+#[derive(Deserialize, Debug, Default, Clone)]
+pub(crate) struct UserItem {
+    #[serde(default)]
+    pub input: Option<String>,
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// One error of a refused user.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct ItemError {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "code_number")]
+    pub code: Option<i64>,
+    #[serde(default, deserialize_with = "details_field")]
+    pub error_data: Option<String>,
+}
+
+/// A refused user in `failed_users`.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct FailedItem {
+    #[serde(default)]
+    pub input: Option<String>,
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub errors: Vec<ItemError>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct BlockUsersResult {
+    #[serde(default)]
+    pub added_users: Vec<UserItem>,
+    #[serde(default)]
+    pub removed_users: Vec<UserItem>,
+    #[serde(default)]
+    pub failed_users: Vec<FailedItem>,
+}
+
+/// The body of a POST or DELETE answer, success, mixed or error.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct MutationResponse {
+    #[serde(default)]
+    pub block_users: Option<BlockUsersResult>,
+    #[serde(default)]
+    pub error: Option<ErrorField>,
+}
+
+/// An error-only body (for GET answers that failed, or unknown bodies).
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct ErrorEnvelope {
+    #[serde(default)]
+    pub error: Option<ErrorField>,
+}
+
+/// One `data` item of a GET: Meta's `{wa_id, user_id}` or 360dialog's `{block_users:[…]}`.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct ListItem {
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub block_users: Option<Vec<UserItem>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct Cursors {
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub before: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct Paging {
+    #[serde(default)]
+    pub cursors: Option<Cursors>,
+    #[serde(default)]
+    pub next: Option<String>,
+    #[serde(default)]
+    pub previous: Option<String>,
+}
+
+/// The body of a GET answer.
+#[derive(Deserialize, Debug)]
+pub(crate) struct ListResponse {
+    pub data: Vec<ListItem>,
+    #[serde(default)]
+    pub paging: Option<Paging>,
+}
+
+/// The value of query parameter `name` in a URL, percent-decoded. Used only to read the
+/// `after`/`before` cursor out of a `paging.next`/`previous` URL when no `cursors` object came;
+/// the cursor itself stays opaque.
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or(query);
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn numeric_string_codes_are_accepted() {
+        let r: MutationResponse =
+            serde_json::from_str(r#"{"error":{"code":"190","message":"x"}}"#).unwrap();
+        assert_eq!(r.error.unwrap().into_graph().code, Some(190));
+        assert!(serde_json::from_str::<MutationResponse>(r#"{"error":{"code":"abc"}}"#).is_err());
+    }
+
+    #[test]
+    fn text_error_and_string_error_data() {
+        let r: ErrorEnvelope = serde_json::from_str(r#"{"error":"Invalid API key"}"#).unwrap();
+        assert_eq!(
+            r.error.unwrap().into_graph().message.as_deref(),
+            Some("Invalid API key")
+        );
+        let r: ErrorEnvelope =
+            serde_json::from_str(r#"{"error":{"code":100,"error_data":"flat"}}"#).unwrap();
+        assert_eq!(
+            r.error.unwrap().into_graph().error_data.as_deref(),
+            Some("flat")
+        );
+    }
+
+    #[test]
+    fn cursor_from_next_url() {
+        let next = "https://waba-v2.360dialog.io/block_users?limit=2&after=QVFI%3D%3D&x=1";
+        assert_eq!(query_param(next, "after").as_deref(), Some("QVFI=="));
+        assert_eq!(query_param(next, "before"), None);
+    }
+}
