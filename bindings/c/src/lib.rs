@@ -24,6 +24,7 @@
 
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
 
 use wablock::{Error, ErrorKind};
 
@@ -140,10 +141,13 @@ pub extern "C" fn wablock_status_name(status: i32) -> *const c_char {
         if status == 0 {
             return c"OK".as_ptr();
         }
-        u32::try_from(status)
+        static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
+        let names = || ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        // Kinds are numbered from 1, in ALL order.
+        usize::try_from(status)
             .ok()
-            .and_then(ErrorKind::from_code)
-            .map_or(std::ptr::null(), |k| static_cstr(k.as_str()))
+            .and_then(|s| s.checked_sub(1))
+            .map_or(std::ptr::null(), |i| static_cstr(&NAMES, names, i))
     })
 }
 
@@ -164,19 +168,18 @@ pub unsafe extern "C" fn wablock_string_free(s: *mut c_char) {
 
 // ---------------------------------------------------------------------------------- helpers
 
-/// The names and hints of the core are `&'static str` without a NUL; their C copies are made
-/// once and live for the whole process.
-pub(crate) fn static_cstr(s: &'static str) -> *const c_char {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static CStr>>> = OnceLock::new();
-    let mut map = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    map.entry(s)
-        .or_insert_with(|| Box::leak(to_cstring(s).into_boxed_c_str()))
-        .as_ptr()
+/// Entry `index` of a table of static C strings built once from the core's `&'static str`s
+/// (names, hints). The table lives for the whole process (a static holds it, so leak checkers
+/// see it as reachable); NULL when `index` is out of range.
+pub(crate) fn static_cstr(
+    table: &'static OnceLock<Vec<CString>>,
+    items: impl FnOnce() -> Vec<&'static str>,
+    index: usize,
+) -> *const c_char {
+    table
+        .get_or_init(|| items().into_iter().map(to_cstring).collect())
+        .get(index)
+        .map_or(std::ptr::null(), |c| c.as_ptr())
 }
 
 /// A C copy of a Rust string. A NUL inside (possible only in server text) becomes U+FFFD so

@@ -1,6 +1,7 @@
 //! `wablock_outcome`: what happened to each user of a block or unblock call.
 
 use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
 use wablock::{Operation, Outcome, Reason};
 
@@ -50,12 +51,6 @@ impl wablock_reason {
             .position(|r| *r == reason)
             .and_then(|i| Self::ALL.get(i).copied())
             .unwrap_or(wablock_reason::WABLOCK_REASON_OTHER)
-    }
-
-    fn to_core(value: i32) -> Option<Reason> {
-        usize::try_from(value)
-            .ok()
-            .and_then(|i| Reason::ALL.get(i).copied())
     }
 }
 
@@ -323,7 +318,9 @@ pub unsafe extern "C" fn wablock_outcome_to_json(outcome: *const wablock_outcome
 #[unsafe(no_mangle)]
 pub extern "C" fn wablock_reason_name(reason: i32) -> *const c_char {
     guard_value(std::ptr::null(), || {
-        wablock_reason::to_core(reason).map_or(std::ptr::null(), |r| static_cstr(r.as_str()))
+        static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
+        let names = || Reason::ALL.iter().map(|r| r.as_str()).collect();
+        usize::try_from(reason).map_or(std::ptr::null(), |i| static_cstr(&NAMES, names, i))
     })
 }
 
@@ -332,7 +329,9 @@ pub extern "C" fn wablock_reason_name(reason: i32) -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn wablock_reason_hint(reason: i32) -> *const c_char {
     guard_value(std::ptr::null(), || {
-        wablock_reason::to_core(reason).map_or(std::ptr::null(), |r| static_cstr(r.hint()))
+        static HINTS: OnceLock<Vec<CString>> = OnceLock::new();
+        let hints = || Reason::ALL.iter().map(|r| r.hint()).collect();
+        usize::try_from(reason).map_or(std::ptr::null(), |i| static_cstr(&HINTS, hints, i))
     })
 }
 
