@@ -294,8 +294,11 @@ static bool run_vector(const char *path, const char *out_dir) {
       ok = false;
     }
     cJSON_Delete(got);
+    /* Results are named after the vector's file, as the Rust runner names them. */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
     char out[1024];
-    snprintf(out, sizeof out, "%s/%s.json", out_dir, name);
+    snprintf(out, sizeof out, "%s/%s", out_dir, base);
     FILE *f = fopen(out, "wb");
     if (f) {
       fputs(result, f);
