@@ -57,6 +57,7 @@ c-suite: c-lib $(C_BUILD)/c_suite ## the C suite (misuse, API, 8 threads, every 
 
 c-valgrind: c-lib $(C_BUILD)/c_suite ## the C suite under valgrind: zero errors, zero leaks
 	WABLOCK_SANDBOX_BIN=$(C_SANDBOX) valgrind -q --error-exitcode=1 --leak-check=full \
+	  --suppressions=bindings/c/tests/valgrind.supp \
 	  --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible \
 	  $(C_BUILD)/c_suite $(C_SUITE_ARGS)
 
