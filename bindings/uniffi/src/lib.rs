@@ -13,8 +13,12 @@
 //!   Kotlin sees a sealed `WablockException` class, Swift a `WablockError` enum.
 //! - Progress: the foreign-implemented [`ProgressListener`]; returning `false` cancels.
 //!
-//! Every exported call runs inside [`guard`]: a panic (a core bug, or a foreign callback that
+//! Every exported call runs inside a panic boundary: a panic (a core bug, or a foreign callback that
 //! threw) becomes [`WablockError::Internal`] instead of unwinding across the FFI boundary.
+
+// The error is the foreign API's exception: its fields are lowered by value across the FFI,
+// so boxing them would not help, and every call that returns it made HTTP requests anyway.
+#![allow(clippy::result_large_err)]
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -239,6 +243,9 @@ impl ErrorKind {
     }
 }
 
+/// The longest panic text kept in an `Internal` error's message.
+const MAX_PANIC_MESSAGE_CHARS: usize = 400;
+
 /// Runs `f` inside a panic boundary: a panic becomes an `Internal` error built by the core's
 /// own constructor, so its JSON has the usual shape.
 fn guard<T>(f: impl FnOnce() -> Result<T, WablockError>) -> Result<T, WablockError> {
@@ -248,6 +255,8 @@ fn guard<T>(f: impl FnOnce() -> Result<T, WablockError>) -> Result<T, WablockErr
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic with no message".to_string());
+        // A foreign callback's failure arrives with its whole stack trace: keep the start.
+        let what: String = what.chars().take(MAX_PANIC_MESSAGE_CHARS).collect();
         Err(wablock::Error::new(CoreKind::Internal, format!("internal error: {what}")).into())
     })
 }
@@ -683,7 +692,12 @@ impl Client {
         access_token: String,
         options: Option<ClientOptions>,
     ) -> Result<Arc<Self>, WablockError> {
-        guard(|| build(wablock::Client::meta(phone_number_id, access_token), options))
+        guard(|| {
+            build(
+                wablock::Client::meta(phone_number_id, access_token),
+                options,
+            )
+        })
     }
 
     /// A client of 360dialog's API; the key belongs to one phone number.
@@ -772,12 +786,16 @@ impl BlockedUsersIterator {
                     "the blocked-users iterator failed earlier with an internal error",
                 ))
             })?;
-            it.next().transpose().map(|u| u.map(BlockedUser::from)).map_err(Into::into)
+            it.next()
+                .transpose()
+                .map(|u| u.map(BlockedUser::from))
+                .map_err(Into::into)
         })
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -798,7 +816,9 @@ mod tests {
     #[test]
     fn panics_become_internal_errors() {
         let err = guard::<()>(|| panic!("boom")).unwrap_err();
-        assert!(matches!(&err, WablockError::Internal { error_message, .. } if error_message.contains("boom")));
+        assert!(
+            matches!(&err, WablockError::Internal { error_message, .. } if error_message.contains("boom"))
+        );
         let json: serde_json::Value = serde_json::from_str(&err.to_canonical_json()).unwrap();
         assert_eq!(json["error"]["kind"], "INTERNAL");
     }
