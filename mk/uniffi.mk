@@ -4,6 +4,7 @@ UNIFFI_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/debug
 UNIFFI_LIB := $(UNIFFI_TARGET_DIR)/libwablock_uniffi.so
 UNIFFI_BINDGEN := $(UNIFFI_TARGET_DIR)/uniffi-bindgen
 UNIFFI_OUT := $(BUILD)/uniffi
+SWIFT_PKG := bindings/uniffi/swift
 MVN ?= mvn
 # -B: no colours or progress bars in CI logs; -q keeps the output to test results and errors.
 MVN_FLAGS ?= -B -q
@@ -26,11 +27,16 @@ kotlin: kotlin-bindings ## generate, compile and test the Kotlin bindings on the
 	  -Dwablock.generated=$(UNIFFI_OUT)/kotlin -Dwablock.vectors=$(or $(WABLOCK_VECTORS),$(ROOT)/tests/conformance/vectors)
 	@echo "kotlin: bindings compiled, JUnit tests green; results in build/conformance/kotlin"
 
-swift: uniffi-lib ## generate the Swift bindings, header and module map into build/uniffi/swift
+swift: uniffi-lib ## generate the Swift bindings, header and module map into build/uniffi/swift (and the SwiftPM package)
 	rm -rf $(UNIFFI_OUT)/swift
 	$(UNIFFI_BINDGEN) generate --library $(UNIFFI_LIB) --language swift --no-format --out-dir $(UNIFFI_OUT)/swift
 	@for f in Wablock.swift wablockFFI.h wablockFFI.modulemap; do \
 	  test -s $(UNIFFI_OUT)/swift/$$f || { echo "swift: $$f was not generated" >&2; exit 1; }; \
 	done
-	@grep -q 'public enum WablockError' $(UNIFFI_OUT)/swift/Wablock.swift || { echo "swift: no WablockError enum" >&2; exit 1; }
-	@echo "swift: generated $(UNIFFI_OUT)/swift/{Wablock.swift,wablockFFI.h,wablockFFI.modulemap}"
+	@grep -q '^enum WablockError: Swift.Error' $(UNIFFI_OUT)/swift/Wablock.swift || { echo "swift: no WablockError enum" >&2; exit 1; }
+	@# The SwiftPM package in bindings/uniffi/swift compiles these copies (git-ignored there).
+	mkdir -p $(SWIFT_PKG)/Sources/Wablock $(SWIFT_PKG)/Sources/wablockFFI/include
+	cp $(UNIFFI_OUT)/swift/Wablock.swift $(SWIFT_PKG)/Sources/Wablock/Wablock.swift
+	cp $(UNIFFI_OUT)/swift/wablockFFI.h $(SWIFT_PKG)/Sources/wablockFFI/include/wablockFFI.h
+	cp $(UNIFFI_OUT)/swift/wablockFFI.modulemap $(SWIFT_PKG)/Sources/wablockFFI/include/module.modulemap
+	@echo "swift: generated build/uniffi/swift/{Wablock.swift,wablockFFI.h,wablockFFI.modulemap}; no Swift compiler here, see docs/mobile.md to run the tests"
