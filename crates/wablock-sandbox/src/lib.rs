@@ -114,7 +114,7 @@ impl Default for SandboxConfig {
 }
 
 /// Demo data, seeded when [`SandboxConfig::seed_demo`] is set (into
-/// [`DEMO_PHONE_NUMBER_ID`] and [`crate::DIALOG360_PHONE_NUMBER_ID`]).
+/// [`crate::demo::DEMO_PHONE_NUMBER_ID`] and [`crate::DIALOG360_PHONE_NUMBER_ID`]).
 pub mod demo {
     /// The demo business phone number id (Meta dialect).
     pub const DEMO_PHONE_NUMBER_ID: &str = "106540352242922";

@@ -539,3 +539,25 @@ fn keep_alive_serves_many_requests_on_one_connection() {
         assert_eq!(body, br#"{"data":[]}"#);
     }
 }
+
+#[test]
+fn shutdown_closes_the_port_and_open_connections() {
+    use std::io::Read;
+    let sb = start();
+    let addr = sb.addr();
+    assert!(sb.base_url().starts_with("http://127.0.0.1:"));
+    let mut idle = std::net::TcpStream::connect(addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Make sure the connection is being served before shutting down.
+    assert_eq!(
+        request(addr, "GET", "/_sandbox/health", &[], None).status,
+        200
+    );
+    sb.shutdown();
+    let mut buf = [0u8; 16];
+    let n = idle.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "idle connection closed");
+    assert!(std::net::TcpStream::connect(addr).is_err());
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<wablock_sandbox::Sandbox>();
+}

@@ -79,7 +79,7 @@ impl Client {
 
     /// Interprets a POST/DELETE reply: an outcome body (HTTP 2xx, or HTTP 400 with 139100 and
     /// a `block_users` body), or the call's error.
-    fn mutation_verdicts(
+    pub(crate) fn mutation_verdicts(
         &self,
         sent: &[&UserId],
         reply: &Reply,

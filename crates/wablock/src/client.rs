@@ -642,21 +642,26 @@ fn transport_error(err: ureq::Error) -> Error {
         E::HostNotFound => Error::new(ErrorKind::Network, "network error: host not found"),
         E::ConnectionFailed => Error::new(ErrorKind::Network, "network error: could not connect"),
         E::Io(io) => match io.kind() {
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
-                Error::new(ErrorKind::Timeout, "timed out: waiting for the server's response")
-            }
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Error::new(
+                ErrorKind::Timeout,
+                "timed out: waiting for the server's response",
+            ),
             std::io::ErrorKind::ConnectionRefused => {
                 Error::new(ErrorKind::Network, "network error: could not connect")
             }
             // Reset, aborted, EOF, broken pipe: which one is a race, so one message for all.
-            _ => Error::new(ErrorKind::Network, "network error: the connection broke off"),
+            _ => Error::new(
+                ErrorKind::Network,
+                "network error: the connection broke off",
+            ),
         },
         E::Tls(_) | E::Rustls(_) | E::Pem(_) | E::TlsRequired => {
             Error::new(ErrorKind::Network, "network error: TLS failure")
         }
-        E::Protocol(_) | E::BodyStalled => {
-            Error::new(ErrorKind::Network, "network error: the connection broke off")
-        }
+        E::Protocol(_) | E::BodyStalled => Error::new(
+            ErrorKind::Network,
+            "network error: the connection broke off",
+        ),
         E::Decompress(..) | E::LargeResponseHeader(..) => Error::new(
             ErrorKind::Protocol,
             "the response could not be read (bad encoding or headers)",

@@ -26,6 +26,8 @@ mod bulk;
 mod canonical;
 mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod listing;
 mod matching;
 mod outcome;

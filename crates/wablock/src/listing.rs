@@ -4,7 +4,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
-use crate::client::{Client, MAX_CURSOR_BYTES, Method};
+use crate::client::{Client, Inner, MAX_CURSOR_BYTES, Method, Reply};
 use crate::error::{Error, ErrorKind};
 use crate::users::{UserId, normalize_user};
 use crate::wire::{ListResponse, query_param};
@@ -107,20 +107,7 @@ impl Client {
             attempt += 1;
             let result = inner
                 .exchange(Method::Get, &query, None, deadline)
-                .and_then(|reply| {
-                    if !(200..300).contains(&reply.status) {
-                        return Err(inner.reply_error(&reply));
-                    }
-                    let body: ListResponse = serde_json::from_slice(&reply.body).map_err(|e| {
-                        let mut err = Error::new(
-                            ErrorKind::Protocol,
-                            format!("the list response is not the JSON the API documents: {e}"),
-                        );
-                        err.0.http_status = Some(reply.status);
-                        err
-                    })?;
-                    Ok(page_from(body, limit))
-                });
+                .and_then(|reply| decode_page(inner, &reply, limit));
             match result {
                 Err(err) if err.is_retryable() && attempt < policy.max_attempts => {
                     let delay = match policy.delay(attempt, err.retry_after()) {
@@ -166,6 +153,24 @@ impl Client {
         }
         Ok(false)
     }
+}
+
+/// Interprets a GET reply as a page, or the call's error.
+pub(crate) fn decode_page(inner: &Inner, reply: &Reply, limit: Option<u32>) -> Result<Page, Error> {
+    if !(200..300).contains(&reply.status) {
+        return Err(inner.reply_error(reply));
+    }
+    let body: ListResponse = serde_json::from_slice(&reply.body).map_err(|e| {
+        let mut err = Error::new(
+            ErrorKind::Protocol,
+            inner.secret.scrub(format!(
+                "the list response is not the JSON the API documents: {e}"
+            )),
+        );
+        err.0.http_status = Some(reply.status);
+        err
+    })?;
+    Ok(page_from(body, limit))
 }
 
 fn page_from(body: ListResponse, limit: Option<u32>) -> Page {

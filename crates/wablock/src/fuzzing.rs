@@ -1,0 +1,115 @@
+//! Entry points into the response decoders and input rules without a network, for fuzz
+//! targets and property tests. Not part of the stable API.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::client::{Client, Reply};
+use crate::error::Error;
+use crate::listing::{Page, decode_page};
+use crate::matching::{ServerVerdict, match_server_items};
+use crate::outcome::Reason;
+use crate::users::{UserId, prepare_users};
+use crate::wire::{FailedItem, ItemError, UserItem};
+
+fn offline_client() -> Option<&'static Client> {
+    static CLIENT: OnceLock<Option<Client>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            Client::meta("1000", "fuzz-token-value")
+                .base_url("http://127.0.0.1:9")
+                .build()
+                .ok()
+        })
+        .as_ref()
+}
+
+fn reply(status: u16, body: &[u8], retry_after: Option<Duration>) -> Reply {
+    Reply {
+        status,
+        body: body.to_vec(),
+        retry_after,
+    }
+}
+
+/// Decodes a POST/DELETE answer for the users `sent` (raw strings, normalised first; invalid
+/// ones are dropped). `Ok` holds one reason per valid sent user (`None` = confirmed).
+pub fn decode_mutation(
+    status: u16,
+    body: &[u8],
+    sent: &[&str],
+) -> Result<Vec<Option<Reason>>, Error> {
+    let Some(client) = offline_client() else {
+        return Ok(Vec::new());
+    };
+    let prepared = prepare_users(sent);
+    let ids: Vec<&UserId> = prepared.targets.iter().map(|t| &t.id).collect();
+    let verdicts = client.mutation_verdicts(&ids, &reply(status, body, None))?;
+    Ok(verdicts.iter().map(ServerVerdict::reason).collect())
+}
+
+/// Decodes a GET answer.
+pub fn decode_list(status: u16, body: &[u8], limit: Option<u32>) -> Result<Page, Error> {
+    match offline_client() {
+        Some(client) => decode_page(&client.inner, &reply(status, body, None), limit),
+        None => Ok(Page {
+            users: Vec::new(),
+            after: None,
+            before: None,
+            has_more: false,
+        }),
+    }
+}
+
+/// Decodes any answer as a whole-call error (the Graph envelope, 360dialog text, or none).
+pub fn decode_error(status: u16, body: &[u8]) -> Option<Error> {
+    offline_client().map(|client| client.inner.reply_error(&reply(status, body, None)))
+}
+
+/// A server item for [`match_items`]: `(input, wa_id, user_id, Some(code) if refused)`.
+pub type ServerItem = (Option<String>, Option<String>, Option<String>, Option<i64>);
+
+/// Normalises and dedupes `inputs`, then matches server items back to the distinct users.
+/// Returns, per input, `Err(())` when invalid, else the target's reason (`None` = confirmed).
+pub fn match_items(inputs: &[String], items: &[ServerItem]) -> Vec<Result<Option<Reason>, ()>> {
+    let prepared = prepare_users(inputs);
+    let ids: Vec<&UserId> = prepared.targets.iter().map(|t| &t.id).collect();
+    let mut confirmed = Vec::new();
+    let mut failed = Vec::new();
+    for (input, wa_id, user_id, code) in items.iter().cloned() {
+        match code {
+            None => confirmed.push(UserItem {
+                input,
+                wa_id,
+                user_id,
+            }),
+            Some(code) => failed.push(FailedItem {
+                input,
+                wa_id,
+                user_id,
+                errors: vec![ItemError {
+                    code: Some(code),
+                    ..Default::default()
+                }],
+            }),
+        }
+    }
+    let verdicts = match_server_items(&ids, &confirmed, &failed);
+    prepared
+        .slots
+        .iter()
+        .map(|slot| match slot {
+            Ok(target) => Ok(verdicts[*target].reason()),
+            Err(_) => Err(()),
+        })
+        .collect()
+}
+
+/// The distinct users `inputs` dedupe to, as sent, in first-seen order.
+pub fn dedupe(inputs: &[String]) -> Vec<String> {
+    prepare_users(inputs)
+        .targets
+        .iter()
+        .map(|t| t.id.sent().to_string())
+        .collect()
+}
