@@ -25,7 +25,9 @@ kotlin: kotlin-bindings ## generate, compile and test the Kotlin bindings on the
 	cd bindings/uniffi/kotlin && $(MVN) $(MVN_FLAGS) test \
 	  -Dwablock.root=$(ROOT) -Dwablock.target=$(UNIFFI_TARGET_DIR) \
 	  -Dwablock.generated=$(UNIFFI_OUT)/kotlin -Dwablock.vectors=$(or $(WABLOCK_VECTORS),$(ROOT)/tests/conformance/vectors)
-	@echo "kotlin: bindings compiled, JUnit tests green; results in build/conformance/kotlin"
+	@cat $(UNIFFI_OUT)/kotlin-maven/surefire-reports/TEST-*.xml | grep -o '<testsuite [^>]*' | \
+	  sed -E 's/.*name="([^"]*)".*tests="([0-9]+)".*failures="([0-9]+)".*/  \1: \2 tests, \3 failures/' ; \
+	  echo "kotlin: JUnit green; conformance results in build/conformance/kotlin"
 
 swift: uniffi-lib ## generate the Swift bindings, header and module map into build/uniffi/swift (and the SwiftPM package)
 	rm -rf $(UNIFFI_OUT)/swift
