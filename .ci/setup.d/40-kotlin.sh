@@ -9,5 +9,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-java -version 2>&1 | head -1
-mvn -v 2>/dev/null | head -1
+java -version 2>&1 | sed -n 1p
+mvn -v 2>/dev/null | sed -n 1p
