@@ -109,7 +109,22 @@ unsafe fn users_arg<'a>(users: *const *const c_char, n: usize) -> Result<Vec<&'a
         .enumerate()
         // SAFETY: each element is NULL or NUL-terminated per the contract.
         .map(|(i, p)| unsafe { str_arg(*p, &format!("users[{i}]")) })
-        .collect()
+        .collect::<Result<Vec<_>, Error>>()
+        .map_err(|err| {
+            // The accounting rule holds here too: every string the caller passed is listed
+            // (bad UTF-8 replaced by U+FFFD); a NULL element names no user.
+            let inputs = ptrs
+                .iter()
+                .filter(|p| !p.is_null())
+                // SAFETY: non-NULL and NUL-terminated per the contract.
+                .map(|p| {
+                    unsafe { std::ffi::CStr::from_ptr(*p) }
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect();
+            err.with_not_attempted(inputs)
+        })
 }
 
 struct Callback {

@@ -180,6 +180,13 @@ static void client_misuse(void) {
   const char *bad[] = {"16505551234", BAD_UTF8};
   check_error(wablock_client_block(client, bad, 2, &outcome, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "users[1] is not valid UTF-8");
+  /* Refused arrays still account for every string passed (bad bytes become U+FFFD). */
+  CHECK(wablock_client_block(client, bad, 2, &outcome, &err) == WABLOCK_INVALID_ARGUMENT);
+  CHECK(wablock_error_not_attempted_count(err) == 2);
+  CHECK(strcmp(wablock_error_not_attempted_get(err, 0), "16505551234") == 0);
+  CHECK(strstr(wablock_error_not_attempted_get(err, 1), "\xEF\xBF\xBD") != NULL);
+  wablock_error_free(err);
+  err = NULL;
   check_error(wablock_client_block(client, users, 1, NULL, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "outcome_out is NULL");
   check_error(wablock_client_mutate(client, 7, users, 1, NULL, NULL, &outcome, &err), &err,

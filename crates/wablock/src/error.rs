@@ -164,6 +164,14 @@ impl Error {
         }))
     }
 
+    /// Sets the inputs that were never confirmed or refused. For a language layer that refuses
+    /// a call before the core sees it (a NULL element, bad UTF-8), so that the error still
+    /// accounts for every input the caller passed.
+    pub fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
+        self.0.not_attempted = inputs;
+        self
+    }
+
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidArgument, message)
     }
