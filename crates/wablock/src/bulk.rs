@@ -92,9 +92,7 @@ impl Client {
             Err(err) if success => {
                 let mut e = Error::new(
                     ErrorKind::Protocol,
-                    inner.secret.scrub(format!(
-                        "the response is not the JSON the API documents: {err}"
-                    )),
+                    format!("the response is not the JSON the API documents: {err}"),
                 );
                 e.0.http_status = Some(reply.status);
                 return Err(e);

@@ -215,7 +215,13 @@ impl ClientBuilder {
 
     /// Checks every setting and builds the client with its connection pool.
     pub fn build(self) -> Result<Client, Error> {
-        let endpoint = self.endpoint()?;
+        // A base URL may carry the secret by mistake: never quote it back.
+        let secret = self.credentials.secret();
+        let endpoint = self.endpoint().map_err(|mut e| {
+            e.0.message = secret.scrub(std::mem::take(&mut e.0.message));
+            e
+        })?;
+        let display_endpoint = secret.scrub(endpoint.clone());
         if !(1..=MAX_BATCH).contains(&self.max_batch) {
             return Err(Error::invalid_argument(format!(
                 "max_batch is {}: it must be 1 to {MAX_BATCH} (Meta's per-request limit)",
@@ -272,6 +278,7 @@ impl ClientBuilder {
                 secret: self.credentials.secret().clone(),
                 auth_header: (auth_header.0, Secret::new(auth_header.1)),
                 endpoint,
+                display_endpoint,
                 agent,
                 retry: self.retry,
                 max_batch: self.max_batch,
@@ -385,6 +392,8 @@ pub(crate) struct Inner {
     pub secret: Secret,
     pub auth_header: (&'static str, Secret),
     pub endpoint: String,
+    /// `endpoint` with any occurrence of the secret redacted, for Debug and callers.
+    pub display_endpoint: String,
     pub agent: ureq::Agent,
     pub retry: RetryPolicy,
     pub max_batch: usize,
@@ -399,7 +408,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("provider", &self.inner.provider)
-            .field("endpoint", &self.inner.endpoint)
+            .field("endpoint", &self.inner.display_endpoint)
             .field("credentials", &"[redacted]")
             .field("max_batch", &self.inner.max_batch)
             .field("parallelism", &self.inner.parallelism)
@@ -439,7 +448,7 @@ impl Client {
 
     /// The full URL of the `block_users` endpoint (contains no secret).
     pub fn endpoint(&self) -> &str {
-        &self.inner.endpoint
+        &self.inner.display_endpoint
     }
 
     pub(crate) fn call_deadline(&self) -> Option<Instant> {
@@ -514,19 +523,27 @@ impl Inner {
         let body = response
             .body_mut()
             .with_config()
-            .limit(self.max_response_bytes)
+            // ureq's limit refuses a body that reaches it; the cap allows exactly max bytes.
+            .limit(self.max_response_bytes.saturating_add(1))
             .read_to_vec()
             .map_err(|e| {
                 let mut err = transport_error(e);
                 // The status line arrived; an oversized body still says which answer it was.
                 if err.kind() == ErrorKind::Protocol {
                     err.0.http_status = Some(status);
+                    if err.message().contains("byte limit") {
+                        err.0.message = format!(
+                            "the response body is larger than the {}-byte limit",
+                            self.max_response_bytes
+                        );
+                    }
                 }
                 err
             })?;
+        let body = self.secret.scrub_bytes(body);
         log::debug!(
             "{method:?} {} -> HTTP {status}, {} bytes",
-            self.endpoint,
+            self.display_endpoint,
             body.len()
         );
         Ok(Reply {
@@ -588,11 +605,11 @@ impl Inner {
             }
             _ => format!("HTTP {status} without an error message"),
         };
-        let mut err = Error::new(kind, self.secret.scrub(message));
+        let mut err = Error::new(kind, message);
         err.0.http_status = Some(status);
         err.0.code = graph.code;
         err.0.subcode = graph.error_subcode;
-        err.0.details = graph.error_data.map(|d| self.secret.scrub(d));
+        err.0.details = graph.error_data;
         err.0.fbtrace_id = graph.fbtrace_id;
         err.0.retryable = kind.is_retryable() || transient;
         err.0.retry_after = retry_after;

@@ -163,9 +163,7 @@ pub(crate) fn decode_page(inner: &Inner, reply: &Reply, limit: Option<u32>) -> R
     let body: ListResponse = serde_json::from_slice(&reply.body).map_err(|e| {
         let mut err = Error::new(
             ErrorKind::Protocol,
-            inner.secret.scrub(format!(
-                "the list response is not the JSON the API documents: {e}"
-            )),
+            format!("the list response is not the JSON the API documents: {e}"),
         );
         err.0.http_status = Some(reply.status);
         err
