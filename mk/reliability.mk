@@ -18,13 +18,9 @@ fuzz-corpus: ## (re)seed fuzz/corpus from the conformance vectors and the hand-w
 	python3 fuzz/seed_corpus.py
 
 fuzz-build: ## build every cargo-fuzz target (needs the nightly toolchain and cargo-fuzz)
-	cd fuzz && $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz build --dev $(FUZZ_TARGETS)
+	cd fuzz && $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz build $(FUZZ_TARGETS)
 
-fuzz-smoke: fuzz-corpus ## run each fuzz target FUZZ_SECONDS (60) s from the seeded corpus
-	@set -e; cd fuzz; for t in $(FUZZ_TARGETS); do \
-	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-	  $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 2>&1 | tee ../build/fuzz-$$t.log | grep -E '^(#[0-9]+ *DONE|stat::|INFO: seed|==[0-9]+==|SUMMARY|panicked)' || true; \
-	  grep -q 'stat::number_of_executed_units' ../build/fuzz-$$t.log; \
-	done
+fuzz-smoke: ## run each cargo-fuzz target FUZZ_SECONDS (60) s from the seeded corpus (nightly)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TOOLCHAIN=$(FUZZ_TOOLCHAIN) bash fuzz/smoke.sh
 
 TEST_TARGETS += fault-suite

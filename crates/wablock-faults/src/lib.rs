@@ -15,6 +15,7 @@
 //! Randomness comes from a seeded [`Rng`], so a failing run is reproduced from its seed.
 
 mod checks;
+pub mod fuzz_targets;
 mod rng;
 mod run;
 

@@ -113,7 +113,7 @@ proptest! {
         filler in select(vec![" ", "\t", "é", "0"]),
     ) {
         let mut long = raw.clone();
-        while long.len() <= MAX_USER_BYTES + extra - 1 {
+        while long.len() < MAX_USER_BYTES + extra {
             long.push_str(filler);
         }
         prop_assert!(long.len() > MAX_USER_BYTES);
