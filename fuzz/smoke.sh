@@ -10,7 +10,7 @@ TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
 TARGETS="${FUZZ_TARGETS:-decode_outcome decode_page decode_error normalize_input}"
 mkdir -p ../build/fuzz
 python3 seed_corpus.py
-CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo "+$TOOLCHAIN" fuzz build $TARGETS
+CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo "+$TOOLCHAIN" fuzz build
 status=0
 for t in $TARGETS; do
   log="../build/fuzz/$t.log"
@@ -24,7 +24,7 @@ for t in $TARGETS; do
   fi
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
   rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
-  cov=$(grep -oE '#[0-9]+ *DONE *cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 || true)
+  cov=$(grep -E '#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | sed -E 's/.*(cov: [0-9]+ ft: [0-9]+ corp: [0-9]+).*/\1/' || true)
   echo "   $t: $execs executions, $rate exec/s; $cov"
 done
 exit $status

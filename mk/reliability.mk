@@ -18,7 +18,7 @@ fuzz-corpus: ## (re)seed fuzz/corpus from the conformance vectors and the hand-w
 	python3 fuzz/seed_corpus.py
 
 fuzz-build: ## build every cargo-fuzz target (needs the nightly toolchain and cargo-fuzz)
-	cd fuzz && $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz build $(FUZZ_TARGETS)
+	cd fuzz && $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz build
 
 fuzz-smoke: ## run each cargo-fuzz target FUZZ_SECONDS (60) s from the seeded corpus (nightly)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TOOLCHAIN=$(FUZZ_TOOLCHAIN) bash fuzz/smoke.sh

@@ -57,8 +57,10 @@ impl Default for RunConfig {
                 max_backoff: Duration::from_millis(50),
                 jitter: false,
             },
-            read_timeout: Duration::from_millis(150),
-            slow_delay: Duration::from_millis(200),
+            // The debug build is several times slower: give real answers room, so that only
+            // the scripted slow answers time out.
+            read_timeout: Duration::from_millis(if cfg!(debug_assertions) { 1_000 } else { 150 }),
+            slow_delay: Duration::from_millis(if cfg!(debug_assertions) { 1_100 } else { 200 }),
         }
     }
 }
@@ -273,6 +275,9 @@ pub struct Stats {
     pub errors: BTreeMap<&'static str, u64>,
     /// Backoff sleeps checked.
     pub sleeps: u64,
+    /// Requests the client sent but abandoned on its read timeout before the sandbox read
+    /// them (so the sandbox never logged them). Zero on an idle machine.
+    pub abandoned_requests: u64,
     /// Retries no served fault explains: real answers that missed the read timeout because
     /// the machine was busy. Reported, since they void the "must succeed" check of a call.
     pub unexplained_retries: u64,
@@ -608,28 +613,40 @@ fn run_phase(
         // Every request after the rotation got a real 401; count one served fault.
         *stats.faults_served.entry("http_401_rotated").or_default() += 1;
     }
-    match &result {
+    let client_requests = match &result {
         Ok(outcome) => {
             view.check_accounting(Some(outcome), &[])?;
             view.check_outcome(outcome, &state)?;
-            if outcome.requests as usize != logged {
-                return Err(format!(
-                    "outcome.requests is {} but the sandbox saw {logged} requests",
-                    outcome.requests
-                ));
-            }
+            Some(outcome.requests as usize)
         }
         Err(err) => {
             stats.calls_failed += 1;
             *stats.errors.entry(err.kind().as_str()).or_default() += 1;
-            view.check_error(err, &state, logged)?;
+            view.check_error(err, &state)?;
+            err.partial().map(|p| p.requests as usize)
         }
+    };
+    // The client counts every request it sends; the sandbox logs those it reads. They differ
+    // only by requests abandoned on a read timeout before the sandbox read them (a loaded
+    // machine); never the other way, and never beyond the policy's bound.
+    let mut lost = 0;
+    if let Some(sent) = client_requests {
+        if sent < logged {
+            return Err(format!(
+                "the client counted {sent} requests but the sandbox saw {logged}"
+            ));
+        }
+        if sent > batches * cfg.retry.max_attempts as usize {
+            return Err(format!("{sent} requests for {batches} batches"));
+        }
+        lost = sent - logged;
+        stats.abandoned_requests += lost as u64;
     }
     // Each retry must be explained by a served fault; one that is not was a real answer that
     // missed the read timeout on a loaded machine (harmless, but it voids the next check).
     let errors_served = served.iter().filter(|f| f.error_kind().is_some()).count();
-    if logged > batches + errors_served {
-        stats.unexplained_retries += (logged - batches - errors_served) as u64;
+    if lost > 0 || logged > batches + errors_served {
+        stats.unexplained_retries += (logged + lost).saturating_sub(batches + errors_served) as u64;
         return Ok(());
     }
     view.check_must_succeed(&result)
@@ -715,7 +732,7 @@ impl Checked<'_> {
         Ok(())
     }
 
-    fn check_error(&self, err: &Error, state: &Value, logged: usize) -> Result<(), String> {
+    fn check_error(&self, err: &Error, state: &Value) -> Result<(), String> {
         let mut allowed: HashSet<ErrorKind> =
             self.served.iter().filter_map(|f| f.error_kind()).collect();
         // A loaded machine may make a real answer miss the read timeout.
@@ -753,12 +770,6 @@ impl Checked<'_> {
         self.check_accounting(err.partial(), err.not_attempted())?;
         if let Some(partial) = err.partial() {
             self.check_outcome(partial, state)?;
-            if partial.requests as usize != logged {
-                return Err(format!(
-                    "partial.requests is {} but the sandbox saw {logged} requests",
-                    partial.requests
-                ));
-            }
         }
         // An invalid input is never sent, so it is always answered (INVALID_USER), never pending.
         if err
