@@ -1,0 +1,62 @@
+//! Replays every fuzz seed (`fuzz/seeds/<target>/`, hand-written and extracted from the
+//! conformance vectors) and every regression vector (`fuzz/regressions/<target>/`) through
+//! the fuzz targets' own checks, on stable, as part of `cargo test`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+
+use wablock_faults::fuzz_targets::TARGETS;
+
+fn files(kind: &str, target: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz")
+        .join(kind)
+        .join(target);
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_seed_and_regression_vector_passes_its_target() {
+    let mut failures = Vec::new();
+    let mut replayed = 0;
+    for (target, run) in TARGETS {
+        let seeds = files("seeds", target);
+        assert!(seeds.len() >= 5, "{target}: only {} seeds", seeds.len());
+        for path in seeds.iter().chain(files("regressions", target).iter()) {
+            let data = std::fs::read(path).unwrap();
+            replayed += 1;
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run(&data))) {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("{target} {}: {why}", path.display()));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {replayed} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(replayed >= 150, "only {replayed} inputs replayed");
+}
+
+#[test]
+fn the_targets_reject_what_they_should() {
+    // The checks can fail: a page decoder accepting HTTP 500, for instance, would be caught.
+    let outcome =
+        wablock::fuzzing::decode_mutation(200, br#"{"block_users":{}}"#, &["16505551234"]);
+    assert_eq!(outcome.unwrap(), vec![Some(wablock::Reason::Unconfirmed)]);
+    assert!(wablock::fuzzing::decode_list(500, br#"{"data":[]}"#, None).is_err());
+    let bad =
+        catch_unwind(|| wablock_faults::fuzz_targets::normalize_input("x".repeat(300).as_bytes()));
+    assert!(bad.is_ok(), "a long invalid line is simply invalid");
+}
