@@ -36,6 +36,11 @@ impl<'a> RequestUser<'a> {
     }
 }
 
+/// A list that may come as `null`: read as empty (nothing confirmed or refused by it).
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
 /// A Graph error code: a number on the wire, but a numeric string is accepted too.
 fn code_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
@@ -151,11 +156,11 @@ pub(crate) struct FailedItem {
 
 #[derive(Deserialize, Debug, Default)]
 pub(crate) struct BlockUsersResult {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub added_users: Vec<UserItem>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub removed_users: Vec<UserItem>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub failed_users: Vec<FailedItem>,
 }
 
@@ -282,6 +287,17 @@ mod tests {
             r.error.unwrap().into_graph().error_data.as_deref(),
             Some("flat")
         );
+    }
+
+    #[test]
+    fn null_lists_are_empty() {
+        let r: MutationResponse = serde_json::from_str(
+            r#"{"block_users":{"added_users":null,"failed_users":[{"input":"1","errors":[]}]}}"#,
+        )
+        .unwrap();
+        let b = r.block_users.unwrap();
+        assert!(b.added_users.is_empty());
+        assert_eq!(b.failed_users.len(), 1);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! plain http only to loopback; no redirect followed; the 8 MiB body, 256-byte user and 4 KiB
 //! cursor caps hold at their exact edges.
 //!
-//! Tests named `core_bug_*` document leaks found in the core; they fail until the core
-//! scrubs every server-provided string (see docs/reliability.md, "Findings").
+//! Tests named `regression_*` pin bugs these tests found in the core, since fixed (see
+//! docs/reliability.md, "Findings").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -313,7 +313,7 @@ fn no_secret_in_outcomes_of_well_behaved_servers() {
 /// CORE BUG: `fbtrace_id` is copied from the server without scrubbing, so a server (or a
 /// proxy) that echoes the token there leaks it into `Error`'s Debug and canonical JSON.
 #[test]
-fn core_bug_fbtrace_id_echoing_the_token_is_not_scrubbed() {
+fn regression_fbtrace_id_echoing_the_token_is_scrubbed() {
     let server = Responder::script(vec![Reply::json(
         401,
         json!({"error": {"message": "bad token", "code": 190, "fbtrace_id": format!("trace-{TOKEN}")}}),
@@ -329,7 +329,7 @@ fn core_bug_fbtrace_id_echoing_the_token_is_not_scrubbed() {
 /// CORE BUG: per-user refusals (`failed_users[].errors[].message`, `error_data.details`,
 /// `wa_id`, `user_id`) and confirmed items are copied into the `Outcome` without scrubbing.
 #[test]
-fn core_bug_per_user_messages_echoing_the_token_are_not_scrubbed() {
+fn regression_per_user_messages_echoing_the_token_are_scrubbed() {
     let echo = format!("token {TOKEN} rejected");
     let server = Responder::script(vec![Reply::json(
         200,
@@ -348,7 +348,7 @@ fn core_bug_per_user_messages_echoing_the_token_are_not_scrubbed() {
 
 /// CORE BUG: list pages copy cursors and ids from the server without scrubbing.
 #[test]
-fn core_bug_list_cursor_echoing_the_token_is_not_scrubbed() {
+fn regression_list_cursor_echoing_the_token_is_scrubbed() {
     let server = Responder::script(vec![Reply::json(
         200,
         json!({"data": [{"wa_id": "16505551234"}],
@@ -365,7 +365,7 @@ fn core_bug_list_cursor_echoing_the_token_is_not_scrubbed() {
 /// CORE BUG: a base URL that carries the token (`?access_token=…`, a habit from Graph API
 /// examples) is refused, but the refusal quotes the URL, token and all.
 #[test]
-fn core_bug_base_url_error_quotes_an_embedded_token() {
+fn regression_base_url_error_never_quotes_an_embedded_token() {
     let err = Client::meta("1000", TOKEN)
         .base_url(format!("https://graph.facebook.com/?access_token={TOKEN}"))
         .build()
@@ -460,7 +460,7 @@ fn padded_page(total: usize) -> Vec<u8> {
 /// CORE BUG: ureq's `limit(n)` fails once `n` bytes have been read (it probes for EOF past
 /// the limit), so a body of exactly 8 MiB, which the cap allows, is refused as too large.
 #[test]
-fn core_bug_a_body_of_exactly_8_mib_is_refused() {
+fn regression_a_body_of_exactly_8_mib_is_accepted() {
     let cap = wablock::DEFAULT_MAX_RESPONSE_BYTES as usize;
     let exact = Responder::script(vec![Reply::raw(200, padded_page(cap))]);
     let page = meta(&exact.url)
