@@ -217,11 +217,11 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         // A base URL may carry the secret by mistake: never quote it back.
         let secret = self.credentials.secret();
-        let endpoint = self.endpoint().map_err(|mut e| {
+        let url = self.endpoint().map_err(|mut e| {
             e.0.message = secret.scrub(std::mem::take(&mut e.0.message));
             e
         })?;
-        let display_endpoint = secret.scrub(endpoint.clone());
+        let endpoint = secret.scrub(url.clone());
         if !(1..=MAX_BATCH).contains(&self.max_batch) {
             return Err(Error::invalid_argument(format!(
                 "max_batch is {}: it must be 1 to {MAX_BATCH} (Meta's per-request limit)",
@@ -277,8 +277,8 @@ impl ClientBuilder {
                 provider: self.provider(),
                 secret: self.credentials.secret().clone(),
                 auth_header: (auth_header.0, Secret::new(auth_header.1)),
+                url,
                 endpoint,
-                display_endpoint,
                 agent,
                 retry: self.retry,
                 max_batch: self.max_batch,
@@ -391,9 +391,10 @@ pub(crate) struct Inner {
     pub provider: Provider,
     pub secret: Secret,
     pub auth_header: (&'static str, Secret),
+    /// The `block_users` URL requests go to.
+    pub url: String,
+    /// `url` with any occurrence of the secret redacted, for Debug and callers.
     pub endpoint: String,
-    /// `endpoint` with any occurrence of the secret redacted, for Debug and callers.
-    pub display_endpoint: String,
     pub agent: ureq::Agent,
     pub retry: RetryPolicy,
     pub max_batch: usize,
@@ -408,7 +409,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("provider", &self.inner.provider)
-            .field("endpoint", &self.inner.display_endpoint)
+            .field("endpoint", &self.inner.endpoint)
             .field("credentials", &"[redacted]")
             .field("max_batch", &self.inner.max_batch)
             .field("parallelism", &self.inner.parallelism)
@@ -448,7 +449,7 @@ impl Client {
 
     /// The full URL of the `block_users` endpoint (contains no secret).
     pub fn endpoint(&self) -> &str {
-        &self.inner.display_endpoint
+        &self.inner.endpoint
     }
 
     pub(crate) fn call_deadline(&self) -> Option<Instant> {
@@ -497,7 +498,7 @@ impl Inner {
         let (name, value) = (&self.auth_header.0, self.auth_header.1.expose());
         let result = match method {
             Method::Get => {
-                let mut req = self.agent.get(&self.endpoint).header(*name, value);
+                let mut req = self.agent.get(&self.url).header(*name, value);
                 for (k, v) in query {
                     req = req.query(*k, *v);
                 }
@@ -505,9 +506,9 @@ impl Inner {
             }
             Method::Post | Method::Delete => {
                 let req = if method == Method::Post {
-                    self.agent.post(&self.endpoint)
+                    self.agent.post(&self.url)
                 } else {
-                    self.agent.delete(&self.endpoint).force_send_body()
+                    self.agent.delete(&self.url).force_send_body()
                 };
                 req.header(*name, value)
                     .header("Content-Type", "application/json")
@@ -543,7 +544,7 @@ impl Inner {
         let body = self.secret.scrub_bytes(body);
         log::debug!(
             "{method:?} {} -> HTTP {status}, {} bytes",
-            self.display_endpoint,
+            self.endpoint,
             body.len()
         );
         Ok(Reply {
