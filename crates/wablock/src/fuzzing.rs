@@ -24,10 +24,11 @@ fn offline_client() -> Option<&'static Client> {
         .as_ref()
 }
 
-fn reply(status: u16, body: &[u8], retry_after: Option<Duration>) -> Reply {
+/// A reply as `Inner::exchange` hands it on: the body already scrubbed of the secret.
+fn reply(client: &Client, status: u16, body: &[u8], retry_after: Option<Duration>) -> Reply {
     Reply {
         status,
-        body: body.to_vec(),
+        body: client.inner.secret.scrub_bytes(body.to_vec()),
         retry_after,
     }
 }
@@ -44,14 +45,14 @@ pub fn decode_mutation(
     };
     let prepared = prepare_users(sent);
     let ids: Vec<&UserId> = prepared.targets.iter().map(|t| &t.id).collect();
-    let verdicts = client.mutation_verdicts(&ids, &reply(status, body, None))?;
+    let verdicts = client.mutation_verdicts(&ids, &reply(client, status, body, None))?;
     Ok(verdicts.iter().map(ServerVerdict::reason).collect())
 }
 
 /// Decodes a GET answer.
 pub fn decode_list(status: u16, body: &[u8], limit: Option<u32>) -> Result<Page, Error> {
     match offline_client() {
-        Some(client) => decode_page(&client.inner, &reply(status, body, None), limit),
+        Some(client) => decode_page(&client.inner, &reply(client, status, body, None), limit),
         None => Ok(Page {
             users: Vec::new(),
             after: None,
@@ -63,7 +64,7 @@ pub fn decode_list(status: u16, body: &[u8], limit: Option<u32>) -> Result<Page,
 
 /// Decodes any answer as a whole-call error (the Graph envelope, 360dialog text, or none).
 pub fn decode_error(status: u16, body: &[u8]) -> Option<Error> {
-    offline_client().map(|client| client.inner.reply_error(&reply(status, body, None)))
+    offline_client().map(|client| client.inner.reply_error(&reply(client, status, body, None)))
 }
 
 /// A server item for [`match_items`]: `(input, wa_id, user_id, Some(code) if refused)`.
