@@ -1,0 +1,350 @@
+//! Printing results: readable tables (at most 100 columns, hints wrapped), canonical JSON and
+//! CSV.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+use wablock::{BlockedUser, Client, Error, Failure, Outcome, Success, canonical_string};
+
+use crate::args::Format;
+use crate::{EXIT_CALL_FAILED, EXIT_OK, EXIT_SOME_FAILED, error_line};
+
+/// Tables are laid out for this many columns.
+pub const WIDTH: usize = 100;
+
+/// One row of the per-user table, in the caller's input order.
+enum Row<'a> {
+    Ok(&'a Success),
+    Failed(&'a Failure),
+}
+
+/// Merges `succeeded` and `failed` (each in input order) back into the caller's order.
+fn rows<'a>(outcome: &'a Outcome, inputs: &[String]) -> Vec<Row<'a>> {
+    let (mut s, mut f) = (0, 0);
+    let mut out = Vec::with_capacity(outcome.len());
+    for input in inputs {
+        if outcome.succeeded.get(s).is_some_and(|x| &x.input == input) {
+            out.push(Row::Ok(&outcome.succeeded[s]));
+            s += 1;
+        } else if outcome.failed.get(f).is_some_and(|x| &x.input == input) {
+            out.push(Row::Failed(&outcome.failed[f]));
+            f += 1;
+        }
+    }
+    // Anything left (inputs not in this outcome's order) still gets printed.
+    out.extend(outcome.succeeded[s..].iter().map(Row::Ok));
+    out.extend(outcome.failed[f..].iter().map(Row::Failed));
+    out
+}
+
+/// Wraps `text` to `width` columns; the first line is prefixed by `first`, the others by
+/// spaces of the same width.
+fn wrap(first: &str, text: &str, width: usize) -> String {
+    let indent = " ".repeat(first.chars().count());
+    let room = width.saturating_sub(indent.len()).max(20);
+    let mut out = String::new();
+    let mut line = String::new();
+    let mut lines = 0;
+    let mut flush = |line: &mut String, out: &mut String| {
+        let prefix = if lines == 0 { first } else { &indent };
+        let _ = writeln!(out, "{prefix}{line}");
+        lines += 1;
+        line.clear();
+    };
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            flush(&mut line, &mut out);
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        flush(&mut line, &mut out);
+    }
+    out
+}
+
+fn verb(outcome: &Outcome) -> (&'static str, &'static str) {
+    match outcome.operation {
+        wablock::Operation::Block => ("blocked", "not blocked"),
+        wablock::Operation::Unblock => ("unblocked", "not unblocked"),
+    }
+}
+
+/// The per-user table: INPUT, SENT, RESULT, REASON, and under each failure its code and
+/// message and the hint, wrapped.
+pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
+    let (ok_word, fail_word) = verb(outcome);
+    let rows = rows(outcome, inputs);
+    let cell = |s: &str, cap: usize| s.chars().count().min(cap);
+    let mut w_input = "INPUT".len();
+    let mut w_sent = "SENT".len();
+    for r in &rows {
+        let (i, s) = match r {
+            Row::Ok(x) => (x.input.as_str(), x.sent.as_str()),
+            Row::Failed(x) => (x.input.as_str(), x.sent.as_deref().unwrap_or("-")),
+        };
+        w_input = w_input.max(cell(i, 30));
+        w_sent = w_sent.max(cell(s, 26));
+    }
+    let w_result = fail_word.len();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<w_input$}  {:<w_sent$}  {:<w_result$}  REASON",
+        "INPUT", "SENT", "RESULT"
+    );
+    for r in &rows {
+        match r {
+            Row::Ok(x) => {
+                let line = format!("{:<w_input$}  {:<w_sent$}  {ok_word}", x.input, x.sent);
+                let _ = writeln!(out, "{line}");
+            }
+            Row::Failed(x) => {
+                let reason = match x.code {
+                    Some(c) => format!("{} ({c})", x.reason.as_str()),
+                    None => x.reason.as_str().to_string(),
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<w_input$}  {:<w_sent$}  {:<w_result$}  {reason}",
+                    x.input,
+                    x.sent.as_deref().unwrap_or("-"),
+                    fail_word
+                );
+                let mut said = x.message.clone();
+                if let Some(d) = &x.details {
+                    said.push_str(": ");
+                    said.push_str(d);
+                }
+                out.push_str(&wrap("    server: ", &said, WIDTH));
+                out.push_str(&wrap("    hint:   ", &x.hint, WIDTH));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} user(s): {} {ok_word}, {} {fail_word}; {} HTTP request(s).",
+        outcome.len(),
+        outcome.succeeded.len(),
+        outcome.failed.len(),
+        outcome.requests
+    );
+    out
+}
+
+/// Prints an outcome on stdout.
+pub fn print_outcome(outcome: &Outcome, inputs: &[String], format: Format) {
+    match format {
+        Format::Json => println!("{}", outcome.to_canonical_json()),
+        _ => print!("{}", outcome_table(outcome, inputs)),
+    }
+}
+
+/// Prints a failed call: `error: KIND: message` on stderr (always), then on stdout the
+/// canonical JSON, or the partial outcome and the users never attempted.
+pub fn print_error(err: &Error, inputs: &[String], format: Format) {
+    eprintln!("{}", error_line(err));
+    let partial = err.partial().map_or(0, Outcome::len);
+    eprintln!(
+        "{partial} user(s) finished before the failure; {} not attempted.",
+        err.not_attempted().len()
+    );
+    if format == Format::Json {
+        println!("{}", err.to_canonical_json());
+        return;
+    }
+    let mut out = String::new();
+    if let Some(d) = err.details() {
+        out.push_str(&wrap("details: ", d, WIDTH));
+    }
+    if let Some(t) = err.fbtrace_id() {
+        let _ = writeln!(out, "fbtrace_id: {t}");
+    }
+    if let Some(r) = err.retry_after() {
+        let _ = writeln!(
+            out,
+            "The server asked to wait {:.0} s before retrying.",
+            r.as_secs_f64()
+        );
+    }
+    if let Some(p) = err.partial().filter(|p| !p.is_empty()) {
+        let _ = writeln!(out, "Finished before the failure:");
+        out.push_str(&outcome_table(p, inputs));
+    }
+    if !err.not_attempted().is_empty() {
+        out.push_str(&wrap(
+            "Not attempted (their state did not change): ",
+            &err.not_attempted().join(", "),
+            WIDTH,
+        ));
+    }
+    print!("{out}");
+}
+
+fn user_json(u: &BlockedUser) -> serde_json::Value {
+    json!({"wa_id": u.wa_id, "user_id": u.user_id})
+}
+
+fn csv_field(s: Option<&str>) -> String {
+    let s = s.unwrap_or("");
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn users_text(users: &[BlockedUser], format: Format) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Csv => {
+            out.push_str("wa_id,user_id\n");
+            for u in users {
+                let _ = writeln!(
+                    out,
+                    "{},{}",
+                    csv_field(u.wa_id.as_deref()),
+                    csv_field(u.user_id.as_deref())
+                );
+            }
+        }
+        _ => {
+            let w = users
+                .iter()
+                .filter_map(|u| u.wa_id.as_deref())
+                .map(str::len)
+                .max()
+                .unwrap_or(0)
+                .max("WA_ID".len());
+            let _ = writeln!(out, "{:<w$}  USER_ID", "WA_ID");
+            for u in users {
+                let _ = writeln!(
+                    out,
+                    "{:<w$}  {}",
+                    u.wa_id.as_deref().unwrap_or("-"),
+                    u.user_id.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `list` without `--all`: one page.
+pub fn list_page(
+    client: &Client,
+    limit: Option<u32>,
+    after: Option<&str>,
+    before: Option<&str>,
+    format: Format,
+) -> u8 {
+    match client.list_page(limit, after, before) {
+        Ok(page) => {
+            match format {
+                Format::Json => println!("{}", page.to_canonical_json()),
+                _ => {
+                    print!("{}", users_text(&page.users, format));
+                    // Cursors go to stderr so that csv on stdout stays pure data.
+                    if page.has_more {
+                        if let Some(a) = &page.after {
+                            eprintln!("More users: wablock list --after {a}");
+                        }
+                    }
+                    if format == Format::Table {
+                        eprintln!("{} user(s) on this page.", page.users.len());
+                    }
+                }
+            }
+            EXIT_OK
+        }
+        Err(err) => fail(&err, format),
+    }
+}
+
+/// `list --all`: every page, following cursors.
+pub fn list_all(client: &Client, page_size: Option<u32>, format: Format) -> u8 {
+    let mut users = Vec::new();
+    let mut error = None;
+    for item in client.blocked_users(page_size) {
+        match item {
+            Ok(u) => users.push(u),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    match format {
+        Format::Json => {
+            let v = json!({"blocked_users": {
+                "users": users.iter().map(user_json).collect::<Vec<_>>(),
+                "error": error.as_ref().map(Error::to_json_value),
+            }});
+            println!("{}", canonical_string(&v));
+        }
+        _ => {
+            print!("{}", users_text(&users, format));
+            if format == Format::Table {
+                eprintln!("{} blocked user(s).", users.len());
+            }
+        }
+    }
+    match error {
+        None => EXIT_OK,
+        Some(e) => {
+            eprintln!("{}", error_line(&e));
+            eprintln!("The list above stops where the error happened.");
+            EXIT_CALL_FAILED
+        }
+    }
+}
+
+/// `check USER`: exit 0 when blocked, 1 when not, 2 on error.
+pub fn check(client: &Client, user: &str, format: Format) -> u8 {
+    match client.is_blocked(user) {
+        Ok(blocked) => {
+            match format {
+                Format::Json => println!("{}", canonical_string(&json!({"is_blocked": blocked}))),
+                _ if blocked => println!("{user} is blocked."),
+                _ => println!("{user} is not blocked."),
+            }
+            if blocked { EXIT_OK } else { EXIT_SOME_FAILED }
+        }
+        Err(err) => fail(&err, format),
+    }
+}
+
+fn fail(err: &Error, format: Format) -> u8 {
+    eprintln!("{}", error_line(err));
+    if format == Format::Json {
+        println!("{}", err.to_canonical_json());
+    }
+    EXIT_CALL_FAILED
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_keeps_to_the_width() {
+        let text = "word ".repeat(60);
+        let out = wrap("    hint:   ", &text, WIDTH);
+        assert!(out.lines().count() > 2);
+        for line in out.lines() {
+            assert!(line.len() <= WIDTH, "{line:?}");
+        }
+        assert!(out.lines().nth(1).unwrap().starts_with("            word"));
+    }
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        assert_eq!(csv_field(Some("123")), "123");
+        assert_eq!(csv_field(Some("a,\"b")), "\"a,\"\"b\"");
+        assert_eq!(csv_field(None), "");
+    }
+}
