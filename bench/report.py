@@ -281,8 +281,9 @@ def main():
         out.append(f"| {t} | {m} | {v} |")
     out += ["", "## Results", "",
             f"Medians of {cfg['runs']} runs per cell (listing pages of "
-            f"{min(cfg['pages'])} at {max(cfg['latencies'])} ms: {cfg['slow_runs']} runs, see "
-            "Method). *wall*: spawn to exit of the driver process, interpreter start-up "
+            f"{min(cfg['pages'])} at {max(cfg['latencies'])} ms: {cfg['slow_runs']} runs for the "
+            f"wablock drivers, {cfg.get('slow_peer_runs', cfg['slow_runs'])} for pywa and httpx; "
+            "the *runs* column says; see Method). *wall*: spawn to exit of the driver process, interpreter start-up "
             "included. *work*: the operation alone, timed inside the process. *CPU*: the driver "
             "process's own user+sys time (the sandbox runs in another process). *RSS over idle*: "
             "peak RSS minus the same driver's idle run (start, build a client, exit).", "",

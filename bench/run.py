@@ -12,8 +12,9 @@ Standard library only: ``make bench-smoke`` runs it with the system Python.
 
     python3 bench/run.py --out build/bench/results.json [--smoke] [--drivers rust,python,...]
 
-Environment: BENCH_RUNS (default 5, runs per cell), BENCH_SLOW_RUNS (default 3, runs of the
-latency-bound cells that take over 10 s each, see SLOW below), BENCH_USERS (64000),
+Environment: BENCH_RUNS (default 5, runs per cell), BENCH_SLOW_RUNS (default 3) and
+BENCH_SLOW_PEER_RUNS (default 1, for pywa and httpx): runs of the latency-bound cells whose
+floor is over 10 s a run (listing pages of 100 at 50 ms), to keep the whole under 15 minutes; BENCH_USERS (64000),
 BENCH_BLOCK1_ITERS (1000), BENCH_LATENCIES ("0,50"), BENCH_PAGES ("100,1000").
 """
 
@@ -48,8 +49,9 @@ def user(i: int) -> str:
 
 class Driver:
     def __init__(self, name, label, argv, env=None, modes=("idle", "block", "list", "block1"),
-                 probe=None):
+                 probe=None, peer=False):
         self.name, self.label, self.argv = name, label, argv
+        self.peer = peer  # not wablock: fewer runs in the slow cells (BENCH_SLOW_PEER_RUNS)
         self.env = env or {}
         self.modes = modes
         self.probe = probe  # a command that must exit 0 for the driver to be available
@@ -74,12 +76,12 @@ def make_drivers(args):
                probe=[py_wablock, "-c", "import wablock; wablock.Client"]),
         Driver("c", "C library", [args.c_driver]),
         Driver("pywa", "pywa (sequential)", [py_peers, d(DRIVERS_DIR, "py_pywa.py")],
-               probe=[py_peers, "-c", "import pywa, httpx"]),
+               probe=[py_peers, "-c", "import pywa, httpx"], peer=True),
         Driver("pywa-t4", "pywa (4 threads)", [py_peers, d(DRIVERS_DIR, "py_pywa.py")],
                env={"PYWA_THREADS": str(PARALLELISM)}, modes=("block",),
-               probe=[py_peers, "-c", "import pywa, httpx"]),
+               probe=[py_peers, "-c", "import pywa, httpx"], peer=True),
         Driver("httpx", "httpx loop", [py_peers, d(DRIVERS_DIR, "py_httpx.py")],
-               probe=[py_peers, "-c", "import httpx"]),
+               probe=[py_peers, "-c", "import httpx"], peer=True),
     ]
 
 
@@ -184,19 +186,21 @@ def check(run, expected, what):
 
 
 def scenarios(cfg):
-    """(name, mode, latency_ms, param, expected count, runs) in the order they run."""
+    """(name, mode, latency_ms, param, expected count, runs, peer runs) in the order they run."""
     out = []
     for lat in cfg["latencies"]:
-        out.append(("block", "block", lat, cfg["users"], cfg["users"], cfg["runs"]))
+        out.append(("block", "block", lat, cfg["users"], cfg["users"], cfg["runs"], cfg["runs"]))
         for page in cfg["pages"]:
             pages = -(-cfg["users"] // page)
             # Listing cannot overlap requests (each needs the previous cursor), so its floor is
             # pages × latency: page=100 at 50 ms is 32 s a run. Those cells get fewer runs.
             slow = pages * lat / 1000 > 10
             out.append(("list", "list", lat, page, cfg["users"],
-                        cfg["slow_runs"] if slow else cfg["runs"]))
-    out.append(("block1", "block1", 0, cfg["block1_iters"], cfg["block1_iters"], cfg["runs"]))
-    out.append(("idle", "idle", 0, 0, 0, cfg["runs"]))
+                        cfg["slow_runs"] if slow else cfg["runs"],
+                        cfg["slow_peer_runs"] if slow else cfg["runs"]))
+    out.append(("block1", "block1", 0, cfg["block1_iters"], cfg["block1_iters"], cfg["runs"],
+                cfg["runs"]))
+    out.append(("idle", "idle", 0, 0, 0, cfg["runs"], cfg["runs"]))
     return out
 
 
@@ -249,10 +253,11 @@ def main():
 
     env = os.environ.get
     if args.smoke:
-        cfg = {"runs": 1, "slow_runs": 1, "users": 2000, "block1_iters": 50, "latencies": [0],
+        cfg = {"runs": 1, "slow_runs": 1, "slow_peer_runs": 1, "users": 2000, "block1_iters": 50, "latencies": [0],
                "pages": [100, 1000]}
     else:
         cfg = {"runs": int(env("BENCH_RUNS", "5")), "slow_runs": int(env("BENCH_SLOW_RUNS", "3")),
+               "slow_peer_runs": int(env("BENCH_SLOW_PEER_RUNS", "1")),
                "users": int(env("BENCH_USERS", "64000")),
                "block1_iters": int(env("BENCH_BLOCK1_ITERS", "1000")),
                "latencies": [int(x) for x in env("BENCH_LATENCIES", "0,50").split(",")],
@@ -285,7 +290,7 @@ def main():
     measure_bin = build_measure(args.measure)
     results = []
     started = time.time()
-    for name, mode, lat, param, expected, runs in scenarios(cfg):
+    for name, mode, lat, param, expected, runs, peer_runs in scenarios(cfg):
         cell_drivers = [dr for dr in active if mode in dr.modes]
         if not cell_drivers:
             continue
@@ -296,8 +301,10 @@ def main():
             cells = {dr.name: [] for dr in cell_drivers}
             # Drivers take turns within each run index, so a burst of load on this shared
             # machine spreads over all of them instead of landing on one.
-            for i in range(runs):
+            for i in range(max(runs, peer_runs)):
                 for dr in cell_drivers:
+                    if i >= (peer_runs if dr.peer else runs):
+                        continue
                     if mode in ("block", "block1"):
                         sb.reset()  # blocking must be real every time
                     run = measure(measure_bin, dr, mode, sb.url, param)

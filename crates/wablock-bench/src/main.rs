@@ -9,6 +9,9 @@
 //!   block   block N distinct users in one call (batches of 1,000, default parallelism)
 //!   list    walk the whole blocklist, N users per page
 //!   block1  N calls blocking one (distinct) user each, each call timed in-process
+//!   block1-thread  as block1, but each call runs on a fresh scoped thread that the caller
+//!           waits for (a diagnostic: the Python package's per-call pattern, see
+//!           docs/benchmarks.md)
 //! ```
 //!
 //! Users are `+1555` followed by the index on 7 digits, identical in every driver.
@@ -26,7 +29,9 @@ fn user(i: usize) -> String {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, url, phone, token, n] = args.as_slice() else {
-        eprintln!("usage: wablock-bench-driver idle|block|list|block1 BASE_URL PHONE_ID TOKEN N");
+        eprintln!(
+            "usage: wablock-bench-driver idle|block|list|block1|block1-thread BASE_URL PHONE_ID TOKEN N"
+        );
         return ExitCode::from(64);
     };
     let Ok(n) = n.parse::<usize>() else {
@@ -73,21 +78,28 @@ fn run(mode: &str, url: &str, phone: &str, token: &str, n: usize) -> Result<Stri
             json!({"mode": "list", "count": count, "requests": users.pages_requested(),
                    "work_s": work})
         }
-        "block1" => {
+        "block1" | "block1-thread" => {
+            let threaded = mode == "block1-thread";
             let mut calls = Vec::with_capacity(n);
             let mut ok = 0usize;
             let start = Instant::now();
             for i in 0..n {
                 let one = [user(i)];
                 let t = Instant::now();
-                let outcome = client.block(&one).map_err(|e| e.to_string())?;
+                let outcome = if threaded {
+                    std::thread::scope(|s| s.spawn(|| client.block(&one)).join())
+                        .map_err(|_| "the call's thread panicked".to_string())?
+                } else {
+                    client.block(&one)
+                }
+                .map_err(|e| e.to_string())?;
                 calls.push(t.elapsed().as_secs_f64());
                 ok += outcome.succeeded.len();
             }
             let work = start.elapsed().as_secs_f64();
             calls.sort_by(f64::total_cmp);
             let median = calls.get(calls.len() / 2).copied().unwrap_or(0.0);
-            json!({"mode": "block1", "count": ok, "requests": n, "work_s": work,
+            json!({"mode": mode, "count": ok, "requests": n, "work_s": work,
                    "per_call_median_s": median,
                    "per_call_mean_s": if n > 0 { work / n as f64 } else { 0.0 }})
         }
