@@ -412,6 +412,19 @@ struct PyBlockedUsers {
     inner: Mutex<wablock::BlockedUsers>,
 }
 
+impl PyBlockedUsers {
+    /// Reads the iterator under its lock, taken with the GIL released: a fetch in another
+    /// thread holds the lock and may need the GIL (to log), so waiting on the lock while
+    /// holding the GIL could deadlock.
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&wablock::BlockedUsers) -> T + Send,
+    ) -> T {
+        py.detach(|| f(&self.inner.lock().unwrap_or_else(PoisonError::into_inner)))
+    }
+}
+
 #[pymethods]
 impl PyBlockedUsers {
     fn __iter__(slf: Py<Self>) -> Py<Self> {
@@ -434,20 +447,18 @@ impl PyBlockedUsers {
 
     /// Pages requested so far (restarts included).
     #[getter]
-    fn pages_requested(&self) -> u32 {
-        let it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        it.pages_requested()
+    fn pages_requested(&self, py: Python<'_>) -> u32 {
+        self.with(py, |it| it.pages_requested())
     }
 
     /// Restarts made after the list changed underneath the iterator (139102).
     #[getter]
-    fn restarts(&self) -> u32 {
-        let it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        it.restarts()
+    fn restarts(&self, py: Python<'_>) -> u32 {
+        self.with(py, |it| it.restarts())
     }
 
-    fn __repr__(&self) -> String {
-        format!("BlockedUsers(pages_requested={})", self.pages_requested())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("BlockedUsers(pages_requested={})", self.pages_requested(py))
     }
 }
 
@@ -962,7 +973,7 @@ impl PyClient {
                     wablock::Provider::Meta => "meta",
                     wablock::Provider::Dialog360 => "360dialog",
                 };
-                format!("Client(provider={provider:?}, endpoint={:?})", c.endpoint())
+                format!("Client(provider='{provider}', endpoint='{}')", c.endpoint())
             }
             None => "Client(closed)".to_string(),
         }

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
+from typing import Any
+
+import pytest
 
 import wablock
 from conftest import Sandbox, make_client
@@ -96,3 +101,24 @@ def test_blocked_users_is_lazy(sandbox: Sandbox) -> None:
     assert len(rest) == 14
     assert len(sandbox.api_requests()) == 3
     assert next(it, None) is None  # exhausted iterators stay exhausted
+
+
+def test_ctrl_c_stops_a_bulk_call_at_the_next_batch(sandbox: Sandbox) -> None:
+    sandbox.config(open=True, latency_ms=100)
+    client = make_client(sandbox, max_batch=1, parallelism=2)
+    users = [f"1650555000{i}" for i in range(10)]  # 5 rounds of 100 ms: about 0.5 s
+    timer = threading.Timer(0.15, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            client.block(users)
+    finally:
+        timer.cancel()
+    elapsed = time.perf_counter() - start
+    err: Any = caught.value
+    finished = [s.input for s in err.partial.succeeded] if err.partial else []
+    # Stopped early, with every input accounted for.
+    assert 0 < len(finished) < len(users), finished
+    assert sorted(finished + err.not_attempted) == sorted(users)
+    assert elapsed < 0.45, elapsed

@@ -119,7 +119,14 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
                     said.push_str(": ");
                     said.push_str(d);
                 }
-                out.push_str(&wrap("    server: ", &said, WIDTH));
+                // Only a refusal with a code came from the server; INVALID_USER and
+                // UNCONFIRMED are wablock's own explanations.
+                let label = if x.code.is_some() {
+                    "    server: "
+                } else {
+                    "    why:    "
+                };
+                out.push_str(&wrap(label, &said, WIDTH));
                 out.push_str(&wrap("    hint:   ", &x.hint, WIDTH));
             }
         }

@@ -517,22 +517,15 @@ pub fn diff_json(want: &Value, got: &Value, path: &str) -> Vec<String> {
     }
 }
 
-/// The request items `--record` writes: method, path, auth, body, and the query when it
-/// holds no sandbox cursor (those encode a time-based version and change every run).
+/// The request items `--record` writes: method, path, query, auth and body.
 pub fn recorded_requests(actual: &Actual) -> Vec<Value> {
     actual
         .requests
         .iter()
         .map(|r| {
             let mut m = Map::new();
-            for k in ["method", "path", "auth", "body"] {
+            for k in ["method", "path", "query", "auth", "body"] {
                 m.insert(k.into(), r.get(k).cloned().unwrap_or(Value::Null));
-            }
-            if let Some(q) = r.get("query") {
-                let has_sandbox_cursor = q.as_str().is_some_and(|s| s.contains("eyJ"));
-                if !has_sandbox_cursor {
-                    m.insert("query".into(), q.clone());
-                }
             }
             Value::Object(m)
         })

@@ -16,7 +16,6 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Default page size of GET block_users (the Graph API default).
 pub(crate) const DEFAULT_LIST_LIMIT: usize = 25;
 
-static VERSION_COUNTER: AtomicU64 = AtomicU64::new(0);
 static TRACE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unix_ms() -> i64 {
@@ -26,15 +25,12 @@ fn unix_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// A fresh version id: 16 digits like Meta's sample (`1737679688383584`), strictly
-/// increasing within the process, so a cursor never matches a later version.
-fn next_version() -> String {
-    let base = (unix_ms().max(0) as u64) * 1000;
-    let n = VERSION_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let v = base.max(n + 1);
-    // Keep it monotonic even if the wall clock goes backwards.
-    let _ = VERSION_COUNTER.fetch_max(v, Ordering::Relaxed);
-    v.to_string()
+/// The first version id of every phone number: Meta's sample value. Versions count up from it
+/// per phone number, so answers (and cursors) are the same on every run after a reset.
+const FIRST_VERSION: u64 = 1_737_679_688_383_584;
+
+fn next_version(current: &str) -> String {
+    (current.parse::<u64>().unwrap_or(FIRST_VERSION) + 1).to_string()
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -47,8 +43,9 @@ fn splitmix(mut x: u64) -> u64 {
 /// An fbtrace_id-like identifier: "A" followed by 22 base62 characters.
 pub(crate) fn trace_id() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    // Deterministic after a reset, so conformance results compare byte for byte.
     let n = TRACE_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut a = splitmix(n ^ (unix_ms() as u64).rotate_left(17));
+    let mut a = splitmix(n);
     let mut b = splitmix(a ^ n);
     let mut out = String::from("A");
     for i in 0..22 {
@@ -206,7 +203,7 @@ impl Phone {
             business: HashSet::new(),
             blocked: Vec::new(),
             blocked_keys: HashSet::new(),
-            version: next_version(),
+            version: FIRST_VERSION.to_string(),
             inbound: HashMap::new(),
             wa_to_bsuid: HashMap::new(),
             bsuid_to_wa: HashMap::new(),
@@ -276,7 +273,7 @@ impl Phone {
     }
 
     fn touch(&mut self) {
-        self.version = next_version();
+        self.version = next_version(&self.version);
     }
 }
 
@@ -341,6 +338,7 @@ impl Core {
         self.scripts.clear();
         self.log.clear();
         self.rate.clear();
+        TRACE_COUNTER.store(0, Ordering::Relaxed);
         if self.config.seed_demo {
             self.seed_demo();
         }
@@ -1383,9 +1381,9 @@ mod tests {
 
     #[test]
     fn versions_increase() {
-        let a: u64 = next_version().parse().unwrap();
-        let b: u64 = next_version().parse().unwrap();
-        assert!(b > a);
+        let a = FIRST_VERSION.to_string();
+        let b: u64 = next_version(&a).parse().unwrap();
+        assert_eq!(b, FIRST_VERSION + 1);
         assert_eq!(trace_id().len(), 23);
         assert_ne!(trace_id(), trace_id());
     }

@@ -516,7 +516,14 @@ impl Inner {
             .with_config()
             .limit(self.max_response_bytes)
             .read_to_vec()
-            .map_err(transport_error)?;
+            .map_err(|e| {
+                let mut err = transport_error(e);
+                // The status line arrived; an oversized body still says which answer it was.
+                if err.kind() == ErrorKind::Protocol {
+                    err.0.http_status = Some(status);
+                }
+                err
+            })?;
         log::debug!(
             "{method:?} {} -> HTTP {status}, {} bytes",
             self.endpoint,

@@ -259,11 +259,13 @@ impl BlockedUsers {
                     let mut e = Error::new(
                         ErrorKind::ConcurrentUpdate,
                         format!(
-                            "the blocklist kept changing while it was listed; gave up after {} restarts",
-                            self.restarts
+                            "the blocklist kept changing while it was listed; gave up after {} restart{}",
+                            self.restarts,
+                            if self.restarts == 1 { "" } else { "s" }
                         ),
                     );
                     e.0.http_status = err.http_status();
+                    e.0.details = err.details().map(str::to_string);
                     e.0.code = err.code();
                     e.0.fbtrace_id = err.fbtrace_id().map(str::to_string);
                     return Err(e);

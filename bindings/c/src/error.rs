@@ -1,0 +1,272 @@
+//! `wablock_error`: a call that failed as a whole, with every SPEC §3.2 field.
+
+use std::ffi::{CString, c_char};
+
+use wablock::Error;
+
+use crate::{
+    guard_value, opt_cstring, opt_ptr, owned_string, to_cstring, wablock_outcome, wablock_status,
+};
+
+/// A call that failed as a whole. Written to `*err_out` by a failing function; owned by the
+/// caller and freed with `wablock_error_free`. Immutable: it may be read from many threads.
+pub struct wablock_error {
+    pub(crate) error: Error,
+    message: CString,
+    details: Option<CString>,
+    fbtrace_id: Option<CString>,
+    partial: Option<Box<wablock_outcome>>,
+    not_attempted: Vec<CString>,
+}
+
+impl wablock_error {
+    pub(crate) fn new(error: Error) -> wablock_error {
+        wablock_error {
+            message: to_cstring(error.message()),
+            details: opt_cstring(error.details()),
+            fbtrace_id: opt_cstring(error.fbtrace_id()),
+            partial: error
+                .partial()
+                .map(|p| Box::new(wablock_outcome::new(p.clone()))),
+            not_attempted: error
+                .not_attempted()
+                .iter()
+                .map(|s| to_cstring(s))
+                .collect(),
+            error,
+        }
+    }
+}
+
+/// Runs an accessor on a non-NULL error; `default` for NULL or a panic.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+unsafe fn with<T>(
+    error: *const wablock_error,
+    default: T,
+    f: impl FnOnce(&wablock_error) -> T,
+) -> T {
+    // SAFETY: per the caller's contract.
+    match unsafe { error.as_ref() } {
+        None => default,
+        Some(e) => {
+            let fallback = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(e)));
+            fallback.unwrap_or(default)
+        }
+    }
+}
+
+/// Writes `value` into `out` when both are present; true when written.
+fn write_opt<T>(out: *mut T, value: Option<T>) -> bool {
+    match value {
+        Some(v) if !out.is_null() => {
+            // SAFETY: out is non-NULL and writable per each accessor's contract.
+            unsafe { out.write(v) };
+            true
+        }
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// Frees an error. NULL is allowed and ignored.
+///
+/// # Safety
+/// `error` is NULL or an error written by this library, not used again.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_free(error: *mut wablock_error) {
+    // SAFETY: per the contract above.
+    unsafe { crate::free_box(error) }
+}
+
+/// The kind of the error: the status the failing function returned (never `WABLOCK_OK`).
+/// `WABLOCK_INVALID_ARGUMENT` when `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_kind(error: *const wablock_error) -> wablock_status {
+    // SAFETY: per the contract above.
+    unsafe {
+        with(error, wablock_status::WABLOCK_INVALID_ARGUMENT, |e| {
+            wablock_status::from_kind(e.error.kind())
+        })
+    }
+}
+
+/// What went wrong, for a person. Never contains the token or API key. Borrowed from `error`
+/// and valid as long as it is; NULL only when `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_message(error: *const wablock_error) -> *const c_char {
+    // SAFETY: per the contract above.
+    unsafe { with(error, std::ptr::null(), |e| e.message.as_ptr()) }
+}
+
+/// The HTTP status of the failing response: returns true and writes `*status_out` (when not
+/// NULL) if there was one, false otherwise.
+///
+/// # Safety
+/// `error` is NULL or a live error; `status_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_http_status(
+    error: *const wablock_error,
+    status_out: *mut u16,
+) -> bool {
+    // SAFETY: per the contract above.
+    unsafe {
+        with(error, false, |e| {
+            write_opt(status_out, e.error.http_status())
+        })
+    }
+}
+
+/// The Graph error code: returns true and writes `*code_out` (when not NULL) if the server
+/// gave one, false otherwise.
+///
+/// # Safety
+/// `error` is NULL or a live error; `code_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_code(
+    error: *const wablock_error,
+    code_out: *mut i64,
+) -> bool {
+    // SAFETY: per the contract above.
+    unsafe { with(error, false, |e| write_opt(code_out, e.error.code())) }
+}
+
+/// The Graph `error_subcode`: returns true and writes `*subcode_out` (when not NULL) if the
+/// server gave one, false otherwise.
+///
+/// # Safety
+/// `error` is NULL or a live error; `subcode_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_subcode(
+    error: *const wablock_error,
+    subcode_out: *mut i64,
+) -> bool {
+    // SAFETY: per the contract above.
+    unsafe { with(error, false, |e| write_opt(subcode_out, e.error.subcode())) }
+}
+
+/// The Graph `error_data.details`, or NULL. Borrowed from `error` and valid as long as it is.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_details(error: *const wablock_error) -> *const c_char {
+    // SAFETY: per the contract above.
+    unsafe { with(error, std::ptr::null(), |e| opt_ptr(&e.details)) }
+}
+
+/// Meta's trace id (for support tickets), or NULL. Borrowed from `error` and valid as long as
+/// it is.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_fbtrace_id(error: *const wablock_error) -> *const c_char {
+    // SAFETY: per the contract above.
+    unsafe { with(error, std::ptr::null(), |e| opt_ptr(&e.fbtrace_id)) }
+}
+
+/// Whether the same call may succeed if tried again later; false when `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_retryable(error: *const wablock_error) -> bool {
+    // SAFETY: per the contract above.
+    unsafe { with(error, false, |e| e.error.is_retryable()) }
+}
+
+/// How long the server asked the caller to wait, in milliseconds: returns true and writes
+/// `*retry_after_ms_out` (when not NULL) if the server said, false otherwise.
+///
+/// # Safety
+/// `error` is NULL or a live error; `retry_after_ms_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_retry_after_ms(
+    error: *const wablock_error,
+    retry_after_ms_out: *mut u64,
+) -> bool {
+    // SAFETY: per the contract above.
+    unsafe {
+        with(error, false, |e| {
+            let ms = e
+                .error
+                .retry_after()
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            write_opt(retry_after_ms_out, ms)
+        })
+    }
+}
+
+/// The outcome of the users whose batches finished before the failure, or NULL. Borrowed from
+/// `error`: valid as long as it is; never free it.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_partial(
+    error: *const wablock_error,
+) -> *const wablock_outcome {
+    // SAFETY: per the contract above.
+    unsafe {
+        with(error, std::ptr::null(), |e| {
+            e.partial
+                .as_deref()
+                .map_or(std::ptr::null(), |p| p as *const wablock_outcome)
+        })
+    }
+}
+
+/// Number of inputs neither confirmed nor refused; 0 when `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_not_attempted_count(error: *const wablock_error) -> usize {
+    // SAFETY: per the contract above.
+    unsafe { with(error, 0, |e| e.not_attempted.len()) }
+}
+
+/// Input `index` (0-based, in input order) of those neither confirmed nor refused; NULL when
+/// out of range. Borrowed from `error` and valid as long as it is.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_not_attempted_get(
+    error: *const wablock_error,
+    index: usize,
+) -> *const c_char {
+    // SAFETY: per the contract above.
+    unsafe {
+        with(error, std::ptr::null(), |e| {
+            e.not_attempted
+                .get(index)
+                .map_or(std::ptr::null(), |s| s.as_ptr())
+        })
+    }
+}
+
+/// The error as canonical JSON (SPEC §5): `{"error":{…}}`, keys sorted, compact.
+///
+/// Ownership: the returned string is owned by the caller; free it with
+/// `wablock_string_free`. NULL when `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_to_json(error: *const wablock_error) -> *mut c_char {
+    guard_value(std::ptr::null_mut(), || {
+        // SAFETY: per the contract above.
+        unsafe { error.as_ref() }.map_or(std::ptr::null_mut(), |e| {
+            owned_string(&e.error.to_canonical_json())
+        })
+    })
+}

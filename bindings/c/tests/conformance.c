@@ -1,0 +1,370 @@
+/* The conformance vector runner of the C binding (tests/conformance/README.md): each vector's
+ * setup goes to the sandbox's control endpoints, its client and operation go through the C
+ * API, and the canonical JSON from the C API is compared with expect.result. */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+
+/* A growable string. */
+struct sb {
+  char *s;
+  size_t len, cap;
+};
+
+static void sb_put(struct sb *b, const char *s, size_t n) {
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->s = realloc(b->s, b->cap);
+  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = '\0';
+}
+static void sb_cat(struct sb *b, const char *s) { sb_put(b, s, strlen(s)); }
+
+/* A JSON string exactly as serde_json writes it (the core's canonical form). */
+static void sb_json_string(struct sb *b, const char *s) {
+  if (!s) {
+    sb_cat(b, "null");
+    return;
+  }
+  sb_cat(b, "\"");
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    char esc[8];
+    switch (*p) {
+      case '"': sb_cat(b, "\\\""); break;
+      case '\\': sb_cat(b, "\\\\"); break;
+      case '\n': sb_cat(b, "\\n"); break;
+      case '\r': sb_cat(b, "\\r"); break;
+      case '\t': sb_cat(b, "\\t"); break;
+      case '\b': sb_cat(b, "\\b"); break;
+      case '\f': sb_cat(b, "\\f"); break;
+      default:
+        if (*p < 0x20) {
+          snprintf(esc, sizeof esc, "\\u%04x", *p);
+          sb_cat(b, esc);
+        } else {
+          sb_put(b, (const char *)p, 1);
+        }
+    }
+  }
+  sb_cat(b, "\"");
+}
+
+static const char *str_or(const cJSON *obj, const char *key, const char *fallback) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsString(v) ? v->valuestring : fallback;
+}
+
+static double num_or(const cJSON *obj, const char *key, double fallback) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+}
+
+/* -1 when absent or null: the C API's WABLOCK_UNSET. */
+static int64_t opt_num(const cJSON *obj, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : WABLOCK_UNSET;
+}
+
+/* The error's canonical JSON, for a result. */
+static char *error_json(wablock_error *err) {
+  char *json = wablock_error_to_json(err);
+  wablock_error_free(err);
+  return json;
+}
+
+/* Builds a client from a vector's "client" object; on failure returns NULL and *err. */
+static wablock_client *vector_client(const cJSON *c, wablock_error **err) {
+  wablock_config *cfg = NULL;
+  wablock_status st;
+  if (strcmp(str_or(c, "provider", "meta"), "360dialog") == 0) {
+    st = wablock_config_new_360dialog(str_or(c, "api_key", "sandbox-key"), &cfg, err);
+  } else {
+    st = wablock_config_new_meta(str_or(c, "phone_number_id", "1000"),
+                                 str_or(c, "access_token", "sandbox-token"), &cfg, err);
+    if (st == WABLOCK_OK)
+      st = wablock_config_set_api_version(cfg, str_or(c, "api_version", "v25.0"), err);
+  }
+  const cJSON *retry = cJSON_GetObjectItemCaseSensitive(c, "retry");
+  const cJSON *jitter = cJSON_GetObjectItemCaseSensitive(retry, "jitter");
+  if (st == WABLOCK_OK) st = wablock_config_set_base_url(cfg, sandbox_base, err);
+  if (st == WABLOCK_OK)
+    st = wablock_config_set_max_batch(cfg, (size_t)num_or(c, "max_batch", 1000), err);
+  if (st == WABLOCK_OK)
+    st = wablock_config_set_parallelism(cfg, (size_t)num_or(c, "parallelism", 1), err);
+  if (st == WABLOCK_OK)
+    st = wablock_config_set_retry_policy(
+        cfg, (uint32_t)num_or(retry, "max_attempts", 4),
+        (uint64_t)num_or(retry, "initial_backoff_ms", 1),
+        (uint64_t)num_or(retry, "max_backoff_ms", 50), cJSON_IsTrue(jitter), err);
+  if (st == WABLOCK_OK)
+    st = wablock_config_set_connect_timeout_ms(
+        cfg, (uint64_t)num_or(c, "connect_timeout_ms", 2000), err);
+  if (st == WABLOCK_OK)
+    st = wablock_config_set_read_timeout_ms(cfg, (uint64_t)num_or(c, "read_timeout_ms", 2000),
+                                            err);
+  if (st == WABLOCK_OK) st = wablock_config_set_deadline_ms(cfg, opt_num(c, "deadline_ms"), err);
+  if (st == WABLOCK_OK)
+    st = wablock_config_set_list_restart_budget(
+        cfg, (uint32_t)num_or(c, "list_restart_budget", 3), err);
+  if (st == WABLOCK_OK)
+    st = wablock_config_set_max_response_bytes(
+        cfg, (uint64_t)num_or(c, "max_response_bytes", 8388608), err);
+  wablock_client *client = NULL;
+  if (st == WABLOCK_OK) wablock_client_new(cfg, &client, err);
+  wablock_config_free(cfg);
+  return client;
+}
+
+/* Runs the operation; returns the canonical result (malloc'd) or NULL for an unknown op. */
+static char *run_operation(wablock_client *client, const cJSON *op) {
+  const char *name = str_or(op, "op", "");
+  wablock_error *err = NULL;
+  if (strcmp(name, "block") == 0 || strcmp(name, "unblock") == 0) {
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(op, "users");
+    int n = cJSON_GetArraySize(list);
+    const char **users = calloc(n > 0 ? (size_t)n : 1, sizeof *users);
+    int i = 0;
+    const cJSON *u;
+    cJSON_ArrayForEach(u, list) users[i++] = cJSON_IsString(u) ? u->valuestring : NULL;
+    wablock_outcome *o = NULL;
+    wablock_status st = name[0] == 'b' ? wablock_client_block(client, users, (size_t)n, &o, &err)
+                                       : wablock_client_unblock(client, users, (size_t)n, &o, &err);
+    free(users);
+    if (st != WABLOCK_OK) return error_json(err);
+    char *json = wablock_outcome_to_json(o);
+    wablock_outcome_free(o);
+    return json;
+  }
+  if (strcmp(name, "list_page") == 0) {
+    wablock_page *page = NULL;
+    wablock_status st =
+        wablock_client_list_page(client, opt_num(op, "limit"), str_or(op, "after", NULL),
+                                 str_or(op, "before", NULL), &page, &err);
+    if (st != WABLOCK_OK) return error_json(err);
+    char *json = wablock_page_to_json(page);
+    wablock_page_free(page);
+    return json;
+  }
+  if (strcmp(name, "blocked_users") == 0) {
+    struct sb b = {0};
+    sb_cat(&b, "{\"blocked_users\":{\"error\":");
+    struct sb users = {0};
+    sb_cat(&users, "[");
+    wablock_blocked_users *it = NULL;
+    wablock_status st = wablock_client_blocked_users(client, opt_num(op, "page_size"), &it, &err);
+    bool first = true;
+    while (st == WABLOCK_OK) {
+      wablock_blocked_user u;
+      bool has = false;
+      st = wablock_blocked_users_next(it, &u, &has, &err);
+      if (st != WABLOCK_OK || !has) break;
+      sb_cat(&users, first ? "{\"user_id\":" : ",{\"user_id\":");
+      sb_json_string(&users, u.user_id);
+      sb_cat(&users, ",\"wa_id\":");
+      sb_json_string(&users, u.wa_id);
+      sb_cat(&users, "}");
+      first = false;
+    }
+    wablock_blocked_users_free(it);
+    sb_cat(&users, "]");
+    if (st != WABLOCK_OK) {
+      /* The error object without its {"error": …} wrapper. */
+      char *json = error_json(err);
+      size_t len = strlen(json);
+      sb_put(&b, json + 9, len - 10);
+      wablock_string_free(json);
+    } else {
+      sb_cat(&b, "null");
+    }
+    sb_cat(&b, ",\"users\":");
+    sb_cat(&b, users.s);
+    sb_cat(&b, "}}");
+    free(users.s);
+    return b.s;
+  }
+  if (strcmp(name, "is_blocked") == 0) {
+    bool blocked = false;
+    wablock_status st = wablock_client_is_blocked(client, str_or(op, "user", NULL), &blocked, &err);
+    if (st != WABLOCK_OK) return error_json(err);
+    struct sb b = {0};
+    sb_cat(&b, blocked ? "{\"is_blocked\":true}" : "{\"is_blocked\":false}");
+    return b.s;
+  }
+  fprintf(stderr, "  unknown op \"%s\"\n", name);
+  return NULL;
+}
+
+/* The logged requests must match the expected ones on the keys each expected item carries. */
+static bool requests_match(const cJSON *expected, const char *name) {
+  char *resp = NULL;
+  if (http_request("GET", "/_sandbox/requests", NULL, &resp) != 200) {
+    free(resp);
+    return false;
+  }
+  cJSON *actual = cJSON_Parse(resp);
+  free(resp);
+  bool ok = cJSON_IsArray(actual) && cJSON_GetArraySize(actual) == cJSON_GetArraySize(expected);
+  if (!ok)
+    fprintf(stderr, "  %s: %d requests, want %d\n", name, cJSON_GetArraySize(actual),
+            cJSON_GetArraySize(expected));
+  for (int i = 0; ok && i < cJSON_GetArraySize(expected); i++) {
+    const cJSON *want = cJSON_GetArrayItem(expected, i);
+    const cJSON *got = cJSON_GetArrayItem(actual, i);
+    const cJSON *field;
+    cJSON_ArrayForEach(field, want) {
+      const cJSON *g = cJSON_GetObjectItemCaseSensitive(got, field->string);
+      if (!g || !cJSON_Compare(field, g, true)) {
+        char *gs = g ? cJSON_PrintUnformatted(g) : NULL;
+        char *ws = cJSON_PrintUnformatted(field);
+        fprintf(stderr, "  %s: request %d %s is %s, want %s\n", name, i, field->string,
+                gs ? gs : "(absent)", ws);
+        free(gs);
+        free(ws);
+        ok = false;
+      }
+    }
+  }
+  cJSON_Delete(actual);
+  return ok;
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  struct sb b = {0};
+  char chunk[4096];
+  size_t n;
+  sb_cat(&b, "");
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sb_put(&b, chunk, n);
+  fclose(f);
+  return b.s;
+}
+
+/* Runs one vector file; true when it passes. */
+static bool run_vector(const char *path, const char *out_dir) {
+  char *text = read_file(path);
+  cJSON *v = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  if (!v) {
+    fprintf(stderr, "  %s: not JSON\n", path);
+    return false;
+  }
+  const char *name = str_or(v, "name", "unnamed");
+  bool ok = sandbox_reset();
+  const cJSON *step;
+  cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(v, "setup")) {
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(step, "body");
+    char *body_text = body ? cJSON_PrintUnformatted(body) : NULL;
+    long status = http_request(str_or(step, "method", "POST"), str_or(step, "path", "/"),
+                               body_text ? body_text : "{}", NULL);
+    free(body_text);
+    if (status < 200 || status > 299) {
+      fprintf(stderr, "  %s: setup %s answered %ld\n", name, str_or(step, "path", "?"), status);
+      ok = false;
+    }
+  }
+  char *result = NULL;
+  if (ok) {
+    wablock_error *err = NULL;
+    wablock_client *client =
+        vector_client(cJSON_GetObjectItemCaseSensitive(v, "client"), &err);
+    if (client) {
+      result = run_operation(client, cJSON_GetObjectItemCaseSensitive(v, "operation"));
+      wablock_client_free(client);
+    } else {
+      result = error_json(err);
+    }
+  }
+  const cJSON *expect = cJSON_GetObjectItemCaseSensitive(v, "expect");
+  if (result) {
+    cJSON *got = cJSON_Parse(result);
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(expect, "result");
+    if (!got || !cJSON_Compare(got, want, true)) {
+      char *ws = cJSON_PrintUnformatted(want);
+      fprintf(stderr, "  %s: result\n    got  %s\n    want %s\n", name, result, ws);
+      free(ws);
+      ok = false;
+    }
+    cJSON_Delete(got);
+    /* Results are named after the vector's file, as the Rust runner names them. */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char out[1024];
+    snprintf(out, sizeof out, "%s/%s", out_dir, base);
+    FILE *f = fopen(out, "wb");
+    if (f) {
+      fputs(result, f);
+      fclose(f);
+    }
+  } else {
+    ok = false;
+  }
+  const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(expect, "requests");
+  if (ok && cJSON_IsArray(reqs) && !requests_match(reqs, name)) ok = false;
+  free(result);
+  cJSON_Delete(v);
+  return ok;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void mkdirs(const char *path) {
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(tmp, 0755);
+      *p = '/';
+    }
+  mkdir(tmp, 0755);
+}
+
+int run_conformance_dir(const char *dir, const char *out_dir) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    fprintf(stderr, "conformance: cannot open %s: %s\n", dir, strerror(errno));
+    CHECK(!"vector directory exists");
+    return 0;
+  }
+  mkdirs(out_dir);
+  char **names = NULL;
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) {
+      names = realloc(names, (n + 1) * sizeof *names);
+      names[n++] = strdup(e->d_name);
+    }
+  }
+  closedir(d);
+  qsort(names, n, sizeof *names, by_name);
+  int passed = 0;
+  for (size_t i = 0; i < n; i++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    bool ok = run_vector(path, out_dir);
+    t_checks++;
+    if (ok) {
+      passed++;
+    } else {
+      t_failures++;
+      fprintf(stderr, "  FAIL vector %s\n", path);
+    }
+    free(names[i]);
+  }
+  free(names);
+  printf("conformance %s: %d of %zu vectors passed\n", dir, passed, n);
+  return (int)n;
+}

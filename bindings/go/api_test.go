@@ -1,0 +1,304 @@
+package wablock_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	wablock "github.com/wablock/wablock/bindings/go"
+)
+
+func newClient(t *testing.T, opts ...wablock.Option) *wablock.Client {
+	t.Helper()
+	base := []wablock.Option{
+		wablock.WithBaseURL(sandboxURL),
+		wablock.WithParallelism(1),
+		wablock.WithRetryPolicy(wablock.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}),
+	}
+	c, err := wablock.NewMeta("1000", "sandbox-token", append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestBlockOutcome(t *testing.T) {
+	reset(t)
+	inbound(t, "16505551234")
+	c := newClient(t)
+	o, err := c.Block([]string{"+1 (650) 555-1234", "15550001111", "not a number"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Operation != wablock.OperationBlock || o.Requests != 1 {
+		t.Fatalf("operation %v requests %d", o.Operation, o.Requests)
+	}
+	if len(o.Succeeded) != 1 || o.Succeeded[0] != (wablock.Success{Input: "+1 (650) 555-1234", Sent: "+16505551234", WaID: "16505551234"}) {
+		t.Fatalf("succeeded %+v", o.Succeeded)
+	}
+	if len(o.Failed) != 2 {
+		t.Fatalf("failed %+v", o.Failed)
+	}
+	f := o.Failed[0]
+	if f.Input != "15550001111" || f.Reason != wablock.ReasonReengagementRequired || f.Code == nil || *f.Code != 131047 {
+		t.Fatalf("failure %+v", f)
+	}
+	if f.Hint != wablock.ReasonReengagementRequired.Hint() || f.Reason.String() != "REENGAGEMENT_REQUIRED" {
+		t.Fatalf("hint %q reason %q", f.Hint, f.Reason)
+	}
+	inv := o.Failed[1]
+	if inv.Reason != wablock.ReasonInvalidUser || inv.Sent != "" || inv.Code != nil {
+		t.Fatalf("invalid user %+v", inv)
+	}
+	if !strings.HasPrefix(o.CanonicalJSON(), `{"outcome":{"failed":[`) {
+		t.Fatalf("json %s", o.CanonicalJSON())
+	}
+}
+
+func TestErrorsIsAndFields(t *testing.T) {
+	reset(t)
+	c, err := wablock.NewMeta("1000", "wrong-secret-token", wablock.WithBaseURL(sandboxURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Block([]string{"16505551234", "15550001111"})
+	if !errors.Is(err, wablock.ErrAuth) || errors.Is(err, wablock.ErrServer) {
+		t.Fatalf("errors.Is: %v", err)
+	}
+	var e *wablock.Error
+	if !errors.As(err, &e) {
+		t.Fatal("not a *wablock.Error")
+	}
+	if e.Kind != wablock.KindAuth || e.HTTPStatus == nil || *e.HTTPStatus != 401 || e.Code == nil || *e.Code != 190 {
+		t.Fatalf("fields %+v", e)
+	}
+	if e.Retryable || e.RetryAfter != nil || e.Partial != nil || e.FBTraceID == "" {
+		t.Fatalf("fields %+v", e)
+	}
+	if fmt.Sprint(e.NotAttempted) != "[16505551234 15550001111]" {
+		t.Fatalf("not attempted %v", e.NotAttempted)
+	}
+	for _, s := range []string{e.Error(), e.CanonicalJSON(), fmt.Sprintf("%+v", e)} {
+		if strings.Contains(s, "wrong-secret-token") {
+			t.Fatalf("the token leaked: %s", s)
+		}
+	}
+	// Wrapped errors still match.
+	if !errors.Is(fmt.Errorf("blocking: %w", err), wablock.ErrAuth) {
+		t.Fatal("wrapped error does not match")
+	}
+}
+
+func TestInvalidArguments(t *testing.T) {
+	reset(t)
+	c := newClient(t)
+	cases := map[string]func() error{
+		"empty list":    func() error { _, err := c.Block(nil); return err },
+		"invalid UTF-8": func() error { _, err := c.Block([]string{"1650\xff555"}); return err },
+		"NUL byte":      func() error { _, err := c.Unblock([]string{"1650\x00555"}); return err },
+		"limit zero":    func() error { _, err := c.ListPage(wablock.WithLimit(0)); return err },
+		"limit -1":      func() error { _, err := c.ListPage(wablock.WithLimit(-1)); return err },
+		"bad user":      func() error { _, err := c.IsBlocked("not a number"); return err },
+		"bad config": func() error {
+			_, err := wablock.NewMeta("1000", "t", wablock.WithBaseURL(sandboxURL), wablock.WithParallelism(0))
+			return err
+		},
+		"bad op": func() error { _, err := c.Mutate("delete", []string{"1"}, nil); return err },
+	}
+	for name, f := range cases {
+		if err := f(); !errors.Is(err, wablock.ErrInvalidArgument) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if n := len(requestLog(t)); n != 0 {
+		t.Fatalf("%d requests sent for invalid arguments", n)
+	}
+}
+
+func TestListingAndIterator(t *testing.T) {
+	reset(t)
+	users := []string{"16505550001", "16505550002", "16505550003"}
+	for _, u := range users {
+		inbound(t, u)
+	}
+	c := newClient(t)
+	if _, err := c.Block(users); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.ListPage(wablock.WithLimit(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Users) != 2 || !p.HasMore || p.After == "" {
+		t.Fatalf("page %+v", p)
+	}
+	p2, err := c.ListPage(wablock.WithLimit(2), wablock.WithAfter(p.After))
+	if err != nil || len(p2.Users) != 1 {
+		t.Fatalf("page 2 %+v %v", p2, err)
+	}
+	var seen []string
+	for u, err := range c.BlockedUsers(wablock.WithLimit(1)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, u.WaID)
+	}
+	if strings.Join(seen, ",") != strings.Join(users, ",") {
+		t.Fatalf("iterated %v", seen)
+	}
+	// Breaking early frees the iterator and stops requesting pages.
+	reset(t)
+	for _, u := range users {
+		inbound(t, u)
+	}
+	if _, err := c.Block(users); err != nil {
+		t.Fatal(err)
+	}
+	before := len(requestLog(t))
+	for range c.BlockedUsers(wablock.WithLimit(1)) {
+		break
+	}
+	if n := len(requestLog(t)) - before; n != 1 {
+		t.Fatalf("early break made %d requests, want 1", n)
+	}
+	blocked, err := c.IsBlocked("+1 650 555 0002")
+	if err != nil || !blocked {
+		t.Fatalf("is_blocked %v %v", blocked, err)
+	}
+	blocked, err = c.IsBlocked("16505559999")
+	if err != nil || blocked {
+		t.Fatalf("is_blocked %v %v", blocked, err)
+	}
+}
+
+func TestIteratorYieldsErrorOnce(t *testing.T) {
+	reset(t)
+	c, err := wablock.NewMeta("1000", "wrong-token", wablock.WithBaseURL(sandboxURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	n := 0
+	for _, err := range c.BlockedUsers() {
+		n++
+		if !errors.Is(err, wablock.ErrAuth) {
+			t.Fatalf("want AUTH, got %v", err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d items, want one error", n)
+	}
+}
+
+func TestProgressAndCancel(t *testing.T) {
+	reset(t)
+	users := []string{"16505550001", "16505550002", "16505550003", "16505550004"}
+	for _, u := range users {
+		inbound(t, u)
+	}
+	c := newClient(t, wablock.WithMaxBatch(1))
+	var calls []int
+	o, err := c.Mutate(wablock.OperationBlock, users, func(done, total int) bool {
+		if total != 4 {
+			t.Errorf("total %d", total)
+		}
+		calls = append(calls, done)
+		return true
+	})
+	if err != nil || len(o.Succeeded) != 4 {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if fmt.Sprint(calls) != "[1 2 3 4]" {
+		t.Fatalf("progress calls %v", calls)
+	}
+	_, err = c.Mutate(wablock.OperationUnblock, users, func(done, total int) bool { return false })
+	var e *wablock.Error
+	if !errors.Is(err, wablock.ErrCancelled) || !errors.As(err, &e) {
+		t.Fatalf("want CANCELLED, got %v", err)
+	}
+	if e.Partial == nil || len(e.Partial.Succeeded)+len(e.Partial.Failed) != 1 || len(e.NotAttempted) != 3 {
+		t.Fatalf("partial %+v not attempted %v", e.Partial, e.NotAttempted)
+	}
+}
+
+func TestProgressPanicReachesCaller(t *testing.T) {
+	reset(t)
+	inbound(t, "16505550001")
+	c := newClient(t)
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Fatalf("recovered %v, want boom", r)
+		}
+	}()
+	_, _ = c.Mutate(wablock.OperationBlock, []string{"16505550001"}, func(int, int) bool { panic("boom") })
+	t.Fatal("the panic was swallowed")
+}
+
+func TestConcurrentUseAndClose(t *testing.T) {
+	reset(t)
+	c := newClient(t, wablock.WithParallelism(2))
+	for g := 0; g < 8; g++ {
+		inbound(t, fmt.Sprintf("165077700%02d", g))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			u := fmt.Sprintf("165077700%02d", g)
+			for i := 0; i < 3; i++ {
+				if o, err := c.Block([]string{u}); err != nil || len(o.Succeeded) != 1 {
+					errs <- fmt.Errorf("block %s: %+v %v", u, o, err)
+					return
+				}
+				if o, err := c.Unblock([]string{u}); err != nil || len(o.Succeeded) != 1 {
+					errs <- fmt.Errorf("unblock %s: %+v %v", u, o, err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	if _, err := c.Block([]string{"16505550001"}); !errors.Is(err, wablock.ErrInvalidArgument) {
+		t.Fatalf("use after Close: %v", err)
+	}
+}
+
+func TestKindsAndVersion(t *testing.T) {
+	names := []string{"INVALID_ARGUMENT", "AUTH", "RATE_LIMITED", "BLOCKLIST_FULL", "CONCURRENT_UPDATE",
+		"SERVER", "REJECTED", "NETWORK", "TIMEOUT", "PROTOCOL", "INTERNAL", "CANCELLED"}
+	sentinels := []error{wablock.ErrInvalidArgument, wablock.ErrAuth, wablock.ErrRateLimited, wablock.ErrBlocklistFull,
+		wablock.ErrConcurrentUpdate, wablock.ErrServer, wablock.ErrRejected, wablock.ErrNetwork, wablock.ErrTimeout,
+		wablock.ErrProtocol, wablock.ErrInternal, wablock.ErrCancelled}
+	for i, name := range names {
+		k := wablock.Kind(i + 1)
+		if k.String() != name {
+			t.Errorf("kind %d is %s, want %s", i+1, k, name)
+		}
+		e := &wablock.Error{Kind: k}
+		for j, s := range sentinels {
+			if errors.Is(e, s) != (i == j) {
+				t.Errorf("errors.Is(%s, sentinel %d) wrong", name, j)
+			}
+		}
+	}
+	if wablock.Version() == "" || strings.Count(wablock.Version(), ".") != 2 {
+		t.Fatalf("version %q", wablock.Version())
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/wablock/wablock/bindings/go
+
+go 1.23
