@@ -158,8 +158,8 @@ def table(res):
     doc, cfg = res.doc, res.cfg
     order = {name: i for i, name in enumerate(doc["drivers"])}
     lines = ["| scenario | driver | wall (process) | work (in-process) | CPU user+sys | "
-             "peak RSS MiB | RSS over idle MiB | requests | runs |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "sandbox CPU | peak RSS MiB | RSS over idle MiB | requests | runs |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     rows = sorted(doc["results"], key=lambda r: (
         ["block", "list", "block1", "idle"].index(r["scenario"]), r["latency_ms"], r["param"],
         order.get(r["driver"], 99)))
@@ -175,7 +175,8 @@ def table(res):
         else:
             work_text = fmt_s(work)
         lines.append(f"| {title if title != last else ''} | {r['label']} | {fmt_s(m['wall_s'])} "
-                     f"| {work_text} | {fmt_s(m['cpu_s'])} | {fmt_mib(m['maxrss_kib'])} | "
+                     f"| {work_text} | {fmt_s(m['cpu_s'])} | {fmt_s(m.get('server_cpu_s'))} "
+                     f"| {fmt_mib(m['maxrss_kib'])} | "
                      f"{'–' if over is None else f'{over / MIB:+.1f}'} | "
                      f"{m.get('requests', '–') if m.get('requests') is not None else '–'} "
                      f"| {r['n_runs']} |")
@@ -285,7 +286,9 @@ def main():
             f"wablock drivers, {cfg.get('slow_peer_runs', cfg['slow_runs'])} for pywa and httpx; "
             "the *runs* column says; see Method). *wall*: spawn to exit of the driver process, interpreter start-up "
             "included. *work*: the operation alone, timed inside the process. *CPU*: the driver "
-            "process's own user+sys time (the sandbox runs in another process). *RSS over idle*: "
+            "process's own user+sys time (the sandbox runs in another process). *sandbox CPU*: "
+            "the server's CPU time during the run (10 ms ticks), not charged to the client. "
+            "*RSS over idle*: "
             "peak RSS minus the same driver's idle run (start, build a client, exit).", "",
             table(res), ""]
     if args.png:

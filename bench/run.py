@@ -117,6 +117,15 @@ class Sandbox:
         if got.get("blocked_count") != n:
             raise RuntimeError(f"prefill: the sandbox holds {got.get('blocked_count')}, not {n}")
 
+    def cpu_s(self):
+        """The sandbox's own CPU time so far (user + sys, 10 ms ticks), to show server cost."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
+
     def close(self):
         # --exit-on-stdin-eof: closing the pipe stops it; kill only if it lingers.
         try:
@@ -221,7 +230,6 @@ def machine():
             for line in f:
                 if line.startswith("PRETTY_NAME="):
                     info["os"] = line.split("=", 1)[1].strip().strip('"')
-        info["loadavg_start"] = open("/proc/loadavg").read().split()[:3]
     except OSError:
         pass
     for key, cmd in (("rustc", ["rustc", "--version"]), ("cc", ["cc", "--version"])):
@@ -288,6 +296,10 @@ def main():
         sys.exit(f"bench: no sandbox binary at {args.sandbox}")
 
     measure_bin = build_measure(args.measure)
+    try:
+        load_start = open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        load_start = []
     results = []
     started = time.time()
     for name, mode, lat, param, expected, runs, peer_runs in scenarios(cfg):
@@ -307,7 +319,11 @@ def main():
                         continue
                     if mode in ("block", "block1"):
                         sb.reset()  # blocking must be real every time
+                    server_before = sb.cpu_s()
                     run = measure(measure_bin, dr, mode, sb.url, param)
+                    server_after = sb.cpu_s()
+                    run["server_cpu_s"] = (None if server_before is None or server_after is None
+                                           else server_after - server_before)
                     what = f"{dr.name} {name} latency={lat} n={param}"
                     check(run, expected, what)
                     cells[dr.name].append(run)
@@ -327,6 +343,7 @@ def main():
                             "n_runs": len(rs), "median": med})
 
     info = machine()
+    info["loadavg_start"] = load_start
     try:
         info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     except OSError:
