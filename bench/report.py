@@ -17,7 +17,9 @@ import sys
 
 MIB = 1024.0
 # Drivers without an idle run of their own share another's (same program, other settings).
-IDLE_OF = {"pywa-t4": "pywa"}
+# Experiments on the Rust core for the analysis: in the table, not in the chart.
+DIAGNOSTIC = {"rust-p16", "rust-thread"}
+IDLE_OF = {"pywa-t4": "pywa", "rust-p16": "rust", "rust-thread": "rust"}
 
 
 def fmt_s(x):
@@ -197,7 +199,7 @@ def chart(res, png):
         cells.append(("block", lat, cfg["users"], f"block {cfg['users'] // 1000}k\n{lat} ms"))
         for page in cfg["pages"]:
             cells.append(("list", lat, page, f"list p={page}\n{lat} ms"))
-    drivers = list(doc["drivers"])
+    drivers = [d for d in doc["drivers"] if d not in DIAGNOSTIC]
     metrics = [("wall_s", "wall time, s (log)", 1.0), ("cpu_s", "client CPU user+sys, s (log)", 1.0),
                ("maxrss_kib", "client peak RSS, MiB", 1 / MIB)]
     fig, axes = plt.subplots(len(metrics), 1, figsize=(12, 11), constrained_layout=True)

@@ -49,8 +49,10 @@ def user(i: int) -> str:
 
 class Driver:
     def __init__(self, name, label, argv, env=None, modes=("idle", "block", "list", "block1"),
-                 probe=None, peer=False):
+                 probe=None, peer=False, mode_arg=None, diagnostic=False):
         self.name, self.label, self.argv = name, label, argv
+        self.mode_arg = mode_arg or {}  # scenario mode -> the mode word the driver is given
+        self.diagnostic = diagnostic  # not a client of its own: an experiment on one
         self.peer = peer  # not wablock: fewer runs in the slow cells (BENCH_SLOW_PEER_RUNS)
         self.env = env or {}
         self.modes = modes
@@ -72,6 +74,11 @@ def make_drivers(args):
     d = os.path.join
     return [
         Driver("rust", "Rust core", [args.rust_driver]),
+        # Diagnostics for the analysis in docs/benchmarks.md (targets 1 and 4).
+        Driver("rust-p16", "Rust core, parallelism 16 (diagnostic)", [args.rust_driver],
+               env={"WABLOCK_BENCH_PARALLELISM": "16"}, modes=("block",), diagnostic=True),
+        Driver("rust-thread", "Rust core, a thread per call (diagnostic)", [args.rust_driver],
+               modes=("block1",), mode_arg={"block1": "block1-thread"}, diagnostic=True),
         Driver("python", "Python package", [py_wablock, d(DRIVERS_DIR, "py_wablock.py")],
                probe=[py_wablock, "-c", "import wablock; wablock.Client"]),
         Driver("c", "C library", [args.c_driver]),
@@ -150,7 +157,7 @@ def build_measure(path):
 
 
 def measure(measure_bin, driver, mode, url, n):
-    argv = driver.argv + [mode, url, PHONE, TOKEN, str(n)]
+    argv = driver.argv + [driver.mode_arg.get(mode, mode), url, PHONE, TOKEN, str(n)]
     env = dict(os.environ, **driver.env)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile(suffix=".json") as usage_file:
@@ -277,6 +284,8 @@ def main():
     wanted = [x for x in args.drivers.split(",") if x]
     if args.smoke and not wanted:
         wanted = ["rust", "python", "c"]  # never the PyPI peers: make test stays offline-safe
+    if os.environ.get("BENCH_NO_DIAGNOSTICS"):
+        drivers = [dr for dr in drivers if not dr.diagnostic]
     if wanted:
         drivers = [dr for dr in drivers if dr.name in wanted]
     active, skipped = [], {}
@@ -329,7 +338,7 @@ def main():
                     cells[dr.name].append(run)
                     extra = (f" per-call {run['per_call_median_s'] * 1e6:.0f} us"
                              if run["per_call_median_s"] is not None else "")
-                    print(f"bench: [{time.time() - started:6.1f}s] {what} run {i + 1}/{runs}: "
+                    print(f"bench: [{time.time() - started:6.1f}s] {what} run {i + 1}/{peer_runs if dr.peer else runs}: "
                           f"wall {run['wall_s']:.3f}s cpu {run['cpu_s']:.3f}s "
                           f"rss {run['maxrss_kib'] / 1024:.1f} MiB{extra}", flush=True)
         finally:

@@ -15,6 +15,8 @@
 //! ```
 //!
 //! Users are `+1555` followed by the index on 7 digits, identical in every driver.
+//! `WABLOCK_BENCH_PARALLELISM=N` overrides the client's parallelism (a diagnostic; the
+//! benchmark's main cells use the default, 4).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -51,10 +53,14 @@ fn main() -> ExitCode {
 }
 
 fn run(mode: &str, url: &str, phone: &str, token: &str, n: usize) -> Result<String, String> {
-    let client = wablock::Client::meta(phone, token)
-        .base_url(url)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let mut builder = wablock::Client::meta(phone, token).base_url(url);
+    if let Ok(p) = std::env::var("WABLOCK_BENCH_PARALLELISM") {
+        let p = p
+            .parse()
+            .map_err(|_| format!("WABLOCK_BENCH_PARALLELISM={p:?} is not a number"))?;
+        builder = builder.parallelism(p);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     let result = match mode {
         "idle" => json!({"mode": "idle", "count": 0}),
         "block" => {
