@@ -46,6 +46,8 @@ bench: bench-venv bench-python bench-c ## full benchmark (minutes): results, doc
 
 bench-report: bench-venv ## regenerate docs/benchmarks.md and .png from build/bench/results.json
 	$(BENCH_PY) bench/versions.py > $(BENCH_OUT)/versions.json
+	@# The raw runs behind docs/benchmarks.md, committed with it.
+	cp $(BENCH_OUT)/results.json bench/results.json
 	$(BENCH_PY) bench/report.py $(BENCH_OUT)/results.json docs/benchmarks.md --png docs/benchmarks.png --analysis bench/analysis.md --versions $(BENCH_OUT)/versions.json
 
 # Smoke: debug builds, 2,000 users, 1 run, latency 0, the wablock drivers only. A driver whose
