@@ -17,10 +17,13 @@ soak: ## the fault suite with SOAK_RUNS (5,000) runs from a fresh seed (SOAK_SEE
 fuzz-corpus: ## (re)seed fuzz/corpus from the conformance vectors and the hand-written samples
 	python3 fuzz/seed_corpus.py
 
-fuzz-build: ## build every cargo-fuzz target (needs the nightly toolchain and cargo-fuzz)
+fuzz-tools: ## install the nightly toolchain and cargo-fuzz if missing (best effort)
+	bash fuzz/install-tools.sh
+
+fuzz-build: fuzz-tools ## build every cargo-fuzz target (needs the nightly toolchain and cargo-fuzz)
 	cd fuzz && $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz build
 
-fuzz-smoke: ## run each cargo-fuzz target FUZZ_SECONDS (60) s from the seeded corpus (nightly)
+fuzz-smoke: fuzz-tools ## run each cargo-fuzz target FUZZ_SECONDS (60) s from the seeded corpus (nightly)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TOOLCHAIN=$(FUZZ_TOOLCHAIN) bash fuzz/smoke.sh
 
 TEST_TARGETS += fault-suite
