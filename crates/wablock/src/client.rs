@@ -373,13 +373,28 @@ fn is_loopback(host: &str) -> bool {
 /// A client for one phone number's blocklist. Cheap to clone; clones share one connection
 /// pool, and a client may be used from many threads at once.
 ///
-/// ```no_run
-/// # fn main() -> Result<(), wablock::Error> {
-/// let client = wablock::Client::meta("106540352242922", "EAAG...").build()?;
-/// let outcome = client.block(["+1 650 555 1234", "US.13491208655302741918"])?;
+/// Against the local sandbox (a real HTTP server on loopback, seeded with demo users), so this
+/// example runs as a test:
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wablock::{Client, Reason};
+/// use wablock_sandbox::{Sandbox, SandboxConfig, demo};
+///
+/// let sandbox = Sandbox::start(SandboxConfig { seed_demo: true, ..Default::default() })?;
+/// let client = Client::meta(demo::DEMO_PHONE_NUMBER_ID, "sandbox-token")
+///     .base_url(sandbox.base_url()) // omit for Meta's real API
+///     .build()?;
+/// let outcome = client.block(["+1 (650) 555-1234", demo::DEMO_STALE_USER, "not a number"])?;
+/// assert_eq!(outcome.succeeded[0].sent, "+16505551234");
+/// // Refused inside an HTTP 200: the user has not written in the last 24 hours.
+/// assert_eq!(outcome.failed[0].reason, Reason::ReengagementRequired);
+/// // Never sent: every input is accounted for, in input order.
+/// assert_eq!(outcome.failed[1].reason, Reason::InvalidUser);
 /// for user in &outcome.failed {
 ///     println!("{} not blocked: {} ({})", user.input, user.reason, user.hint);
 /// }
+/// assert!(client.is_blocked("16505551234")?);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

@@ -22,6 +22,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 mod bulk;
 mod canonical;
 mod client;
