@@ -331,6 +331,8 @@ fn merge_wait_error(mut err: Error, refused: WaitRefused) -> Error {
             );
             err
         }
+        // A timeout already names the deadline; wrapping it would only repeat it.
+        WaitRefused::Deadline if err.kind() == ErrorKind::Timeout => err,
         WaitRefused::Deadline => {
             let mut timeout = Error::new(
                 ErrorKind::Timeout,

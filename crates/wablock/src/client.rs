@@ -542,19 +542,20 @@ impl Inner {
             // ureq's limit refuses a body that reaches it; the cap allows exactly max bytes.
             .limit(self.max_response_bytes.saturating_add(1))
             .read_to_vec()
-            .map_err(|e| {
-                let mut err = transport_error(e);
-                // The status line arrived; an oversized body still says which answer it was.
-                if err.kind() == ErrorKind::Protocol {
-                    err.0.http_status = Some(status);
-                    if err.message().contains("byte limit") {
-                        err.0.message = format!(
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => {
+                    let mut err = Error::new(
+                        ErrorKind::Protocol,
+                        format!(
                             "the response body is larger than the {}-byte limit",
                             self.max_response_bytes
-                        );
-                    }
+                        ),
+                    );
+                    // The status line arrived: say which answer was too large.
+                    err.0.http_status = Some(status);
+                    err
                 }
-                err
+                other => transport_error(other),
             })?;
         let body = self.secret.scrub_bytes(body);
         log::debug!(
@@ -675,10 +676,6 @@ fn transport_error(err: ureq::Error) -> Error {
             };
             Error::new(ErrorKind::Timeout, format!("timed out: {what}"))
         }
-        E::BodyExceedsLimit(limit) => Error::new(
-            ErrorKind::Protocol,
-            format!("the response body is larger than the {limit}-byte limit"),
-        ),
         E::HostNotFound => Error::new(ErrorKind::Network, "network error: host not found"),
         E::ConnectionFailed => Error::new(ErrorKind::Network, "network error: could not connect"),
         E::Io(io) => match io.kind() {
