@@ -560,12 +560,19 @@ impl Options {
     }
 
     fn build(self, py: Python<'_>, builder: ClientBuilder) -> PyResult<PyClient> {
+        // `build()` refuses a max_batch outside 1..=MAX_BATCH, so a built client's batches are
+        // at most this; no builder (`from_env` included) sets it otherwise.
+        let max_batch = self
+            .max_batch
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(wablock::MAX_BATCH);
         let builder = self.apply(py, builder)?;
         let client = py
             .detach(|| guarded(|| builder.build()))
             .map_err(|e| core_err(py, e))?;
         Ok(PyClient {
             inner: Mutex::new(Some(client)),
+            max_batch,
         })
     }
 }
@@ -575,6 +582,8 @@ impl Options {
 struct PyClient {
     /// `None` once closed.
     inner: Mutex<Option<wablock::Client>>,
+    /// The client's batch size: a call with at most this many inputs is a single batch.
+    max_batch: usize,
 }
 
 /// The progress hook of a bulk call: runs the caller's callback with the GIL, turns a raised
@@ -635,9 +644,15 @@ impl PyClient {
             cancel: AtomicBool::new(false),
         };
         let progress = |p: Progress| hook.on_progress(p);
-        let result = run_interruptible(py, &hook, || {
-            guarded(|| client.mutate(operation, &users, Some(&progress)))
-        });
+        let work = || guarded(|| client.mutate(operation, &users, Some(&progress)));
+        // A single batch has no batch boundary at which Ctrl-C could stop it, and it is bounded
+        // by the client's timeouts: run it inline, without the helper thread (whose spawn and
+        // hand-off cost about as much as a loopback request).
+        let result = if users.len() <= self.max_batch {
+            py.detach(work)
+        } else {
+            run_interruptible(py, &hook, work)
+        };
         let failure = hook
             .failure
             .into_inner()

@@ -52,6 +52,9 @@ pub(crate) struct Response {
     pub body: Vec<u8>,
     pub delay: Duration,
     pub fault: Option<Fault>,
+    /// A JSON body still to be serialised (it replaces `body`): built under the state lock,
+    /// serialised by `write_response` after the lock is released.
+    pub pending: Option<serde_json::Value>,
 }
 
 impl Response {
@@ -63,6 +66,19 @@ impl Response {
             body: value.to_string().into_bytes(),
             delay: Duration::ZERO,
             fault: None,
+            pending: None,
+        }
+    }
+
+    /// A JSON response serialised only when written, outside the state lock.
+    pub fn json_deferred(status: u16, value: serde_json::Value) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Vec::new(),
+            delay: Duration::ZERO,
+            fault: None,
+            pending: Some(value),
         }
     }
 
@@ -256,7 +272,14 @@ pub(crate) fn write_response(
         let _ = stream.shutdown(std::net::Shutdown::Both);
         return Ok(false);
     }
-    let mut body: &[u8] = &resp.body;
+    let serialised;
+    let mut body: &[u8] = match &resp.pending {
+        Some(value) => {
+            serialised = value.to_string().into_bytes();
+            &serialised
+        }
+        None => &resp.body,
+    };
     let filler;
     if resp.fault == Some(Fault::DropMidBody) && body.len() < 2 {
         filler = b"{\"error\":{\"message\":\"this body is cut short on purpose\"}}".to_vec();

@@ -351,7 +351,12 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             .header("host")
             .map(str::to_string)
             .unwrap_or_else(|| shared.addr.to_string());
-        let resp = shared.core().handle(&req, &host);
+        // Parsing happens before the lock, serialising (in `write_response`) after it: the
+        // lock is held only to read and change state, so concurrent requests overlap.
+        let pre = state::Prepared::new(&req);
+        let resp = shared.core().handle(&req, &host, pre);
+        // The injected latency is slept with the lock released (the guard above is a
+        // temporary, dropped at the end of that statement).
         if !resp.delay.is_zero() {
             thread::sleep(resp.delay);
         }

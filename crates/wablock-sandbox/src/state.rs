@@ -593,12 +593,13 @@ impl Core {
 
     // ---------------------------------------------------------------------- dispatch
 
-    /// Answers one request. `host` is used to build `paging.next` URLs.
-    pub fn handle(&mut self, req: &Request, host: &str) -> Response {
+    /// Answers one request. `host` is used to build `paging.next` URLs; `pre` is the work
+    /// [`Prepared::new`] did on the request without the lock.
+    pub fn handle(&mut self, req: &Request, host: &str, pre: Prepared) -> Response {
         if let Some(rest) = req.path.strip_prefix("/_sandbox/") {
             return self.control(req, rest);
         }
-        self.api(req, host)
+        self.api(req, host, pre)
     }
 
     fn control(&mut self, req: &Request, what: &str) -> Response {
@@ -676,46 +677,9 @@ impl Core {
         }
     }
 
-    fn log_request(&mut self, req: &Request) {
-        let auth = if req
-            .header("authorization")
-            .is_some_and(|a| a.len() >= 7 && a[..7].eq_ignore_ascii_case("bearer "))
-        {
-            Value::from("bearer")
-        } else if req.header("d360-api-key").is_some() {
-            Value::from("d360")
-        } else {
-            Value::Null
-        };
-        let (body, body_text) = if req.body.is_empty() {
-            (Value::Null, Value::Null)
-        } else {
-            match serde_json::from_slice::<Value>(&req.body) {
-                Ok(v) => (v, Value::Null),
-                Err(_) => (
-                    Value::Null,
-                    Value::from(String::from_utf8_lossy(&req.body).into_owned()),
-                ),
-            }
-        };
-        let params: Map<String, Value> = parse_query(req.query.as_deref().unwrap_or(""))
-            .into_iter()
-            .map(|(k, v)| (k, Value::from(v)))
-            .collect();
-        self.log.push(json!({
-            "method": req.method,
-            "path": req.path,
-            "query": req.query,
-            "params": params,
-            "auth": auth,
-            "content_type": req.header("content-type"),
-            "body": body,
-            "body_text": body_text,
-        }));
-    }
-
-    fn api(&mut self, req: &Request, host: &str) -> Response {
-        self.log_request(req);
+    fn api(&mut self, req: &Request, host: &str, pre: Prepared) -> Response {
+        let entry = pre.log.unwrap_or_else(|| log_entry(req));
+        self.log.push(entry);
         let latency = self.config.latency;
         if let Some(s) = self.scripts.pop_front() {
             return Response {
@@ -724,14 +688,15 @@ impl Core {
                 body: s.body,
                 delay: s.delay + latency,
                 fault: s.fault,
+                pending: None,
             };
         }
-        let mut resp = self.api_inner(req, host);
+        let mut resp = self.api_inner(req, host, pre.users);
         resp.delay += latency;
         resp
     }
 
-    fn api_inner(&mut self, req: &Request, host: &str) -> Response {
+    fn api_inner(&mut self, req: &Request, host: &str, users: Option<ChangeBody>) -> Response {
         let segs: Vec<&str> = req.path.split('/').skip(1).collect();
         let (dialect, phone_id) = match segs.as_slice() {
             ["block_users"] => (Dialect::D360, DIALOG360_PHONE_NUMBER_ID.to_string()),
@@ -797,8 +762,8 @@ impl Core {
 
         let mut resp = match req.method.as_str() {
             "GET" => self.list(req, &phone_id, dialect, host),
-            "POST" => self.change(req, &phone_id, true),
-            "DELETE" => self.change(req, &phone_id, false),
+            "POST" => self.change(req, users, &phone_id, true),
+            "DELETE" => self.change(req, users, &phone_id, false),
             other => graph_error(
                 400,
                 &format!("Unsupported {} request.", other.to_ascii_lowercase()),
@@ -937,11 +902,17 @@ impl Core {
             }
             out.insert("paging".into(), Value::Object(paging));
         }
-        Response::json(200, &Value::Object(out))
+        Response::json_deferred(200, Value::Object(out))
     }
 
-    fn change(&mut self, req: &Request, phone_id: &str, block: bool) -> Response {
-        let users = match parse_change_body(&req.body) {
+    fn change(
+        &mut self,
+        req: &Request,
+        users: Option<ChangeBody>,
+        phone_id: &str,
+        block: bool,
+    ) -> Response {
+        let users = match users.unwrap_or_else(|| parse_change_body(&req.body)) {
             Ok(u) => u,
             Err(msg) => return invalid_parameter(&msg),
         };
@@ -1053,10 +1024,76 @@ impl Core {
                     Some(details),
                 ),
             );
-            return Response::json(400, &Value::Object(body));
+            return Response::json_deferred(400, Value::Object(body));
         }
-        Response::json(200, &Value::Object(body))
+        Response::json_deferred(200, Value::Object(body))
     }
+}
+
+/// A parsed block/unblock body, or the `details` of its 400.
+type ChangeBody = Result<Vec<UserField>, String>;
+
+/// The part of answering an API request that needs no state: the request-log entry and the
+/// parsed block/unblock body. Built before taking the state lock, so concurrent requests
+/// parse in parallel and the lock is held only to read and change the blocklist.
+#[derive(Default)]
+pub(crate) struct Prepared {
+    log: Option<Value>,
+    users: Option<ChangeBody>,
+}
+
+impl Prepared {
+    /// Does the lock-free work for `req` (nothing for control endpoints).
+    pub fn new(req: &Request) -> Prepared {
+        if req.path.starts_with("/_sandbox/") {
+            return Prepared::default();
+        }
+        let users = match req.method.as_str() {
+            "POST" | "DELETE" => Some(parse_change_body(&req.body)),
+            _ => None,
+        };
+        Prepared {
+            log: Some(log_entry(req)),
+            users,
+        }
+    }
+}
+fn log_entry(req: &Request) -> Value {
+    let auth = if req
+        .header("authorization")
+        .is_some_and(|a| a.len() >= 7 && a[..7].eq_ignore_ascii_case("bearer "))
+    {
+        Value::from("bearer")
+    } else if req.header("d360-api-key").is_some() {
+        Value::from("d360")
+    } else {
+        Value::Null
+    };
+    let (body, body_text) = if req.body.is_empty() {
+        (Value::Null, Value::Null)
+    } else {
+        match serde_json::from_slice::<Value>(&req.body) {
+            Ok(v) => (v, Value::Null),
+            Err(_) => (
+                Value::Null,
+                Value::from(String::from_utf8_lossy(&req.body).into_owned()),
+            ),
+        }
+    };
+    let params: Map<String, Value> = parse_query(req.query.as_deref().unwrap_or(""))
+        .into_iter()
+        .map(|(k, v)| (k, Value::from(v)))
+        .collect();
+    json!({
+        "method": req.method,
+        "path": req.path,
+        "query": req.query,
+        "params": params,
+        "auth": auth,
+        "content_type": req.header("content-type"),
+        "body": body,
+        "body_text": body_text,
+    })
 }
 
 // ---------------------------------------------------------------------------------------

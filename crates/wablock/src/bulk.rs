@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{Client, Method, Reply};
 use crate::error::{Error, ErrorKind};
-use crate::matching::{ServerVerdict, match_server_items};
+use crate::matching::{ServerVerdict, match_server_items, match_server_items_owned};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
 use crate::wire::{MutationRequest, MutationResponse, RequestUser};
@@ -107,7 +107,11 @@ impl Client {
             Some(result) if success || mixed_400 => {
                 let mut confirmed = result.added_users;
                 confirmed.extend(result.removed_users);
-                Ok(match_server_items(sent, &confirmed, &result.failed_users))
+                Ok(match_server_items_owned(
+                    sent,
+                    confirmed,
+                    result.failed_users,
+                ))
             }
             _ if graph.is_some() || !success => {
                 Err(inner.graph_error(reply.status, graph, reply.retry_after))
@@ -363,8 +367,12 @@ fn assemble(
     let PreparedUsers {
         inputs,
         slots,
-        targets,
+        mut targets,
     } = prepared;
+    let mut verdicts = verdicts;
+    // Inputs still to come per target: the last one (the only one, normally) takes the
+    // target's strings by move; earlier duplicates get copies.
+    let mut remaining: Vec<usize> = targets.iter().map(|t| t.uses).collect();
     for (input, slot) in inputs.into_iter().zip(slots) {
         let target = match slot {
             Err(invalid) => {
@@ -383,36 +391,58 @@ fn assemble(
             }
             Ok(target) => target,
         };
-        let sent = targets[target].id.sent().to_string();
-        match &verdicts[target] {
-            None => not_attempted.push(input),
-            Some(ServerVerdict::Confirmed { wa_id, user_id }) => outcome.succeeded.push(Success {
+        remaining[target] = remaining[target].saturating_sub(1);
+        let last = remaining[target] == 0;
+        let verdict = if last {
+            verdicts[target].take()
+        } else {
+            verdicts[target].clone()
+        };
+        let Some(verdict) = verdict else {
+            not_attempted.push(input);
+            continue;
+        };
+        let sent = if last {
+            take_sent(&mut targets[target].id)
+        } else {
+            targets[target].id.sent().to_string()
+        };
+        match verdict {
+            ServerVerdict::Confirmed { wa_id, user_id } => outcome.succeeded.push(Success {
                 input,
                 sent,
-                wa_id: wa_id.clone(),
-                user_id: user_id.clone(),
+                wa_id,
+                user_id,
             }),
-            Some(ServerVerdict::Refused {
+            ServerVerdict::Refused {
                 reason,
                 code,
                 message,
                 details,
                 wa_id,
                 user_id,
-            }) => outcome.failed.push(Failure {
+            } => outcome.failed.push(Failure {
                 input,
                 sent: Some(sent),
-                wa_id: wa_id.clone(),
-                user_id: user_id.clone(),
-                reason: *reason,
-                code: *code,
-                message: message.clone(),
-                details: details.clone(),
+                wa_id,
+                user_id,
+                reason,
+                code,
+                message,
+                details,
                 hint: reason.hint().to_string(),
             }),
         }
     }
     (outcome, not_attempted)
+}
+
+/// Moves the sent form out of a target no input will read again.
+fn take_sent(id: &mut UserId) -> String {
+    match id {
+        UserId::Phone { sent, .. } => std::mem::take(sent),
+        UserId::Bsuid(id) => std::mem::take(id),
+    }
 }
 
 /// Additive-increase, multiplicative-decrease limit on requests in flight: halves on

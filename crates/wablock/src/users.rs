@@ -1,6 +1,8 @@
 //! Input rules of SPEC §2: what a user string may be, how it is normalised, and dedupe.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 /// Longest user string accepted, in bytes (SPEC §4).
 pub const MAX_USER_BYTES: usize = 256;
@@ -128,12 +130,61 @@ fn parse_phone(s: &str) -> Result<UserId, InvalidUser> {
     Ok(UserId::Phone { sent, digits })
 }
 
-/// One distinct user to send, with the positions of every input that named it.
+/// One distinct user to send, and how many inputs named it.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub id: UserId,
-    pub inputs: Vec<usize>,
+    /// Inputs that normalise to this user (1 unless the call repeats it): the outcome moves
+    /// the target's strings into the last of them instead of cloning.
+    pub uses: usize,
 }
+
+/// A `Hasher` for keys that are already hashes: they are SipHash outputs, uniformly spread,
+/// so hashing them again would only cost time.
+#[derive(Default)]
+pub(crate) struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; fold anything else in so the hasher stays correct.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A `Hasher` for a small map of short keys (FxHash's multiply-rotate): used where the keys
+/// per map are bounded (a batch, at most `MAX_BATCH`), so even crafted collisions cannot cost
+/// more than a bounded quadratic, and SipHash's flood resistance is not worth its time.
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
+/// `BuildHasher` of [`FxHasher`].
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// The inputs of one call after normalisation and dedupe.
 #[derive(Debug, Default)]
@@ -150,24 +201,49 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
+    // A SipHash of the key, seeded per call, so crafted inputs cannot flood the map.
+    let seed = RandomState::new();
+    prepare_with_hash(users, |key| seed.hash_one(key))
+}
+
+/// [`prepare_users`] with the key hash as a parameter, so tests can force collisions.
+fn prepare_with_hash<I, S>(users: I, hash_key: impl Fn(&str) -> u64) -> PreparedUsers
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
     let mut prepared = PreparedUsers::default();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    for (position, raw) in users.into_iter().enumerate() {
+    // Keyed by the key's hash to avoid copying every key; the target's own key settles a
+    // collision, and the rare keys that collide with another go to `colliding`, keyed by the
+    // key itself.
+    let mut by_hash: HashMap<u64, usize, BuildHasherDefault<PassThrough>> = HashMap::default();
+    let mut colliding: HashMap<String, usize> = HashMap::new();
+    for raw in users {
         let raw = raw.as_ref();
         prepared.inputs.push(raw.to_string());
         let slot = normalize_user(raw).map(|id| {
-            if let Some(&target) = by_key.get(id.key()) {
-                prepared.targets[target].inputs.push(position);
-                target
-            } else {
-                let target = prepared.targets.len();
-                by_key.insert(id.key().to_string(), target);
-                prepared.targets.push(Target {
-                    id,
-                    inputs: vec![position],
-                });
-                target
+            let targets = &mut prepared.targets;
+            let hash = hash_key(id.key());
+            let known = match by_hash.get(&hash) {
+                Some(&t) if targets[t].id.key() == id.key() => Some(t),
+                Some(_) => colliding.get(id.key()).copied(),
+                None => None,
+            };
+            if let Some(target) = known {
+                targets[target].uses += 1;
+                return target;
             }
+            let target = targets.len();
+            match by_hash.entry(hash) {
+                Entry::Occupied(_) => {
+                    colliding.insert(id.key().to_string(), target);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(target);
+                }
+            }
+            targets.push(Target { id, uses: 1 });
+            target
         });
         prepared.slots.push(slot);
     }
@@ -245,9 +321,30 @@ mod tests {
     fn dedupe_keeps_every_input() {
         let p = prepare_users(["+1 650 555 1234", "16505551234", "bad", "US.1"]);
         assert_eq!(p.targets.len(), 2);
-        assert_eq!(p.targets[0].inputs, vec![0, 1]);
+        assert_eq!(p.targets[0].uses, 2);
+        assert_eq!(p.slots[0].as_ref().unwrap(), &0);
+        assert_eq!(p.slots[1].as_ref().unwrap(), &0);
         assert_eq!(p.targets[0].id.sent(), "+16505551234");
         assert!(p.slots[2].is_err());
         assert_eq!(p.slots[3].as_ref().unwrap(), &1);
+    }
+
+    #[test]
+    fn dedupe_survives_hash_collisions() {
+        let users = [
+            "16505551234",
+            "US.1",
+            "+16505551234",
+            "US.1",
+            "16505550000",
+            "US.1",
+        ];
+        let p = prepare_with_hash(users, |_| 7);
+        let slots: Vec<usize> = p.slots.iter().map(|s| *s.as_ref().unwrap()).collect();
+        assert_eq!(slots, vec![0, 1, 0, 1, 2, 1]);
+        let uses: Vec<usize> = p.targets.iter().map(|t| t.uses).collect();
+        assert_eq!(uses, vec![2, 3, 1]);
+        let sent: Vec<&str> = p.targets.iter().map(|t| t.id.sent()).collect();
+        assert_eq!(sent, vec!["16505551234", "US.1", "16505550000"]);
     }
 }
