@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{Client, Method, Reply};
 use crate::error::{Error, ErrorKind};
-use crate::matching::{ServerVerdict, match_server_items, match_server_items_owned};
+use crate::matching::{ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
 use crate::wire::{MutationRequest, MutationResponse, RequestUser};
@@ -107,17 +107,13 @@ impl Client {
             Some(result) if success || mixed_400 => {
                 let mut confirmed = result.added_users;
                 confirmed.extend(result.removed_users);
-                Ok(match_server_items_owned(
-                    sent,
-                    confirmed,
-                    result.failed_users,
-                ))
+                Ok(match_server_items(sent, confirmed, result.failed_users))
             }
             _ if graph.is_some() || !success => {
                 Err(inner.graph_error(reply.status, graph, reply.retry_after))
             }
             // A 2xx that mentions nobody: every user is UNCONFIRMED, never a silent success.
-            _ => Ok(match_server_items(sent, &[], &[])),
+            _ => Ok(match_server_items(sent, Vec::new(), Vec::new())),
         }
     }
 }

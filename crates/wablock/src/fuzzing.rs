@@ -95,7 +95,7 @@ pub fn match_items(inputs: &[String], items: &[ServerItem]) -> Vec<Result<Option
             }),
         }
     }
-    let verdicts = match_server_items(&ids, &confirmed, &failed);
+    let verdicts = match_server_items(&ids, confirmed, failed);
     prepared
         .slots
         .iter()

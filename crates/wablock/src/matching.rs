@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::outcome::Reason;
 use crate::users::{FxBuild, UserId, phone_digits};
-use crate::wire::{FailedItem, ItemError, UserItem};
+use crate::wire::{FailedItem, UserItem};
 
 /// What the server said about one sent user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,160 +84,56 @@ impl<'a> Index<'a> {
     }
 }
 
-/// A confirmed item, owned (its ids are moved into the verdict) or borrowed (cloned).
-trait ConfirmedItem {
-    fn item(&self) -> &UserItem;
-    fn into_ids(self) -> (Option<String>, Option<String>);
-}
-
-impl ConfirmedItem for UserItem {
-    fn item(&self) -> &UserItem {
-        self
-    }
-    fn into_ids(self) -> (Option<String>, Option<String>) {
-        (self.wa_id, self.user_id)
-    }
-}
-
-impl ConfirmedItem for &UserItem {
-    fn item(&self) -> &UserItem {
-        self
-    }
-    fn into_ids(self) -> (Option<String>, Option<String>) {
-        (self.wa_id.clone(), self.user_id.clone())
-    }
-}
-
-/// What a refusal's verdict takes from its item: the first error, `wa_id`, `user_id`.
-struct RefusalParts {
-    code: Option<i64>,
-    message: Option<String>,
-    details: Option<String>,
-    wa_id: Option<String>,
-    user_id: Option<String>,
-}
-
-impl RefusalParts {
-    fn new(
-        first: Option<(Option<i64>, Option<String>, Option<String>)>,
-        item_ids: (Option<String>, Option<String>),
-    ) -> Self {
-        let (code, message, details) = first.unwrap_or((None, None, None));
-        RefusalParts {
-            code,
-            message,
-            details,
-            wa_id: item_ids.0,
-            user_id: item_ids.1,
-        }
-    }
-}
-
-/// A refused item, owned (moved) or borrowed (cloned).
-trait FailedEntry {
-    fn item(&self) -> &FailedItem;
-    fn into_parts(self) -> RefusalParts;
-}
-
-impl FailedEntry for FailedItem {
-    fn item(&self) -> &FailedItem {
-        self
-    }
-    fn into_parts(self) -> RefusalParts {
-        let first = self
-            .errors
-            .into_iter()
-            .next()
-            .map(|e: ItemError| (e.code, e.message.or(e.title), e.error_data));
-        RefusalParts::new(first, (self.wa_id, self.user_id))
-    }
-}
-
-impl FailedEntry for &FailedItem {
-    fn item(&self) -> &FailedItem {
-        self
-    }
-    fn into_parts(self) -> RefusalParts {
-        let first = self.errors.first().map(|e| {
-            (
-                e.code,
-                e.message.clone().or_else(|| e.title.clone()),
-                e.error_data.clone(),
-            )
-        });
-        RefusalParts::new(first, (self.wa_id.clone(), self.user_id.clone()))
-    }
-}
-
 /// One verdict per sent user, in `sent` order. Users the server did not mention are
 /// `UNCONFIRMED`; when the server both confirms and refuses a user, the refusal wins, so that
-/// wablock never reports a success that may not have happened.
+/// wablock never reports a success that may not have happened. The parsed items are consumed:
+/// their strings move into the verdicts instead of being copied.
 pub(crate) fn match_server_items(
-    sent: &[&UserId],
-    confirmed: &[UserItem],
-    failed: &[FailedItem],
-) -> Vec<ServerVerdict> {
-    match_items(sent, confirmed, failed)
-}
-
-/// [`match_server_items`] over parsed items it may consume: their strings move into the
-/// verdicts instead of being copied.
-pub(crate) fn match_server_items_owned(
     sent: &[&UserId],
     confirmed: Vec<UserItem>,
     failed: Vec<FailedItem>,
 ) -> Vec<ServerVerdict> {
-    match_items(sent, confirmed, failed)
-}
-
-fn match_items<C, F>(
-    sent: &[&UserId],
-    confirmed: impl IntoIterator<Item = C>,
-    failed: impl IntoIterator<Item = F>,
-) -> Vec<ServerVerdict>
-where
-    C: ConfirmedItem,
-    F: FailedEntry,
-{
     let index = Index::new(sent);
     let mut verdicts: Vec<Option<ServerVerdict>> = vec![None; sent.len()];
-    for entry in confirmed {
-        let item = entry.item();
-        if let Some(i) = index.find(
+    for item in confirmed {
+        let found = index.find(
             item.input.as_deref(),
             item.wa_id.as_deref(),
             item.user_id.as_deref(),
-        ) {
+        );
+        if let Some(i) = found {
             if verdicts[i].is_none() {
-                let (wa_id, user_id) = entry.into_ids();
-                verdicts[i] = Some(ServerVerdict::Confirmed { wa_id, user_id });
+                verdicts[i] = Some(ServerVerdict::Confirmed {
+                    wa_id: item.wa_id,
+                    user_id: item.user_id,
+                });
             }
         }
     }
-    for entry in failed {
-        let item = entry.item();
-        let Some(i) = index.find(
+    for item in failed {
+        let found = index.find(
             item.input.as_deref(),
             item.wa_id.as_deref(),
             item.user_id.as_deref(),
-        ) else {
-            continue;
-        };
+        );
+        let Some(i) = found else { continue };
         if matches!(verdicts[i], Some(ServerVerdict::Refused { .. })) {
             continue;
         }
-        let parts = entry.into_parts();
-        let message = parts
+        let first = item.errors.into_iter().next().unwrap_or_default();
+        let code = first.code;
+        let message = first
             .message
+            .or(first.title)
             .filter(|m| !m.trim().is_empty())
             .unwrap_or_else(|| "the server refused this user without a message".to_string());
         verdicts[i] = Some(ServerVerdict::Refused {
-            reason: Reason::from_code(parts.code),
-            code: parts.code,
+            reason: Reason::from_code(code),
+            code,
             message,
-            details: parts.details,
-            wa_id: parts.wa_id,
-            user_id: parts.user_id,
+            details: first.error_data,
+            wa_id: item.wa_id,
+            user_id: item.user_id,
         });
     }
     verdicts
@@ -287,8 +183,7 @@ mod tests {
                 ..Default::default()
             }],
         }];
-        let v = match_server_items(&sent, &confirmed, &failed);
-        assert_eq!(v, match_server_items_owned(&sent, confirmed, failed));
+        let v = match_server_items(&sent, confirmed, failed);
         assert!(matches!(v[0], ServerVerdict::Confirmed { .. }));
         assert!(matches!(v[1], ServerVerdict::Confirmed { .. }));
         assert!(matches!(v[2], ServerVerdict::Confirmed { .. }));
@@ -310,8 +205,7 @@ mod tests {
             input: Some("16505551234".into()),
             ..Default::default()
         }];
-        let v = match_server_items(&sent, &confirmed, &failed);
-        assert_eq!(v, match_server_items_owned(&sent, confirmed, failed));
+        let v = match_server_items(&sent, confirmed, failed);
         assert_eq!(v[0].reason(), Some(Reason::Other));
         assert_eq!(v[1].reason(), Some(Reason::Unconfirmed));
     }
