@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use crate::listing::Page;
+use crate::listing::{BlockedUser, Page};
 use crate::outcome::Outcome;
 
 impl Outcome {
@@ -58,7 +58,7 @@ impl Page {
     /// The page object (without the `{"page": …}` wrapper).
     pub fn to_json_value(&self) -> Value {
         json!({
-            "users": self.users.iter().map(|u| json!({"wa_id": u.wa_id, "user_id": u.user_id})).collect::<Vec<_>>(),
+            "users": self.users.iter().map(BlockedUser::to_json_value).collect::<Vec<_>>(),
             "after": self.after,
             "before": self.before,
             "has_more": self.has_more,
@@ -69,6 +69,27 @@ impl Page {
     pub fn to_canonical_json(&self) -> String {
         canonical_string(&json!({ "page": self.to_json_value() }))
     }
+}
+
+impl BlockedUser {
+    /// The user object of a page or a walk: `{"wa_id": …, "user_id": …}`.
+    pub fn to_json_value(&self) -> Value {
+        json!({"wa_id": self.wa_id, "user_id": self.user_id})
+    }
+}
+
+/// `{"blocked_users": {"users": […], "error": null | {…}}}`: the result of a whole walk of the
+/// blocklist, with the users yielded before an error that ended it (if one did).
+pub fn blocked_users_canonical_json(users: &[BlockedUser], error: Option<&Error>) -> String {
+    canonical_string(&json!({"blocked_users": {
+        "users": users.iter().map(BlockedUser::to_json_value).collect::<Vec<_>>(),
+        "error": error.map(Error::to_json_value),
+    }}))
+}
+
+/// `{"is_blocked": true | false}`: the answer of `is_blocked`.
+pub fn is_blocked_canonical_json(blocked: bool) -> String {
+    canonical_string(&json!({ "is_blocked": blocked }))
 }
 
 /// Compact JSON with object keys sorted at every level, whatever serde_json's map order is.

@@ -172,6 +172,32 @@ impl Error {
         self
     }
 
+    /// The error for a panic caught at a language boundary: always `INTERNAL`, with one wording
+    /// in every language. `payload` is what `std::panic::catch_unwind` returned; its text (the
+    /// first 400 characters, since a foreign callback's failure may carry a whole stack trace)
+    /// is kept so a bug report can say where it happened.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        const MAX_PANIC_TEXT_CHARS: usize = 400;
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
+        let message = match what {
+            Some(what) => {
+                let what: String = what.chars().take(MAX_PANIC_TEXT_CHARS).collect();
+                format!("internal error: wablock panicked ({what}); this is a bug in wablock, and the call's effect is unknown")
+            }
+            None => "internal error: wablock panicked; this is a bug in wablock, and the call's effect is unknown".to_string(),
+        };
+        Error::new(ErrorKind::Internal, message)
+    }
+
+    /// The error for a call on a client that its owner already closed (`close()`, a `with`
+    /// block that ended, a freed handle): `INVALID_ARGUMENT`, nothing sent.
+    pub fn client_closed() -> Self {
+        Error::invalid_argument("the client is closed: create a new one to make more calls")
+    }
+
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidArgument, message)
     }
@@ -287,6 +313,22 @@ mod tests {
         assert_eq!(ErrorKind::classify(Some(429), None, false), RateLimited);
         assert_eq!(ErrorKind::classify(Some(502), None, false), Server);
         assert_eq!(ErrorKind::classify(Some(404), None, false), Rejected);
+    }
+
+    #[test]
+    fn boundary_errors_have_one_wording() {
+        let e = Error::from_panic(&"boom");
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert!(e.message().contains("(boom)"), "{}", e.message());
+        let long = "x".repeat(1000);
+        let e = Error::from_panic(&long);
+        assert!(e.message().len() < 600, "{}", e.message().len());
+        let e = Error::from_panic(&42_u8);
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert!(!e.message().contains("()"));
+        let e = Error::client_closed();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("closed"));
     }
 
     #[test]
