@@ -6,7 +6,7 @@
 use serde_json::Value;
 use wablock::fuzzing::{
     ServerItem, decode_error as core_decode_error, decode_list, decode_mutation, dedupe,
-    match_items,
+    match_items, offline_client_ready,
 };
 use wablock::users::{MAX_USER_BYTES, UserId, normalize_user};
 use wablock::{Error, ErrorKind};
@@ -25,6 +25,14 @@ pub const SENT: [&str; 7] = [
     "not a user",
     "+447700900123",
 ];
+
+/// Harness invariant: the core's offline client, which every decoder runs on, has built.
+/// Without it the entry points decode nothing, and a target must not pass by testing nothing.
+fn assert_decoders_available() {
+    if let Err(e) = offline_client_ready() {
+        panic!("fuzz harness set-up failed: {e}");
+    }
+}
 
 /// Kinds a decoded HTTP answer may produce: never a transport, caller or internal kind.
 fn assert_answer_kind(err: &Error, status: u16) {
@@ -55,6 +63,7 @@ fn assert_answer_kind(err: &Error, status: u16) {
 
 /// POST/DELETE answers (outcome decoder): any body, under the statuses that matter.
 pub fn decode_outcome(data: &[u8]) {
+    assert_decoders_available();
     let distinct = dedupe(&SENT.map(String::from)).len();
     for status in [200, 201, 400, 401, 403, 429, 500, 502] {
         match decode_mutation(status, data, &SENT) {
@@ -75,6 +84,7 @@ pub fn decode_outcome(data: &[u8]) {
 
 /// GET answers (page decoder).
 pub fn decode_page(data: &[u8]) {
+    assert_decoders_available();
     for (status, limit) in [
         (200, None),
         (200, Some(1)),
@@ -111,9 +121,11 @@ pub fn decode_page(data: &[u8]) {
 
 /// Whole-call error envelopes (Graph, 360dialog text, HTML, nothing).
 pub fn decode_error(data: &[u8]) {
+    assert_decoders_available();
     for status in [200, 301, 400, 401, 403, 404, 429, 500, 503] {
-        let Some(err) = core_decode_error(status, data) else {
-            continue;
+        let err = match core_decode_error(status, data) {
+            Ok(err) => err,
+            Err(e) => panic!("fuzz harness set-up failed: {e}"),
         };
         assert_answer_kind(&err, status);
         assert_eq!(err.http_status(), Some(status));

@@ -14,11 +14,16 @@
 //!
 //! Randomness comes from a seeded [`Rng`], so a failing run is reproduced from its seed.
 
+mod call_checks;
 mod checks;
+mod fault;
 pub mod fuzz_targets;
+mod phase;
 mod rng;
 mod run;
+mod setup;
 
 pub use checks::{Expectations, Expected, check_accounting, check_applied};
+pub use fault::Fault;
 pub use rng::Rng;
-pub use run::{Dialect, Fault, RunConfig, Stats, run_one};
+pub use run::{Dialect, RunConfig, Stats, run_one};

@@ -60,3 +60,34 @@ fn the_targets_reject_what_they_should() {
         catch_unwind(|| wablock_faults::fuzz_targets::normalize_input("x".repeat(300).as_bytes()));
     assert!(bad.is_ok(), "a long invalid line is simply invalid");
 }
+
+#[test]
+fn the_entry_points_really_decode() {
+    // A target passing on every input proves nothing unless the entry points decode: known
+    // answers must give the known, non-empty results.
+    use wablock::fuzzing::{decode_error, decode_list, decode_mutation, offline_client_ready};
+    assert_eq!(offline_client_ready(), Ok(()));
+
+    let body = br#"{"messaging_product":"whatsapp","block_users":{"added_users":[{"input":"+16505551234","wa_id":"16505551234"}],"failed_users":[{"input":"16505551235","wa_id":"16505551235","errors":[{"message":"Re-engagement required","code":131047}]}]}}"#;
+    let verdicts = decode_mutation(200, body, &["+16505551234", "16505551235"]).unwrap();
+    assert_eq!(
+        verdicts,
+        vec![None, Some(wablock::Reason::ReengagementRequired)]
+    );
+
+    let page = br#"{"data":[{"messaging_product":"whatsapp","wa_id":"16505551234"},{"messaging_product":"whatsapp","user_id":"US.13491208655302741918"}],"paging":{"cursors":{"before":"b","after":"a"},"next":"https://graph.facebook.com/next"}}"#;
+    let page = decode_list(200, page, Some(2)).unwrap();
+    assert_eq!(page.users.len(), 2);
+    assert_eq!(page.users[0].wa_id.as_deref(), Some("16505551234"));
+    assert_eq!(
+        page.users[1].user_id.as_deref(),
+        Some("US.13491208655302741918")
+    );
+    assert!(page.has_more);
+
+    let envelope = br#"{"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429,"fbtrace_id":"Atrace"}}"#;
+    let err = decode_error(429, envelope).unwrap();
+    assert_eq!(err.kind(), wablock::ErrorKind::RateLimited);
+    assert_eq!(err.code(), Some(130429));
+    assert_eq!(err.fbtrace_id(), Some("Atrace"));
+}

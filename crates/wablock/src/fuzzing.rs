@@ -5,23 +5,41 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::client::{Client, Reply};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::listing::{Page, decode_page};
 use crate::matching::{ServerVerdict, match_server_items};
 use crate::outcome::Reason;
 use crate::users::{UserId, prepare_users};
 use crate::wire::{FailedItem, ItemError, UserItem};
 
-fn offline_client() -> Option<&'static Client> {
-    static CLIENT: OnceLock<Option<Client>> = OnceLock::new();
+/// The client whose decoders the entry points drive. It never connects (nothing is sent),
+/// but it must build: without it the decoders would not run at all, so a failed build is an
+/// `INTERNAL` error from every entry point that needs it, never an empty result.
+fn offline_client() -> Result<&'static Client, Error> {
+    static CLIENT: OnceLock<Result<Client, Error>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
             Client::meta("1000", "fuzz-token-value")
                 .base_url("http://127.0.0.1:9")
                 .build()
-                .ok()
         })
         .as_ref()
+        .map_err(offline_client_failed)
+}
+
+fn offline_client_failed(build_error: &Error) -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        format!(
+            "the offline fuzzing client did not build, so nothing can be decoded: {build_error}"
+        ),
+    )
+}
+
+/// `Ok` when the offline client the decoders run on has built. A fuzz harness asserts this,
+/// so that a broken set-up fails loudly instead of fuzzing nothing.
+pub fn offline_client_ready() -> Result<(), Error> {
+    offline_client().map(|_| ())
 }
 
 /// A reply as `Inner::exchange` hands it on: the body already scrubbed of the secret.
@@ -40,9 +58,7 @@ pub fn decode_mutation(
     body: &[u8],
     sent: &[&str],
 ) -> Result<Vec<Option<Reason>>, Error> {
-    let Some(client) = offline_client() else {
-        return Ok(Vec::new());
-    };
+    let client = offline_client()?;
     let prepared = prepare_users(sent);
     let ids: Vec<&UserId> = prepared.targets.iter().map(|t| &t.id).collect();
     let verdicts = client.mutation_verdicts(&ids, &reply(client, status, body, None))?;
@@ -51,20 +67,15 @@ pub fn decode_mutation(
 
 /// Decodes a GET answer.
 pub fn decode_list(status: u16, body: &[u8], limit: Option<u32>) -> Result<Page, Error> {
-    match offline_client() {
-        Some(client) => decode_page(&client.inner, &reply(client, status, body, None), limit),
-        None => Ok(Page {
-            users: Vec::new(),
-            after: None,
-            before: None,
-            has_more: false,
-        }),
-    }
+    let client = offline_client()?;
+    decode_page(&client.inner, &reply(client, status, body, None), limit)
 }
 
-/// Decodes any answer as a whole-call error (the Graph envelope, 360dialog text, or none).
-pub fn decode_error(status: u16, body: &[u8]) -> Option<Error> {
-    offline_client().map(|client| client.inner.reply_error(&reply(client, status, body, None)))
+/// Decodes any answer as a whole-call error (the Graph envelope, 360dialog text, or none):
+/// `Ok` holds the decoded error; `Err` means the offline client did not build.
+pub fn decode_error(status: u16, body: &[u8]) -> Result<Error, Error> {
+    let client = offline_client()?;
+    Ok(client.inner.reply_error(&reply(client, status, body, None)))
 }
 
 /// A server item for [`match_items`]: `(input, wa_id, user_id, Some(code) if refused)`.
@@ -113,4 +124,22 @@ pub fn dedupe(inputs: &[String]) -> Vec<String> {
         .iter()
         .map(|t| t.id.sent().to_string())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_client_build_is_an_internal_error_not_an_empty_result() {
+        let refused = Error::new(ErrorKind::InvalidArgument, "bad base URL");
+        let err = offline_client_failed(&refused);
+        assert_eq!(err.kind(), ErrorKind::Internal);
+        assert!(err.message().contains("bad base URL"), "{}", err.message());
+    }
+
+    #[test]
+    fn the_offline_client_builds() {
+        assert_eq!(offline_client_ready(), Ok(()));
+    }
 }

@@ -189,11 +189,24 @@ fn user_strings_over_256_bytes_are_invalid_users() {
 }
 
 #[test]
+fn sequential_calls_on_one_client_reuse_one_connection() {
+    let server = Responder::start(|req| confirm_all(req, "added_users"));
+    let c = client(&server.url).build().unwrap();
+    for i in 0..10 {
+        assert!(c.block([format!("155500{i:05}")]).unwrap().is_ok());
+    }
+    assert_eq!(server.seen().len(), 10);
+    // Keep-alive: ten calls, one TCP connection. Without reuse this would be ten.
+    assert_eq!(server.connections_accepted(), 1);
+}
+
+#[test]
 fn one_client_is_shared_across_threads_and_reuses_connections() {
+    const THREADS: usize = 4;
     let server = Responder::start(|req| confirm_all(req, "added_users"));
     let c = client(&server.url).build().unwrap();
     std::thread::scope(|s| {
-        for t in 0..4 {
+        for t in 0..THREADS {
             let c = &c;
             s.spawn(move || {
                 for i in 0..5 {
@@ -203,6 +216,13 @@ fn one_client_is_shared_across_threads_and_reuses_connections() {
         }
     });
     assert_eq!(server.seen().len(), 20);
+    // At most one request per thread is in flight at a time, so pooled connections cover
+    // all 20 calls: never more connections than threads (20 without reuse).
+    let connections = server.connections_accepted();
+    assert!(
+        (1..=THREADS).contains(&connections),
+        "{connections} connections for 20 calls on {THREADS} threads"
+    );
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Client>();
 }

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -94,6 +94,7 @@ pub struct Responder {
     pub url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     stop: Arc<AtomicBool>,
+    accepted: Arc<AtomicUsize>,
 }
 
 impl Responder {
@@ -103,19 +104,26 @@ impl Responder {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(AtomicUsize::new(0));
         let handler: Arc<Handler> = Arc::new(handler);
-        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let (seen2, stop2, accepted2) = (seen.clone(), stop.clone(), accepted.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
+                accepted2.fetch_add(1, Ordering::SeqCst);
                 let (handler, seen) = (handler.clone(), seen2.clone());
                 thread::spawn(move || serve(stream, &*handler, &seen));
             }
         });
-        Responder { url, seen, stop }
+        Responder {
+            url,
+            seen,
+            stop,
+            accepted,
+        }
     }
 
     /// Answers with `replies` in order; once they run out, repeats the last one.
@@ -131,6 +139,12 @@ impl Responder {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// TCP connections accepted so far. Counted before a connection is served, so once a
+    /// client call has its answer, its connection is in the count.
+    pub fn connections_accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 }
 
