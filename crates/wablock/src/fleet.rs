@@ -1,4 +1,4 @@
-//! A fleet: one call on several phone numbers of a business (docs/behaviour.md §3.6).
+//! A fleet: one call on several phone numbers of a business (docs/fleet.md).
 //!
 //! A blocklist belongs to one phone number, so a business that wants an abuser gone from all
 //! its numbers calls each of them. A [`Fleet`] does that for it and keeps one result per
