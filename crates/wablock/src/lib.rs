@@ -28,6 +28,7 @@ mod bulk;
 mod canonical;
 mod client;
 mod error;
+mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
 mod listing;
@@ -45,6 +46,10 @@ pub use client::{
     MAX_BATCH, MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
 };
 pub use error::{Error, ErrorKind};
+pub use fleet::{
+    DEFAULT_FLEET_PARALLELISM, Fleet, FleetBlockedUser, FleetBlocklist, FleetBuilder, FleetEntry,
+    FleetResults,
+};
 pub use listing::{BlockedUser, BlockedUsers, Page};
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};

@@ -20,7 +20,7 @@ pub struct BlockedUser {
 
 impl BlockedUser {
     /// The identity used to yield each user once.
-    fn key(&self) -> Option<&str> {
+    pub(crate) fn key(&self) -> Option<&str> {
         self.wa_id.as_deref().or(self.user_id.as_deref())
     }
 
