@@ -113,7 +113,7 @@ impl PgServer {
             let exe = bin.join(program);
             let mut cmd = match as_user {
                 Some(user) => {
-                    let mut c = Command::new("runuser");
+                    let mut c = Command::new(runuser());
                     c.args(["-u", user, "--"]).arg(&exe);
                     c
                 }
@@ -124,7 +124,7 @@ impl PgServer {
                 .current_dir(dir.path())
                 .stdin(Stdio::null())
                 .output()
-                .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
             assert!(
                 out.status.success(),
                 "{program} {args:?} failed: {}\n{}",
@@ -189,7 +189,7 @@ impl Drop for PgServer {
         let data = self.dir.path().join("data");
         let mut cmd = match self.as_user {
             Some(user) => {
-                let mut c = Command::new("runuser");
+                let mut c = Command::new(runuser());
                 c.args(["-u", user, "--"]).arg(&exe);
                 c
             }
@@ -221,6 +221,19 @@ fn pg_bin_dir() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop()
+}
+
+/// runuser lives in sbin, which a root shell's PATH may lack.
+fn runuser() -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain(["/usr/sbin".into(), "/sbin".into(), "/usr/bin".into()])
+        .map(|dir| dir.join("runuser"))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!("runuser (util-linux) was not found: as root, PostgreSQL must run as an unprivileged user")
+    })
 }
 
 fn is_root() -> bool {
