@@ -15,21 +15,42 @@
 //!
 //! See `docs/window.md` for the whole flow.
 //!
-//! ```no_run
+//! Runs here against the in-process sandbox, with the 24-hour rule on:
+//!
+//! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # use hmac::{Hmac, KeyInit, Mac};
+//! # let sandbox = wablock_sandbox::Sandbox::start(Default::default())?;
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("window.db");
+//! # let (base_url, token, app_secret) = (sandbox.base_url(), "sandbox-token", "app-secret");
 //! use wablock_window::{Store, Window};
-//! let client = wablock::Client::meta("106540352242922", "EAAG...").build()?;
-//! let window = Window::new(Store::open("window.db")?)
-//!     .client("106540352242922", client)
-//!     .app_secret("the app secret");
-//! let queued = window.block_when_possible("106540352242922", ["+16505550000"])?;
-//! println!("queued until they write again: {:?}", queued.queued);
-//! // In the webhook receiver, with the raw body and the X-Hub-Signature-256 header:
-//! # let (body, signature): (&[u8], Option<&str>) = (b"", None);
-//! let report = window.ingest(body, signature)?;
+//! let number = "106540352242922";
+//! let client = wablock::Client::meta(number, token).base_url(&base_url).build()?;
+//! let window = Window::new(Store::open(&path.to_string_lossy())?)
+//!     .client(number, client)
+//!     .app_secret(app_secret);
+//!
+//! // They wrote three days ago: refused now, queued for later.
+//! let result = window.block_when_possible(number, ["+16505550000"])?;
+//! assert_eq!(result.queued, ["+16505550000"]);
+//!
+//! // They write again; the webhook receiver passes on the raw body and its signature.
+//! # sandbox.record_inbound(number, "16505550000", None);
+//! # let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+//! # let body = format!(r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"metadata":{{"phone_number_id":"{number}"}},"messages":[{{"from":"16505550000","id":"wamid.1","timestamp":"{now}","type":"text"}}]}}}}]}}]}}"#);
+//! # let mut mac = Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes())?;
+//! # mac.update(body.as_bytes());
+//! # let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+//! let report = window.ingest(body.as_bytes(), Some(&signature))?;
 //! for block in &report.blocks {
-//!     println!("{}: {:?}", block.input, block.outcome);
+//!     match &block.outcome {
+//!         Ok(outcome) => assert_eq!(outcome.succeeded[0].input, "+16505550000"),
+//!         Err(e) => panic!("{}: {e} (still queued: {})", block.input, block.still_pending),
+//!     }
 //! }
+//! assert_eq!(report.blocks.len(), 1);
+//! assert!(window.pending()?.is_empty());
 //! # Ok(()) }
 //! ```
 
@@ -438,7 +459,8 @@ impl Window {
         user: &str,
     ) -> Result<Option<QueuedBlockResult>, Error> {
         let now = self.now_ms();
-        let until = now.saturating_add(self.lease.as_millis() as i64);
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let until = now.saturating_add(lease_ms);
         let key = [
             P::Text(phone_number_id.to_string()),
             P::Text(user.to_string()),
