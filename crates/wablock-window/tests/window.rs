@@ -28,6 +28,7 @@ both_stores!(
     malformed_payloads_record_nothing,
     retryable_failure_keeps_the_block_queued,
     schema_is_versioned_and_reopens,
+    hosts_opening_a_fresh_store_together_migrate_once,
 );
 
 struct Setup {
@@ -408,4 +409,49 @@ fn store_location_errors_are_clear_and_keep_passwords_out() {
     let err = Store::open(&file.join("window.db").to_string_lossy()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Store);
     assert!(err.message().contains("a-file"), "{err}");
+}
+
+fn hosts_opening_a_fresh_store_together_migrate_once(backend: Backend) {
+    let Some(store) = test_store(backend) else {
+        return;
+    };
+    // A password in the URL (PostgreSQL's trust auth ignores it) must never be quoted.
+    let location = store.location.replace(
+        "postgres://postgres@",
+        "postgres://postgres:pw-n0t-for-logs@",
+    );
+    let opened: Vec<Store> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| Store::open(&location)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    for store in &opened {
+        assert_eq!(
+            store.schema_version().unwrap(),
+            wablock_window::SCHEMA_VERSION
+        );
+        let debug = format!("{store:?}");
+        assert!(!debug.contains("pw-n0t-for-logs"), "{debug}");
+    }
+    let window = Window::new(Store::open(&location).unwrap());
+    assert!(window.pending().unwrap().is_empty());
+    if backend == Backend::Postgres {
+        let mut db = ::postgres::Client::connect(&store.location, ::postgres::NoTls).unwrap();
+        let rows = db
+            .query("SELECT version FROM wablock_schema_migrations", &[])
+            .unwrap();
+        assert_eq!(rows.len(), 1, "each migration is recorded once");
+    } else {
+        let db = rusqlite::Connection::open(&location).unwrap();
+        let n: i64 = db
+            .query_row("SELECT COUNT(*) FROM wablock_schema_migrations", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1, "each migration is recorded once");
+    }
 }
