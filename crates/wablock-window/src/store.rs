@@ -94,10 +94,26 @@ impl Store {
             ));
         }
         if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
-            Store::open_postgres(trimmed)
-        } else {
-            Store::open_sqlite(Path::new(location))
+            return Store::open_postgres(trimmed);
         }
+        // A mistyped URL must not silently become a SQLite file named after it.
+        if let Some((scheme, _)) = trimmed.split_once(':').filter(|(scheme, rest)| {
+            rest.starts_with("//") || scheme.to_ascii_lowercase().starts_with("postgres")
+        }) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "the store location has the scheme '{}', which is not supported; pass a \
+                     SQLite file path or a postgres://user@host/database URL",
+                    scheme
+                        .chars()
+                        .take(32)
+                        .flat_map(char::escape_default)
+                        .collect::<String>()
+                ),
+            ));
+        }
+        Store::open_sqlite(Path::new(location))
     }
 
     /// Opens the SQLite store at the default path, `<data dir>/wablock/window.db` (for example

@@ -398,6 +398,17 @@ fn schema_is_versioned_and_reopens(backend: Backend) {
 fn store_location_errors_are_clear_and_keep_passwords_out() {
     let err = Store::open("  ").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    for typo in [
+        "postgress://u:pw@host/db",
+        "postgres:/host/db",
+        "mysql://u:pw@h/db",
+    ] {
+        let err = Store::open(typo).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{typo}: {err}");
+        assert!(err.message().contains("not supported"), "{err}");
+        assert!(!err.message().contains("pw"), "{err}");
+        assert!(!std::path::Path::new(typo).exists());
+    }
     // Nothing listens on port 1: the connection fails, and the password is not quoted.
     let err = Store::open("postgres://someone:hunter2secret@127.0.0.1:1/db").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Store);
