@@ -29,6 +29,7 @@ both_stores!(
     retryable_failure_keeps_the_block_queued,
     schema_is_versioned_and_reopens,
     hosts_opening_a_fresh_store_together_migrate_once,
+    a_receiver_without_the_numbers_client_keeps_the_block_queued,
 );
 
 struct Setup {
@@ -465,4 +466,32 @@ fn hosts_opening_a_fresh_store_together_migrate_once(backend: Backend) {
             .unwrap();
         assert_eq!(n, 1, "each migration is recorded once");
     }
+}
+
+fn a_receiver_without_the_numbers_client_keeps_the_block_queued(backend: Backend) {
+    let Some(s) = setup(backend) else { return };
+    let user = "16505550601";
+    s.window.block_when_possible(&s.pnid, [user]).unwrap();
+    s.sb.record_inbound(&s.pnid, user, None);
+    // Another receiver on the same store, configured for other numbers only.
+    let other = Window::new(Store::open(&s.location).unwrap()).app_secret(APP_SECRET);
+    let body = message_payload(&s.pnid, Some(user), None, "wamid.N1", unix_now());
+    let report = other.ingest(&body, Some(&sign(&body))).unwrap();
+    assert_eq!(report.blocks.len(), 1);
+    assert!(report.blocks[0].still_pending);
+    let err = report.blocks[0].outcome.as_ref().unwrap_err();
+    assert_eq!(err.kind(), wablock::ErrorKind::InvalidArgument);
+    assert!(err.message().contains("no client"), "{err}");
+    assert_eq!(err.not_attempted(), [user.to_string()]);
+    let pending = s.window.pending().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].claim_owner, None);
+    assert_eq!(block_requests_for(&s.sb, &s.pnid, user), 1);
+
+    // The receiver that has the client takes it up without waiting for another webhook.
+    let made = s.window.process_pending().unwrap();
+    assert_eq!(made.len(), 1);
+    assert!(!made[0].still_pending);
+    assert!(is_blocked_in_sandbox(&s.sb, &s.pnid, user));
+    assert!(s.window.pending().unwrap().is_empty());
 }
