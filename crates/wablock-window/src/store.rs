@@ -54,7 +54,11 @@ pub struct Store {
 
 enum Backend {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres {
+        client: Box<postgres::Client>,
+        /// Kept to reconnect; may hold a password, so it is never printed.
+        url: String,
+    },
 }
 
 /// A queued block, waiting for the user to write in.
@@ -159,7 +163,10 @@ impl Store {
         let client = postgres::Client::connect(url, postgres::NoTls)
             .map_err(|e| Error::store("cannot connect to the PostgreSQL store", e))?;
         let store = Store {
-            backend: Mutex::new(Backend::Postgres(Box::new(client))),
+            backend: Mutex::new(Backend::Postgres {
+                client: Box::new(client),
+                url: url.to_string(),
+            }),
             description: "postgres:[url redacted]".to_string(),
         };
         store.migrate()?;
@@ -168,7 +175,7 @@ impl Store {
 
     /// Whether this store is PostgreSQL (rather than SQLite).
     pub fn is_postgres(&self) -> bool {
-        matches!(&*self.lock(), Backend::Postgres(_))
+        matches!(&*self.lock(), Backend::Postgres { .. })
     }
 
     /// The schema version the store is at.
@@ -245,7 +252,13 @@ impl Store {
                     .map_err(|e| Error::store("cannot commit to the SQLite store", e))?;
                 Ok(value)
             }
-            Backend::Postgres(client) => {
+            Backend::Postgres { client, url } => {
+                // A server restart or a dropped connection fails the call that meets it; the
+                // next call reconnects instead of failing for the life of the process.
+                if client.is_closed() {
+                    **client = postgres::Client::connect(url, postgres::NoTls)
+                        .map_err(|e| Error::store("cannot reconnect to the PostgreSQL store", e))?;
+                }
                 let mut tx = client
                     .transaction()
                     .map_err(|e| Error::store("cannot begin a PostgreSQL transaction", e))?;

@@ -495,3 +495,34 @@ fn a_receiver_without_the_numbers_client_keeps_the_block_queued(backend: Backend
     assert!(is_blocked_in_sandbox(&s.sb, &s.pnid, user));
     assert!(s.window.pending().unwrap().is_empty());
 }
+
+#[test]
+fn postgres_store_reconnects_after_its_connection_is_dropped() {
+    let Some(store) = test_store(Backend::Postgres) else {
+        return;
+    };
+    let window = Window::new(Store::open(&store.location).unwrap());
+    assert!(window.pending().unwrap().is_empty());
+    let mut admin = ::postgres::Client::connect(&store.location, ::postgres::NoTls).unwrap();
+    let db = store.location.rsplit('/').next().unwrap().to_string();
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&db],
+        )
+        .unwrap();
+    assert_eq!(killed.len(), 1, "the store's one connection is terminated");
+    // The call that meets the dead connection fails clearly (unless the client noticed the
+    // close first); the next one reconnects.
+    if let Err(err) = window.pending() {
+        assert_eq!(err.kind(), ErrorKind::Store);
+        assert!(err.message().contains("PostgreSQL"), "{err}");
+    }
+    assert!(window.pending().unwrap().is_empty());
+    window.block_when_possible("1", ["x"]).unwrap_err(); // no client: nothing sent
+    assert_eq!(
+        window.store().schema_version().unwrap(),
+        wablock_window::SCHEMA_VERSION
+    );
+}
