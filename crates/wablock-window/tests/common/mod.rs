@@ -92,9 +92,14 @@ impl PgServer {
         });
         // initdb refuses to run as root: run the server as an unprivileged user then.
         let as_user = is_root().then_some("nobody");
+        // The unprivileged user must reach the directory: TMPDIR may sit under /root.
+        let parent = match as_user {
+            Some(_) => PathBuf::from("/tmp"),
+            None => std::env::temp_dir(),
+        };
         let dir = tempfile::Builder::new()
             .prefix("wablock-pg-")
-            .tempdir()
+            .tempdir_in(parent)
             .unwrap();
         if let Some(user) = as_user {
             let status = Command::new("chown")
