@@ -15,7 +15,7 @@ import shutil
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FUZZ = ROOT / "fuzz"
 VECTORS = ROOT / "tests" / "conformance" / "vectors"
-TARGETS = ["decode_outcome", "decode_page", "decode_error", "normalize_input"]
+TARGETS = ["decode_outcome", "decode_page", "decode_error", "normalize_input", "webhook"]
 LIST_OPS = {"list_page", "blocked_users", "is_blocked", "list", "iterate"}
 
 

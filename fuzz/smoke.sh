@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
-TARGETS="${FUZZ_TARGETS:-decode_outcome decode_page decode_error normalize_input}"
+TARGETS="${FUZZ_TARGETS:-decode_outcome decode_page decode_error normalize_input webhook}"
 mkdir -p ../build/fuzz
 python3 seed_corpus.py
 CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo "+$TOOLCHAIN" fuzz build
