@@ -1,7 +1,10 @@
-# Type stubs for the extension module (python/src/lib.rs). Hand-written: keep in step.
-from typing import Any, Callable, Iterable, Iterator, Optional
+# Type stubs for the extension module (python/src/*.rs). Hand-written; `make python-test`
+# checks them against the built module with mypy.stubtest.
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypedDict
 
-from wablock import Reason
+from typing_extensions import Unpack
+
+from wablock import Reason, WablockError
 
 VERSION: str
 DEFAULT_API_VERSION: str
@@ -12,6 +15,33 @@ ERROR_KINDS: list[tuple[int, str]]
 
 def canonical_json(text: str) -> str:
     """Canonical JSON text (keys sorted, compact) of a JSON document given as text."""
+
+def blocked_users_canonical_json(
+    users: Sequence[BlockedUser], error: Optional[WablockError] = None
+) -> str:
+    """The core's ``{"blocked_users": {"users": [...], "error": ...}}`` of a whole walk."""
+
+def is_blocked_canonical_json(blocked: bool) -> str:
+    """The core's ``{"is_blocked": ...}``."""
+
+class _ClientOptions(TypedDict, total=False):
+    """The keyword options of every ``Client`` constructor: the core's settings, durations in
+    seconds. Unset means the core's default."""
+
+    base_url: Optional[str]
+    api_version: Optional[str]
+    connect_timeout: Optional[float]
+    read_timeout: Optional[float]
+    deadline: Optional[float]
+    max_attempts: Optional[int]
+    initial_backoff: Optional[float]
+    max_backoff: Optional[float]
+    jitter: Optional[bool]
+    max_batch: Optional[int]
+    parallelism: Optional[int]
+    allow_insecure_http: Optional[bool]
+    max_response_bytes: Optional[int]
+    list_restart_budget: Optional[int]
 
 ProgressCallback = Callable[[int, int], object]
 
@@ -105,7 +135,7 @@ class Outcome:
         """True when every input succeeded."""
     def __len__(self) -> int: ...
     def to_json(self) -> str:
-        """``{"outcome": {...}}`` as canonical JSON text (SPEC §5)."""
+        """``{"outcome": {...}}`` as canonical JSON text (docs/behaviour.md §5)."""
     def to_dict(self) -> dict[str, Any]:
         """``json.loads(self.to_json())``."""
 
@@ -131,7 +161,7 @@ class Page:
     def has_more(self) -> bool: ...
     def __len__(self) -> int: ...
     def to_json(self) -> str:
-        """``{"page": {...}}`` as canonical JSON text (SPEC §5)."""
+        """``{"page": {...}}`` as canonical JSON text (docs/behaviour.md §5)."""
     def to_dict(self) -> dict[str, Any]: ...
 
 class BlockedUsers(Iterator[BlockedUser]):
@@ -148,62 +178,12 @@ class Client:
     """A client for one phone number's blocklist. Safe to share between threads."""
 
     def __init__(
-        self,
-        phone_number_id: str,
-        access_token: str,
-        *,
-        api_version: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        retries: Optional[int] = None,
-        max_attempts: Optional[int] = None,
-        retry_backoff: Optional[float] = None,
-        retry_max_backoff: Optional[float] = None,
-        retry_jitter: Optional[bool] = None,
-        parallelism: Optional[int] = None,
-        max_batch: Optional[int] = None,
-        allow_insecure_http: Optional[bool] = None,
-        max_response_bytes: Optional[int] = None,
-        list_restart_budget: Optional[int] = None,
+        self, phone_number_id: str, access_token: str, **options: Unpack[_ClientOptions]
     ) -> None: ...
     @staticmethod
-    def dialog360(
-        api_key: str,
-        *,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        retries: Optional[int] = None,
-        max_attempts: Optional[int] = None,
-        retry_backoff: Optional[float] = None,
-        retry_max_backoff: Optional[float] = None,
-        retry_jitter: Optional[bool] = None,
-        parallelism: Optional[int] = None,
-        max_batch: Optional[int] = None,
-        allow_insecure_http: Optional[bool] = None,
-        max_response_bytes: Optional[int] = None,
-        list_restart_budget: Optional[int] = None,
-    ) -> Client: ...
+    def dialog360(api_key: str, **options: Unpack[_ClientOptions]) -> Client: ...
     @staticmethod
-    def from_env(
-        *,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        retries: Optional[int] = None,
-        max_attempts: Optional[int] = None,
-        retry_backoff: Optional[float] = None,
-        retry_max_backoff: Optional[float] = None,
-        retry_jitter: Optional[bool] = None,
-        parallelism: Optional[int] = None,
-        max_batch: Optional[int] = None,
-        allow_insecure_http: Optional[bool] = None,
-        max_response_bytes: Optional[int] = None,
-        list_restart_budget: Optional[int] = None,
-    ) -> Client: ...
+    def from_env(**options: Unpack[_ClientOptions]) -> Client: ...
     @property
     def provider(self) -> str:
         """``"meta"`` or ``"360dialog"``."""
