@@ -1,10 +1,30 @@
 # Type stubs for the extension module (python/src/*.rs). Hand-written; `make python-test`
 # checks them against the built module with mypy.stubtest.
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypedDict
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypedDict, final
 
 from typing_extensions import Unpack
 
 from wablock import Reason, WablockError
+
+__all__ = [
+    "BlockedUser",
+    "BlockedUsers",
+    "Client",
+    "DEFAULT_API_VERSION",
+    "ERROR_KINDS",
+    "ErrorInfo",
+    "Failure",
+    "MAX_BATCH",
+    "MAX_PARALLELISM",
+    "Outcome",
+    "Page",
+    "REASONS",
+    "Success",
+    "VERSION",
+    "blocked_users_canonical_json",
+    "canonical_json",
+    "is_blocked_canonical_json",
+]
 
 VERSION: str
 DEFAULT_API_VERSION: str
@@ -43,12 +63,13 @@ class _ClientOptions(TypedDict, total=False):
     max_response_bytes: Optional[int]
     list_restart_budget: Optional[int]
 
-ProgressCallback = Callable[[int, int], object]
+_ProgressCallback = Callable[[int, int], object]
 
+@final
 class ErrorInfo:
     """The core error behind a ``WablockError`` (its ``_info``)."""
 
-    def __init__(self, kind: str, message: str) -> None: ...
+    def __new__(cls, kind: str, message: str) -> ErrorInfo: ...
     @property
     def kind(self) -> str: ...
     @property
@@ -78,6 +99,7 @@ class ErrorInfo:
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
 
+@final
 class Success:
     """A user the server confirmed."""
 
@@ -92,6 +114,7 @@ class Success:
     @property
     def user_id(self) -> Optional[str]: ...
 
+@final
 class Failure:
     """A user that was not blocked or unblocked, and why."""
 
@@ -117,6 +140,7 @@ class Failure:
     def hint(self) -> str:
         """One plain-language sentence a support agent can show a person."""
 
+@final
 class Outcome:
     """What happened to each input: every input is in ``succeeded`` or ``failed``, once."""
 
@@ -139,6 +163,7 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         """``json.loads(self.to_json())``."""
 
+@final
 class BlockedUser:
     """A blocked user: a WA ID, a business-scoped user ID, or both."""
 
@@ -148,6 +173,7 @@ class BlockedUser:
     def user_id(self) -> Optional[str]: ...
     def __hash__(self) -> int: ...
 
+@final
 class Page:
     """One page of the blocklist."""
 
@@ -164,6 +190,7 @@ class Page:
         """``{"page": {...}}`` as canonical JSON text (docs/behaviour.md §5)."""
     def to_dict(self) -> dict[str, Any]: ...
 
+@final
 class BlockedUsers(Iterator[BlockedUser]):
     """Lazy iterator over the blocklist; holds one page at a time."""
 
@@ -174,12 +201,13 @@ class BlockedUsers(Iterator[BlockedUser]):
     @property
     def restarts(self) -> int: ...
 
+@final
 class Client:
     """A client for one phone number's blocklist. Safe to share between threads."""
 
-    def __init__(
-        self, phone_number_id: str, access_token: str, **options: Unpack[_ClientOptions]
-    ) -> None: ...
+    def __new__(
+        cls, phone_number_id: str, access_token: str, **options: Unpack[_ClientOptions]
+    ) -> Client: ...
     @staticmethod
     def dialog360(api_key: str, **options: Unpack[_ClientOptions]) -> Client: ...
     @staticmethod
@@ -192,10 +220,10 @@ class Client:
     @property
     def closed(self) -> bool: ...
     def block(
-        self, users: Iterable[str], *, on_progress: Optional[ProgressCallback] = None
+        self, users: Iterable[str], *, on_progress: Optional[_ProgressCallback] = None
     ) -> Outcome: ...
     def unblock(
-        self, users: Iterable[str], *, on_progress: Optional[ProgressCallback] = None
+        self, users: Iterable[str], *, on_progress: Optional[_ProgressCallback] = None
     ) -> Outcome: ...
     def list_page(
         self,
