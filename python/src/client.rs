@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use wablock::{ClientBuilder, Error as CoreError, Operation, Progress};
+use wablock::{ClientBuilder, ClientOptions as CoreOptions, Error as CoreError, Operation, Progress};
 
-use crate::errors::{core_err, guarded, invalid};
-use crate::options::{ClientOptions, count};
+use crate::errors::{core_err, guarded};
+use crate::options::ClientOptions;
 use crate::types::{PyBlockedUsers, PyOutcome, PyPage};
 
 /// A client for one phone number's blocklist.
@@ -60,9 +60,9 @@ impl PyClient {
         builder: ClientBuilder,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let builder = ClientOptions::from_kwargs(py, options)?.apply(py, builder)?;
+        let options = ClientOptions::from_kwargs(py, options)?;
         let client = py
-            .detach(|| guarded(|| builder.build()))
+            .detach(|| guarded(|| builder.options(options.to_core()?).build()))
             .map_err(|e| core_err(py, e))?;
         Ok(PyClient {
             inner: Mutex::new(Some(client)),
@@ -167,33 +167,29 @@ fn run_interruptible<T: Send>(py: Python<'_>, hook: &Hook, work: impl FnOnce() -
 /// characters, and so is anything that is not a string (the core sees only valid UTF-8).
 fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if users.is_instance_of::<PyString>() {
-        return Err(invalid(
-            py,
-            "users must be a list (or other iterable) of strings, not a single string: pass [user]"
-                .into(),
-        ));
+        return Err(core_err(py, CoreError::users_given_as_one_string()));
     }
-    let iter = users.try_iter().map_err(|_| {
-        invalid(
-            py,
-            "users must be a list (or other iterable) of strings".into(),
-        )
-    })?;
+    let iter = users
+        .try_iter()
+        .map_err(|_| core_err(py, CoreError::users_not_a_list()))?;
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
-        let item = item?;
-        let text = item
-            .cast::<PyString>()
-            .map_err(|_| invalid(py, format!("user #{i} is not a string")))?
-            .to_cow()
-            .map_err(|_| invalid(py, format!("user #{i} is not valid Unicode text")))?;
-        out.push(text.into_owned());
+        let text = item?
+            .cast_into::<PyString>()
+            .ok()
+            .and_then(|s| s.to_cow().ok().map(|t| t.into_owned()))
+            .ok_or_else(|| core_err(py, CoreError::user_not_text(i)))?;
+        out.push(text);
     }
     Ok(out)
 }
 
+/// `limit` or `page_size`: a Python int as the core's count.
 fn optional_u32(py: Python<'_>, name: &str, value: Option<i64>) -> PyResult<Option<u32>> {
-    value.map(|v| count(py, name, v)).transpose()
+    value
+        .map(|v| CoreOptions::count(name, v))
+        .transpose()
+        .map_err(|e| core_err(py, e))
 }
 
 #[pymethods]

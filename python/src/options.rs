@@ -1,15 +1,11 @@
-//! `ClientOptions`: the one list of client settings, taken as keyword arguments by every
-//! constructor (`Client(...)`, `Client.dialog360(...)`, `Client.from_env(...)`). The names are
-//! the core's, as in every language; durations are seconds, as floats. Only conversion
-//! happens here: the core's `build()` checks every value.
-
-use std::time::Duration;
+//! `ClientOptions`: the core's option record (`wablock::ClientOptions`) as the keyword
+//! arguments of every constructor (`Client(...)`, `Client.dialog360(...)`,
+//! `Client.from_env(...)`): the same names as in every language, durations in float seconds.
+//! Only conversion happens here; the core converts, applies and checks every value.
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use wablock::{ClientBuilder, RetryPolicy};
-
-use crate::errors::invalid;
+use wablock::ClientOptions as CoreOptions;
 
 /// The settings a constructor received. pyo3 parses them from the keyword arguments, so an
 /// unknown name is Python's usual `TypeError`.
@@ -75,17 +71,9 @@ impl ClientOptions {
     }
 }
 
-fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        invalid(
-            py,
-            format!("{name} is {value}: it must be a finite, non-negative number of seconds"),
-        )
-    })
-}
-
-pub(crate) fn count<T: TryFrom<i64>>(py: Python<'_>, name: &str, value: i64) -> PyResult<T> {
-    T::try_from(value).map_err(|_| invalid(py, format!("{name} is {value}: it is out of range")))
+/// An optional Python int as the core's count type.
+fn count<T: TryFrom<i64>>(name: &str, value: Option<i64>) -> Result<Option<T>, wablock::Error> {
+    value.map(|v| CoreOptions::count(name, v)).transpose()
 }
 
 impl ClientOptions {
@@ -95,50 +83,26 @@ impl ClientOptions {
         Ok(options.cast_into::<ClientOptions>()?.get().clone())
     }
 
-    /// `builder` with every option that was given.
-    pub(crate) fn apply(self, py: Python<'_>, mut b: ClientBuilder) -> PyResult<ClientBuilder> {
-        let secs = |name: &str, value: Option<f64>| value.map(|v| seconds(py, name, v)).transpose();
-        if let Some(v) = self.base_url {
-            b = b.base_url(v);
-        }
-        if let Some(v) = self.api_version {
-            b = b.api_version(v);
-        }
-        if let Some(t) = secs("connect_timeout", self.connect_timeout)? {
-            b = b.connect_timeout(t);
-        }
-        if let Some(t) = secs("read_timeout", self.read_timeout)? {
-            b = b.read_timeout(t);
-        }
-        if let Some(t) = secs("deadline", self.deadline)? {
-            b = b.deadline(Some(t));
-        }
-        let default = RetryPolicy::default();
-        b = b.retry_policy(RetryPolicy {
-            max_attempts: match self.max_attempts {
-                Some(n) => count(py, "max_attempts", n)?,
-                None => default.max_attempts,
-            },
-            initial_backoff: secs("initial_backoff", self.initial_backoff)?
-                .unwrap_or(default.initial_backoff),
-            max_backoff: secs("max_backoff", self.max_backoff)?.unwrap_or(default.max_backoff),
-            jitter: self.jitter.unwrap_or(default.jitter),
-        });
-        if let Some(n) = self.max_batch {
-            b = b.max_batch(count(py, "max_batch", n)?);
-        }
-        if let Some(n) = self.parallelism {
-            b = b.parallelism(count(py, "parallelism", n)?);
-        }
-        if let Some(a) = self.allow_insecure_http {
-            b = b.allow_insecure_http(a);
-        }
-        if let Some(n) = self.max_response_bytes {
-            b = b.max_response_bytes(count(py, "max_response_bytes", n)?);
-        }
-        if let Some(n) = self.list_restart_budget {
-            b = b.list_restart_budget(count(py, "list_restart_budget", n)?);
-        }
-        Ok(b)
+    /// The core's options record: floats become durations, Python ints the core's counts.
+    pub(crate) fn to_core(&self) -> Result<CoreOptions, wablock::Error> {
+        let secs = |name: &str, value: Option<f64>| {
+            value.map(|v| CoreOptions::seconds(name, v)).transpose()
+        };
+        Ok(CoreOptions {
+            base_url: self.base_url.clone(),
+            api_version: self.api_version.clone(),
+            connect_timeout: secs("connect_timeout", self.connect_timeout)?,
+            read_timeout: secs("read_timeout", self.read_timeout)?,
+            deadline: secs("deadline", self.deadline)?,
+            max_attempts: count("max_attempts", self.max_attempts)?,
+            initial_backoff: secs("initial_backoff", self.initial_backoff)?,
+            max_backoff: secs("max_backoff", self.max_backoff)?,
+            jitter: self.jitter,
+            max_batch: count("max_batch", self.max_batch)?,
+            parallelism: count("parallelism", self.parallelism)?,
+            allow_insecure_http: self.allow_insecure_http,
+            max_response_bytes: count("max_response_bytes", self.max_response_bytes)?,
+            list_restart_budget: count("list_restart_budget", self.list_restart_budget)?,
+        })
     }
 }

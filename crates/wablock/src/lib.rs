@@ -32,6 +32,7 @@ mod error;
 pub mod fuzzing;
 mod listing;
 mod matching;
+mod options;
 mod outcome;
 mod retry;
 mod secret;
@@ -46,6 +47,7 @@ pub use client::{
 };
 pub use error::{Error, ErrorKind};
 pub use listing::{BlockedUser, BlockedUsers, Page};
+pub use options::ClientOptions;
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};
 pub use secret::Secret;
