@@ -19,11 +19,10 @@ mod options;
 mod types;
 
 use pyo3::prelude::*;
-use serde_json::Value;
 use wablock::{ErrorKind, Reason};
 
 use crate::client::PyClient;
-use crate::errors::{ErrorInfo, invalid};
+use crate::errors::{ErrorInfo, core_err};
 use crate::types::{PyBlockedUser, PyBlockedUsers, PyFailure, PyOutcome, PyPage, PySuccess};
 
 // -------------------------------------------------------------------------------- the module
@@ -71,9 +70,7 @@ fn _wablock(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// compact. The conformance runner uses it so Python never re-implements the canonical form.
 #[pyfunction]
 fn canonical_json(py: Python<'_>, text: &str) -> PyResult<String> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| invalid(py, format!("not JSON: {e}")))?;
-    Ok(wablock::canonical_string(&value))
+    wablock::canonical_json_text(text).map_err(|e| core_err(py, e))
 }
 
 /// The core's `{"blocked_users": …}` shape of a whole walk: the users yielded, and the error

@@ -40,7 +40,9 @@ pub mod users;
 mod wire;
 
 pub use bulk::ProgressFn;
-pub use canonical::{blocked_users_canonical_json, canonical_string, is_blocked_canonical_json};
+pub use canonical::{
+    blocked_users_canonical_json, canonical_json_text, canonical_string, is_blocked_canonical_json,
+};
 pub use client::{
     Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL,
     MAX_BATCH, MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
