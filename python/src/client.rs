@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use wablock::{ClientBuilder, ClientOptions as CoreOptions, Error as CoreError, Operation, Progress};
+use wablock::{
+    ClientBuilder, ClientOptions as CoreOptions, Error as CoreError, Operation, Progress,
+};
 
 use crate::errors::{core_err, guarded};
 use crate::options::ClientOptions;
@@ -337,4 +339,3 @@ impl PyClient {
         }
     }
 }
-

@@ -1,5 +1,6 @@
 //! Core errors as `wablock` exceptions, and the panic boundary.
 
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use wablock::{Error as CoreError, ErrorKind};
@@ -25,12 +26,6 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CoreError>) -> Result<T, 
         .unwrap_or_else(|payload| Err(CoreError::from_panic(payload.as_ref())))
 }
 
-/// An `INVALID_ARGUMENT` error for a value that cannot even be converted to the core's type
-/// (a negative count, a NaN timeout, a non-string user): the core's own checks cover the rest.
-pub(crate) fn invalid(py: Python<'_>, message: String) -> PyErr {
-    core_err(py, CoreError::new(ErrorKind::InvalidArgument, message))
-}
-
 /// The fields of a core error, attached to every `WablockError` as `_info`.
 #[pyclass(frozen, module = "wablock._wablock", name = "ErrorInfo")]
 pub(crate) struct ErrorInfo {
@@ -39,11 +34,12 @@ pub(crate) struct ErrorInfo {
 
 #[pymethods]
 impl ErrorInfo {
-    /// A bare error of `kind` (a canonical name) for errors built by hand, e.g. in tests.
+    /// A bare error of `kind` (a canonical name) for errors built by hand, e.g. in tests. A
+    /// name the core does not know is a `KeyError` carrying that name, as a table lookup.
     #[new]
-    fn new(py: Python<'_>, kind: &str, message: String) -> PyResult<Self> {
-        let kind = ErrorKind::from_name(kind)
-            .ok_or_else(|| invalid(py, format!("{kind:?} is not an error kind")))?;
+    fn new(kind: &str, message: String) -> PyResult<Self> {
+        let kind =
+            ErrorKind::from_name(kind).ok_or_else(|| PyKeyError::new_err(kind.to_owned()))?;
         Ok(ErrorInfo {
             inner: CoreError::new(kind, message),
         })

@@ -78,7 +78,10 @@ fn count<T: TryFrom<i64>>(name: &str, value: Option<i64>) -> Result<Option<T>, w
 
 impl ClientOptions {
     /// The options of a constructor's `**options`.
-    pub(crate) fn from_kwargs(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    pub(crate) fn from_kwargs(
+        py: Python<'_>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
         let options = py.get_type::<ClientOptions>().call((), kwargs)?;
         Ok(options.cast_into::<ClientOptions>()?.get().clone())
     }

@@ -333,7 +333,6 @@ impl PyBlockedUsers {
     }
 }
 
-
 impl From<wablock::Outcome> for PyOutcome {
     fn from(inner: wablock::Outcome) -> Self {
         PyOutcome { inner }

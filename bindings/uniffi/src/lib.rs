@@ -449,7 +449,7 @@ pub struct ClientOptions {
 
 impl ClientOptions {
     /// The core's option record: milliseconds become durations, counts the core's types.
-    fn to_core(self) -> wablock::ClientOptions {
+    fn into_core(self) -> wablock::ClientOptions {
         let ms = |v: Option<u64>| v.map(Duration::from_millis);
         wablock::ClientOptions {
             base_url: self.base_url,
@@ -480,7 +480,7 @@ fn build(
     builder: wablock::ClientBuilder,
     options: Option<ClientOptions>,
 ) -> Result<Arc<Client>, WablockError> {
-    let builder = builder.options(options.unwrap_or_default().to_core());
+    let builder = builder.options(options.unwrap_or_default().into_core());
     Ok(Arc::new(Client {
         inner: builder.build()?,
     }))
@@ -574,7 +574,11 @@ impl Client {
         after: Option<String>,
         before: Option<String>,
     ) -> Result<Page, WablockError> {
-        guard(|| Ok(self.inner.list_page(limit, after.as_deref(), before.as_deref())?))
+        guard(|| {
+            Ok(self
+                .inner
+                .list_page(limit, after.as_deref(), before.as_deref())?)
+        })
     }
 
     /// A lazy iterator over every blocked user, `page_size` per request.
@@ -655,7 +659,10 @@ mod tests {
             .block(["not a user"])
             .unwrap();
         assert_eq!(outcome, core);
-        assert_eq!(outcome_to_canonical_json(&outcome), core.to_canonical_json());
+        assert_eq!(
+            outcome_to_canonical_json(&outcome),
+            core.to_canonical_json()
+        );
         assert_eq!(reason_hint(Reason::InvalidUser), outcome.failed[0].hint);
         assert_eq!(reason_canonical_name(Reason::InvalidUser), "INVALID_USER");
     }
@@ -676,7 +683,10 @@ mod tests {
             wablock::blocked_users_canonical_json(&users, None)
         );
         assert_eq!(is_blocked_canonical_json(true), "{\"is_blocked\":true}");
-        assert_eq!(canonical_json("{\"b\":1,\"a\":[]}".into()).unwrap(), "{\"a\":[],\"b\":1}");
+        assert_eq!(
+            canonical_json("{\"b\":1,\"a\":[]}".into()).unwrap(),
+            "{\"a\":[],\"b\":1}"
+        );
         assert!(matches!(
             canonical_json("nope".into()),
             Err(WablockError::InvalidArgument { .. })

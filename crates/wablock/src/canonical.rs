@@ -147,7 +147,8 @@ mod tests {
     #[test]
     fn json_text_is_rewritten_canonically_or_refused() {
         assert_eq!(
-            canonical_json_text("{ \"b\": [1, {\"d\": null, \"c\": \"\\u00e9\"}], \"a\": true }").ok(),
+            canonical_json_text("{ \"b\": [1, {\"d\": null, \"c\": \"\\u00e9\"}], \"a\": true }")
+                .ok(),
             Some("{\"a\":true,\"b\":[1,{\"c\":\"é\",\"d\":null}]}".to_string())
         );
         let err = canonical_json_text("{not json").err();

@@ -360,7 +360,11 @@ mod tests {
             assert!(e.not_attempted().is_empty() && e.partial().is_none());
         }
         assert!(Error::user_not_text(3).message().starts_with("user #3 "));
-        assert!(Error::users_given_as_one_string().message().contains("[user]"));
+        assert!(
+            Error::users_given_as_one_string()
+                .message()
+                .contains("[user]")
+        );
     }
 
     #[test]

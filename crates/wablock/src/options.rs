@@ -147,7 +147,10 @@ mod tests {
         let policy = builder.current_retry_policy();
         assert!(!policy.jitter);
         assert_eq!(policy.max_attempts, RetryPolicy::default().max_attempts);
-        assert_eq!(policy.initial_backoff, RetryPolicy::default().initial_backoff);
+        assert_eq!(
+            policy.initial_backoff,
+            RetryPolicy::default().initial_backoff
+        );
     }
 
     #[test]
