@@ -1,6 +1,7 @@
 # Python package (python/): a virtualenv in build/venv, the extension built by maturin into
 # the workspace target/ (so it reuses what cargo already compiled), pytest against the
-# sandbox binary, and mypy --strict on the examples.
+# sandbox binary, mypy.stubtest of the hand-written stubs against the built module, and mypy
+# --strict on the examples.
 PY_VENV := $(BUILD)/venv
 PY_BIN := $(PY_VENV)/bin
 PY_WHEELS := $(BUILD)/python-wheels
@@ -23,9 +24,10 @@ python-build: python-venv ## build the extension (dev profile) and install it in
 python-wheel: python-venv ## build the release abi3 wheel into build/python-wheels
 	$(PY_BIN)/maturin build --release --locked -m python/Cargo.toml -i $(PY_BIN)/python -o $(PY_WHEELS)
 
-python-test: python-build ## pytest (sandbox API, conformance, threads) and mypy --strict on python/examples
+python-test: python-build ## pytest (sandbox API, conformance, threads), stubtest, mypy --strict on python/examples
 	$(CARGO) build --locked -p wablock-sandbox
 	WABLOCK_SANDBOX_BIN=$(PY_SANDBOX_BIN) $(PY_BIN)/pytest -q -p no:cacheprovider python/tests
+	$(PY_BIN)/python -m mypy.stubtest --mypy-config-file $(ROOT)/python/pyproject.toml wablock._wablock
 	$(PY_BIN)/mypy --strict --no-incremental python/examples/
 
 TEST_TARGETS += python-test

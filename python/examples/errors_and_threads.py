@@ -50,8 +50,8 @@ def main() -> None:
         "106540352242922",
         "EAAG...",
         api_version="v25.0",
-        timeout=10.0,
-        retries=3,
+        read_timeout=10.0,
+        max_attempts=4,
         parallelism=4,
         max_batch=1000,
     )

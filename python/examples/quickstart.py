@@ -26,7 +26,7 @@ def report(outcome: wablock.Outcome) -> None:
 def main(users: List[str]) -> int:
     logging.basicConfig(level=logging.INFO)
     try:
-        client = wablock.Client.from_env(timeout=10.0, retries=3)
+        client = wablock.Client.from_env(read_timeout=10.0, max_attempts=4)
     except wablock.InvalidArgumentError as e:
         print(f"configuration: {e}", file=sys.stderr)
         return 2

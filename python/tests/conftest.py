@@ -100,10 +100,11 @@ def make_client(sandbox: Sandbox, **options: Any) -> wablock.Client:
     """A Meta client on the sandbox with tiny backoffs, so retry tests take milliseconds."""
     settings: dict[str, Any] = dict(
         base_url=sandbox.url,
-        timeout=5.0,
-        retry_backoff=0.001,
-        retry_max_backoff=0.05,
-        retry_jitter=False,
+        read_timeout=5.0,
+        connect_timeout=5.0,
+        initial_backoff=0.001,
+        max_backoff=0.05,
+        jitter=False,
     )
     settings.update(options)
     return wablock.Client(PHONE, TOKEN, **settings)

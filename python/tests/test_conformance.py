@@ -42,10 +42,10 @@ def build_client(spec: Optional[Dict[str, Any]], base: str) -> wablock.Client:
         max_batch=get(spec, "max_batch", 1000),
         parallelism=get(spec, "parallelism", 1),
         max_attempts=get(retry, "max_attempts", 4),
-        retry_backoff=get(retry, "initial_backoff_ms", 1) / 1000,
-        retry_max_backoff=get(retry, "max_backoff_ms", 50) / 1000,
-        retry_jitter=get(retry, "jitter", False),
-        timeout=get(spec, "read_timeout_ms", 2000) / 1000,
+        initial_backoff=get(retry, "initial_backoff_ms", 1) / 1000,
+        max_backoff=get(retry, "max_backoff_ms", 50) / 1000,
+        jitter=get(retry, "jitter", False),
+        read_timeout=get(spec, "read_timeout_ms", 2000) / 1000,
         connect_timeout=get(spec, "connect_timeout_ms", 2000) / 1000,
         deadline=None if deadline_ms is None else deadline_ms / 1000,
         list_restart_budget=get(spec, "list_restart_budget", 3),
@@ -73,16 +73,17 @@ def run_operation(client: wablock.Client, op: Dict[str, Any]) -> Any:
         if name == "list_page":
             return client.list_page(op.get("limit"), op.get("after"), op.get("before")).to_dict()
         if name == "blocked_users":
-            users: List[Dict[str, Optional[str]]] = []
-            error = None
+            # The walk's shape is the core's: the runner only collects what the iterator gave.
+            users: List[wablock.BlockedUser] = []
+            error: Optional[wablock.WablockError] = None
             try:
                 for user in client.blocked_users(op.get("page_size")):
-                    users.append({"wa_id": user.wa_id, "user_id": user.user_id})
+                    users.append(user)
             except wablock.WablockError as e:
-                error = e.to_dict()["error"]
-            return {"blocked_users": {"users": users, "error": error}}
+                error = e
+            return json.loads(_wablock.blocked_users_canonical_json(users, error))
         if name == "is_blocked":
-            return {"is_blocked": client.is_blocked(op["user"])}
+            return json.loads(_wablock.is_blocked_canonical_json(client.is_blocked(op["user"])))
     except wablock.WablockError as e:
         return e.to_dict()
     raise AssertionError(f"unknown operation {name!r}")

@@ -1,7 +1,30 @@
-# Type stubs for the extension module (python/src/lib.rs). Hand-written: keep in step.
-from typing import Any, Callable, Iterable, Iterator, Optional
+# Type stubs for the extension module (python/src/*.rs). Hand-written; `make python-test`
+# checks them against the built module with mypy.stubtest.
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypedDict, final
 
-from wablock import Reason
+from typing_extensions import Unpack
+
+from wablock import Reason, WablockError
+
+__all__ = [
+    "BlockedUser",
+    "BlockedUsers",
+    "Client",
+    "DEFAULT_API_VERSION",
+    "ERROR_KINDS",
+    "ErrorInfo",
+    "Failure",
+    "MAX_BATCH",
+    "MAX_PARALLELISM",
+    "Outcome",
+    "Page",
+    "REASONS",
+    "Success",
+    "VERSION",
+    "blocked_users_canonical_json",
+    "canonical_json",
+    "is_blocked_canonical_json",
+]
 
 VERSION: str
 DEFAULT_API_VERSION: str
@@ -13,12 +36,40 @@ ERROR_KINDS: list[tuple[int, str]]
 def canonical_json(text: str) -> str:
     """Canonical JSON text (keys sorted, compact) of a JSON document given as text."""
 
-ProgressCallback = Callable[[int, int], object]
+def blocked_users_canonical_json(
+    users: Sequence[BlockedUser], error: Optional[WablockError] = None
+) -> str:
+    """The core's ``{"blocked_users": {"users": [...], "error": ...}}`` of a whole walk."""
 
+def is_blocked_canonical_json(blocked: bool) -> str:
+    """The core's ``{"is_blocked": ...}``."""
+
+class _ClientOptions(TypedDict, total=False):
+    """The keyword options of every ``Client`` constructor: the core's settings, durations in
+    seconds. Unset means the core's default."""
+
+    base_url: Optional[str]
+    api_version: Optional[str]
+    connect_timeout: Optional[float]
+    read_timeout: Optional[float]
+    deadline: Optional[float]
+    max_attempts: Optional[int]
+    initial_backoff: Optional[float]
+    max_backoff: Optional[float]
+    jitter: Optional[bool]
+    max_batch: Optional[int]
+    parallelism: Optional[int]
+    allow_insecure_http: Optional[bool]
+    max_response_bytes: Optional[int]
+    list_restart_budget: Optional[int]
+
+_ProgressCallback = Callable[[int, int], object]
+
+@final
 class ErrorInfo:
     """The core error behind a ``WablockError`` (its ``_info``)."""
 
-    def __init__(self, kind: str, message: str) -> None: ...
+    def __new__(cls, kind: str, message: str) -> ErrorInfo: ...
     @property
     def kind(self) -> str: ...
     @property
@@ -48,6 +99,7 @@ class ErrorInfo:
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
 
+@final
 class Success:
     """A user the server confirmed."""
 
@@ -62,6 +114,7 @@ class Success:
     @property
     def user_id(self) -> Optional[str]: ...
 
+@final
 class Failure:
     """A user that was not blocked or unblocked, and why."""
 
@@ -87,6 +140,7 @@ class Failure:
     def hint(self) -> str:
         """One plain-language sentence a support agent can show a person."""
 
+@final
 class Outcome:
     """What happened to each input: every input is in ``succeeded`` or ``failed``, once."""
 
@@ -105,10 +159,11 @@ class Outcome:
         """True when every input succeeded."""
     def __len__(self) -> int: ...
     def to_json(self) -> str:
-        """``{"outcome": {...}}`` as canonical JSON text (SPEC §5)."""
+        """``{"outcome": {...}}`` as canonical JSON text (docs/behaviour.md §5)."""
     def to_dict(self) -> dict[str, Any]:
         """``json.loads(self.to_json())``."""
 
+@final
 class BlockedUser:
     """A blocked user: a WA ID, a business-scoped user ID, or both."""
 
@@ -118,6 +173,7 @@ class BlockedUser:
     def user_id(self) -> Optional[str]: ...
     def __hash__(self) -> int: ...
 
+@final
 class Page:
     """One page of the blocklist."""
 
@@ -131,9 +187,10 @@ class Page:
     def has_more(self) -> bool: ...
     def __len__(self) -> int: ...
     def to_json(self) -> str:
-        """``{"page": {...}}`` as canonical JSON text (SPEC §5)."""
+        """``{"page": {...}}`` as canonical JSON text (docs/behaviour.md §5)."""
     def to_dict(self) -> dict[str, Any]: ...
 
+@final
 class BlockedUsers(Iterator[BlockedUser]):
     """Lazy iterator over the blocklist; holds one page at a time."""
 
@@ -144,66 +201,17 @@ class BlockedUsers(Iterator[BlockedUser]):
     @property
     def restarts(self) -> int: ...
 
+@final
 class Client:
     """A client for one phone number's blocklist. Safe to share between threads."""
 
-    def __init__(
-        self,
-        phone_number_id: str,
-        access_token: str,
-        *,
-        api_version: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        retries: Optional[int] = None,
-        max_attempts: Optional[int] = None,
-        retry_backoff: Optional[float] = None,
-        retry_max_backoff: Optional[float] = None,
-        retry_jitter: Optional[bool] = None,
-        parallelism: Optional[int] = None,
-        max_batch: Optional[int] = None,
-        allow_insecure_http: Optional[bool] = None,
-        max_response_bytes: Optional[int] = None,
-        list_restart_budget: Optional[int] = None,
-    ) -> None: ...
-    @staticmethod
-    def dialog360(
-        api_key: str,
-        *,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        retries: Optional[int] = None,
-        max_attempts: Optional[int] = None,
-        retry_backoff: Optional[float] = None,
-        retry_max_backoff: Optional[float] = None,
-        retry_jitter: Optional[bool] = None,
-        parallelism: Optional[int] = None,
-        max_batch: Optional[int] = None,
-        allow_insecure_http: Optional[bool] = None,
-        max_response_bytes: Optional[int] = None,
-        list_restart_budget: Optional[int] = None,
+    def __new__(
+        cls, phone_number_id: str, access_token: str, **options: Unpack[_ClientOptions]
     ) -> Client: ...
     @staticmethod
-    def from_env(
-        *,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        retries: Optional[int] = None,
-        max_attempts: Optional[int] = None,
-        retry_backoff: Optional[float] = None,
-        retry_max_backoff: Optional[float] = None,
-        retry_jitter: Optional[bool] = None,
-        parallelism: Optional[int] = None,
-        max_batch: Optional[int] = None,
-        allow_insecure_http: Optional[bool] = None,
-        max_response_bytes: Optional[int] = None,
-        list_restart_budget: Optional[int] = None,
-    ) -> Client: ...
+    def dialog360(api_key: str, **options: Unpack[_ClientOptions]) -> Client: ...
+    @staticmethod
+    def from_env(**options: Unpack[_ClientOptions]) -> Client: ...
     @property
     def provider(self) -> str:
         """``"meta"`` or ``"360dialog"``."""
@@ -212,10 +220,10 @@ class Client:
     @property
     def closed(self) -> bool: ...
     def block(
-        self, users: Iterable[str], *, on_progress: Optional[ProgressCallback] = None
+        self, users: Iterable[str], *, on_progress: Optional[_ProgressCallback] = None
     ) -> Outcome: ...
     def unblock(
-        self, users: Iterable[str], *, on_progress: Optional[ProgressCallback] = None
+        self, users: Iterable[str], *, on_progress: Optional[_ProgressCallback] = None
     ) -> Outcome: ...
     def list_page(
         self,

@@ -7,14 +7,18 @@
 //! - [`Client`]: constructors [`Client::meta`], [`Client::dialog360`] and [`Client::from_env`];
 //!   operations `block`, `unblock`, `list_page`, `blocked_users` (a [`BlockedUsersIterator`])
 //!   and `is_blocked`.
-//! - Results: the [`Outcome`], [`Success`], [`Failure`], [`Page`] and [`BlockedUser`] records,
-//!   each with `to_canonical_json()` computed by the core.
-//! - Errors: [`WablockError`], one variant per kind of SPEC §3.2, each carrying every field.
-//!   Kotlin sees a sealed `WablockException` class, Swift a `WablockError` enum.
+//! - Results: the core's own `Outcome`, `Success`, `Failure`, `Page`, `BlockedUser`,
+//!   `Operation` and `Reason`, exposed as UniFFI remote types (records and enums) so that no
+//!   copy of them exists here. Their canonical JSON comes from the core, through free
+//!   functions ([`outcome_to_canonical_json`], [`page_to_canonical_json`], …): remote types
+//!   cannot carry methods.
+//! - Errors: [`WablockError`], one variant per kind of docs/behaviour.md §3.2, each carrying
+//!   every field and the core error itself ([`CoreError`]), whose `Display` and JSON are the
+//!   core's. Kotlin sees a sealed `WablockException` class, Swift a `WablockError` enum.
 //! - Progress: the foreign-implemented [`ProgressListener`]; returning `false` cancels.
 //!
-//! Every exported call runs inside a panic boundary: a panic (a core bug, or a foreign callback that
-//! threw) becomes [`WablockError::Internal`] instead of unwinding across the FFI boundary.
+//! Every exported call runs inside a panic boundary: a panic (a core bug, or a foreign callback
+//! that threw) becomes the core's `INTERNAL` error instead of unwinding across the FFI.
 
 // The error is the foreign API's exception: its fields are lowered by value across the FFI,
 // so boxing them would not help, and every call that returns it made HTTP requests anyway.
@@ -23,42 +27,50 @@
 use std::fmt;
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use wablock::ErrorKind as CoreKind;
+use wablock::{BlockedUser, Failure, Operation, Outcome, Page, Reason, Success};
 
 uniffi::setup_scaffolding!();
 
 // ------------------------------------------------------------------------------------ errors
 
-/// The fields every error carries, before they are put in the variant of their kind.
-struct Fields {
-    error_message: String,
-    http_status: Option<u16>,
-    code: Option<i64>,
-    subcode: Option<i64>,
-    details: Option<String>,
-    fbtrace_id: Option<String>,
-    retryable: bool,
-    retry_after_ms: Option<u64>,
-    partial: Option<Outcome>,
-    not_attempted: Vec<String>,
-    canonical_json: String,
+/// The core error behind a [`WablockError`]: its text (`toString()` / `description`) and its
+/// canonical JSON are the core's own.
+#[derive(Debug, PartialEq, Eq, uniffi::Object)]
+#[uniffi::export(Display)]
+pub struct CoreError(wablock::Error);
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
-/// Declares [`WablockError`] with one variant per kind, all with the same fields, and the two
-/// functions that move between a kind plus [`Fields`] and a variant. One list, so a new kind
-/// cannot get a variant with different fields.
+#[uniffi::export]
+impl CoreError {
+    /// The core's canonical JSON of this error, `{"error": {…}}` (docs/behaviour.md §5).
+    pub fn to_canonical_json(&self) -> String {
+        self.0.to_canonical_json()
+    }
+}
+
+/// Declares [`WablockError`] with one variant per kind, all with the same fields, and the
+/// conversion from the core error. One list, so a new kind cannot get a variant with
+/// different fields.
 macro_rules! wablock_error {
     ($($(#[doc = $doc:literal])* $variant:ident = $kind:ident,)*) => {
-        /// A call that failed as a whole (SPEC §3.2): one variant per kind, each with every
-        /// field of the core error. In Kotlin this is the sealed class `WablockException`
-        /// (`WablockException.Auth`, …); in Swift the enum `WablockError` (`.auth(…)`, …).
+        /// A call that failed as a whole (docs/behaviour.md §3.2): one variant per kind, each
+        /// with every field of the core error. In Kotlin this is the sealed class
+        /// `WablockException` (`WablockException.Auth`, …); in Swift the enum `WablockError`
+        /// (`.auth(…)`, …).
         ///
         /// The core's message is in `error_message`: Kotlin exceptions already own a
         /// `message` property, so a field of that name would not compile there.
         #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
+        #[uniffi::export(Display)]
         pub enum WablockError {
             $(
                 $(#[doc = $doc])*
@@ -83,52 +95,58 @@ macro_rules! wablock_error {
                     partial: Option<Outcome>,
                     /// Inputs neither confirmed nor refused, in input order.
                     not_attempted: Vec<String>,
-                    /// The core's canonical JSON of this error (SPEC §5), `{"error": {…}}`.
-                    canonical_json: String,
+                    /// The core error itself: its `Display` and canonical JSON.
+                    core: Arc<CoreError>,
                 },
             )*
         }
 
-        impl WablockError {
-            fn from_parts(kind: ErrorKind, f: Fields) -> Self {
+        impl From<wablock::Error> for WablockError {
+            /// The one conversion from the core error: every field, and the error itself.
+            fn from(e: wablock::Error) -> Self {
+                let kind = ErrorKind::from_core(e.kind());
+                let error_message = e.message().to_string();
+                let http_status = e.http_status();
+                let code = e.code();
+                let subcode = e.subcode();
+                let details = e.details().map(str::to_string);
+                let fbtrace_id = e.fbtrace_id().map(str::to_string);
+                let retryable = e.is_retryable();
+                let retry_after_ms = e.retry_after().map(|d| d.as_millis() as u64);
+                let partial = e.partial().cloned();
+                let not_attempted = e.not_attempted().to_vec();
+                let core = Arc::new(CoreError(e));
                 match kind {
                     $(ErrorKind::$kind => WablockError::$variant {
-                        error_message: f.error_message,
-                        http_status: f.http_status,
-                        code: f.code,
-                        subcode: f.subcode,
-                        details: f.details,
-                        fbtrace_id: f.fbtrace_id,
-                        retryable: f.retryable,
-                        retry_after_ms: f.retry_after_ms,
-                        partial: f.partial,
-                        not_attempted: f.not_attempted,
-                        canonical_json: f.canonical_json,
+                        error_message, http_status, code, subcode, details, fbtrace_id,
+                        retryable, retry_after_ms, partial, not_attempted, core,
                     },)*
-                }
-            }
-
-            fn parts(&self) -> (ErrorKind, &String, &String) {
-                match self {
-                    $(WablockError::$variant { error_message, canonical_json, .. } => {
-                        (ErrorKind::$kind, error_message, canonical_json)
-                    })*
                 }
             }
         }
 
-        /// The kind of a [`WablockError`], with the fixed numbers of SPEC §3.2.
+        impl WablockError {
+            fn parts(&self) -> (ErrorKind, &CoreError) {
+                match self {
+                    $(WablockError::$variant { core, .. } => (ErrorKind::$kind, core),)*
+                }
+            }
+        }
+
+        /// The kind of a [`WablockError`], with the fixed numbers of docs/behaviour.md §3.2.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
         pub enum ErrorKind {
             $($(#[doc = $doc])* $kind,)*
         }
 
         impl ErrorKind {
-            fn from_core(kind: CoreKind) -> Option<Self> {
+            /// The variant of a core kind. The core's list is non-exhaustive: a kind newer
+            /// than this binding surfaces as `Internal`, with the core error (and its own
+            /// kind in the JSON) intact, so that it is noticed rather than misclassified.
+            fn from_core(kind: CoreKind) -> Self {
                 match kind {
-                    $(CoreKind::$kind => Some(ErrorKind::$kind),)*
-                    // The core's kind list is non-exhaustive; see `From<wablock::Error>`.
-                    _ => None,
+                    $(CoreKind::$kind => ErrorKind::$kind,)*
+                    _ => ErrorKind::Internal,
                 }
             }
 
@@ -168,45 +186,10 @@ wablock_error! {
     Cancelled = Cancelled,
 }
 
-impl From<wablock::Error> for WablockError {
-    /// The one conversion from the core error: every field, and the core's canonical JSON.
-    fn from(e: wablock::Error) -> Self {
-        let fields = Fields {
-            error_message: e.message().to_string(),
-            http_status: e.http_status(),
-            code: e.code(),
-            subcode: e.subcode(),
-            details: e.details().map(str::to_string),
-            fbtrace_id: e.fbtrace_id().map(str::to_string),
-            retryable: e.is_retryable(),
-            retry_after_ms: e.retry_after().map(|d| d.as_millis() as u64),
-            partial: e.partial().cloned().map(Outcome::from),
-            not_attempted: e.not_attempted().to_vec(),
-            canonical_json: e.to_canonical_json(),
-        };
-        match ErrorKind::from_core(e.kind()) {
-            Some(kind) => WablockError::from_parts(kind, fields),
-            // A kind newer than this binding: keep the core's fields and JSON, surface it as
-            // a binding bug so that it is noticed rather than misclassified.
-            None => WablockError::from_parts(
-                ErrorKind::Internal,
-                Fields {
-                    error_message: format!(
-                        "wablock-uniffi does not know the error kind {}: {}",
-                        e.kind(),
-                        e.message()
-                    ),
-                    ..fields
-                },
-            ),
-        }
-    }
-}
-
+/// The core's `Display`: `KIND: message (code N)`.
 impl fmt::Display for WablockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (kind, message, _) = self.parts();
-        write!(f, "{}: {message}", kind.to_core())
+        self.parts().1.fmt(f)
     }
 }
 
@@ -221,12 +204,12 @@ impl WablockError {
 
     /// The canonical kind name, e.g. `"RATE_LIMITED"`.
     pub fn kind_name(&self) -> String {
-        self.parts().0.to_core().as_str().to_string()
+        self.parts().1.0.kind().as_str().to_string()
     }
 
-    /// The core's canonical JSON of this error, `{"error": {…}}` (SPEC §5).
+    /// The core's canonical JSON of this error, `{"error": {…}}` (docs/behaviour.md §5).
     pub fn to_canonical_json(&self) -> String {
-        self.parts().2.clone()
+        self.parts().1.to_canonical_json()
     }
 }
 
@@ -243,28 +226,21 @@ impl ErrorKind {
     }
 }
 
-/// The longest panic text kept in an `Internal` error's message.
-const MAX_PANIC_MESSAGE_CHARS: usize = 400;
-
-/// Runs `f` inside a panic boundary: a panic becomes an `Internal` error built by the core's
-/// own constructor, so its JSON has the usual shape.
+/// Runs `f` inside a panic boundary: a panic becomes the core's `INTERNAL` error, worded as in
+/// every language.
 fn guard<T>(f: impl FnOnce() -> Result<T, WablockError>) -> Result<T, WablockError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic with no message".to_string());
-        // A foreign callback's failure arrives with its whole stack trace: keep the start.
-        let what: String = what.chars().take(MAX_PANIC_MESSAGE_CHARS).collect();
-        Err(wablock::Error::new(CoreKind::Internal, format!("internal error: {what}")).into())
-    })
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(wablock::Error::from_panic(payload.as_ref()).into()))
 }
 
-// ----------------------------------------------------------------------------------- records
+// ------------------------------------------------------------------- the core's result types
+
+// The core's types, declared to UniFFI as remote types: these mirror the core's definitions
+// field for field (the compiler checks them), and values cross the FFI without any copy
+// written here.
 
 /// Which mutation a call performed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum Operation {
     /// `POST block_users`.
     Block,
@@ -272,8 +248,8 @@ pub enum Operation {
     Unblock,
 }
 
-/// Why one user was not blocked or unblocked (SPEC §3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+/// Why one user was not blocked or unblocked (docs/behaviour.md §3.1).
+#[uniffi::remote(Enum)]
 pub enum Reason {
     /// 131047: no message from this user in the last 24 hours, or not a WhatsApp user.
     ReengagementRequired,
@@ -294,7 +270,7 @@ pub enum Reason {
 }
 
 /// A user the server confirmed as blocked (or unblocked).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct Success {
     /// The caller's string, exactly as passed.
     pub input: String,
@@ -307,7 +283,7 @@ pub struct Success {
 }
 
 /// A user that was not blocked (or unblocked), and why.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct Failure {
     /// The caller's string, exactly as passed.
     pub input: String,
@@ -331,7 +307,7 @@ pub struct Failure {
 
 /// The result of a block or unblock call: every input exactly once, in `succeeded` or
 /// `failed`, in the caller's order.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct Outcome {
     /// Block or unblock.
     pub operation: Operation,
@@ -344,7 +320,7 @@ pub struct Outcome {
 }
 
 /// A blocked user as the list reports it: a WA ID, a BSUID, or both.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct BlockedUser {
     /// The user's WhatsApp ID (digits), when the list gives one.
     pub wa_id: Option<String>,
@@ -353,7 +329,7 @@ pub struct BlockedUser {
 }
 
 /// One page of the blocklist.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct Page {
     /// Users on this page, in the server's order.
     pub users: Vec<BlockedUser>,
@@ -365,171 +341,52 @@ pub struct Page {
     pub has_more: bool,
 }
 
-/// Progress of a bulk call, as the core reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct Progress {
-    /// Distinct users whose batch has finished.
-    pub done: u64,
-    /// Distinct valid users to send in all.
-    pub total: u64,
-}
+// ------------------------------------------------------------------ the core's JSON and text
 
-macro_rules! mirror_enum {
-    ($ours:ident <=> $core:path { $($variant:ident),* $(,)? }) => {
-        impl From<$core> for $ours {
-            fn from(v: $core) -> Self {
-                match v { $(<$core>::$variant => $ours::$variant,)* }
-            }
-        }
-        impl From<$ours> for $core {
-            fn from(v: $ours) -> Self {
-                match v { $($ours::$variant => <$core>::$variant,)* }
-            }
-        }
-    };
-}
-
-mirror_enum!(Operation <=> wablock::Operation { Block, Unblock });
-mirror_enum!(Reason <=> wablock::Reason {
-    ReengagementRequired, SelfBlock, BlocklistFull, RateLimited, Server, InvalidUser,
-    Unconfirmed, Other,
-});
-
-impl From<wablock::Outcome> for Outcome {
-    fn from(o: wablock::Outcome) -> Self {
-        Outcome {
-            operation: o.operation.into(),
-            succeeded: o
-                .succeeded
-                .into_iter()
-                .map(|s| Success {
-                    input: s.input,
-                    sent: s.sent,
-                    wa_id: s.wa_id,
-                    user_id: s.user_id,
-                })
-                .collect(),
-            failed: o
-                .failed
-                .into_iter()
-                .map(|f| Failure {
-                    input: f.input,
-                    sent: f.sent,
-                    wa_id: f.wa_id,
-                    user_id: f.user_id,
-                    reason: f.reason.into(),
-                    code: f.code,
-                    message: f.message,
-                    details: f.details,
-                    hint: f.hint,
-                })
-                .collect(),
-            requests: o.requests,
-        }
-    }
-}
-
-impl From<&Outcome> for wablock::Outcome {
-    fn from(o: &Outcome) -> Self {
-        wablock::Outcome {
-            operation: o.operation.into(),
-            succeeded: o
-                .succeeded
-                .iter()
-                .map(|s| wablock::Success {
-                    input: s.input.clone(),
-                    sent: s.sent.clone(),
-                    wa_id: s.wa_id.clone(),
-                    user_id: s.user_id.clone(),
-                })
-                .collect(),
-            failed: o
-                .failed
-                .iter()
-                .map(|f| wablock::Failure {
-                    input: f.input.clone(),
-                    sent: f.sent.clone(),
-                    wa_id: f.wa_id.clone(),
-                    user_id: f.user_id.clone(),
-                    reason: f.reason.into(),
-                    code: f.code,
-                    message: f.message.clone(),
-                    details: f.details.clone(),
-                    hint: f.hint.clone(),
-                })
-                .collect(),
-            requests: o.requests,
-        }
-    }
-}
-
-impl From<wablock::BlockedUser> for BlockedUser {
-    fn from(u: wablock::BlockedUser) -> Self {
-        BlockedUser {
-            wa_id: u.wa_id,
-            user_id: u.user_id,
-        }
-    }
-}
-
-impl From<wablock::Page> for Page {
-    fn from(p: wablock::Page) -> Self {
-        Page {
-            users: p.users.into_iter().map(BlockedUser::from).collect(),
-            after: p.after,
-            before: p.before,
-            has_more: p.has_more,
-        }
-    }
-}
-
-impl From<&Page> for wablock::Page {
-    fn from(p: &Page) -> Self {
-        wablock::Page {
-            users: p
-                .users
-                .iter()
-                .map(|u| wablock::BlockedUser {
-                    wa_id: u.wa_id.clone(),
-                    user_id: u.user_id.clone(),
-                })
-                .collect(),
-            after: p.after.clone(),
-            before: p.before.clone(),
-            has_more: p.has_more,
-        }
-    }
-}
-
+/// The core's canonical JSON of an outcome, `{"outcome": {…}}` (docs/behaviour.md §5).
 #[uniffi::export]
-impl Outcome {
-    /// The core's canonical JSON of this outcome, `{"outcome": {…}}` (SPEC §5).
-    pub fn to_canonical_json(&self) -> String {
-        wablock::Outcome::from(self).to_canonical_json()
-    }
+pub fn outcome_to_canonical_json(outcome: &Outcome) -> String {
+    outcome.to_canonical_json()
 }
 
+/// The core's canonical JSON of a page, `{"page": {…}}` (docs/behaviour.md §5).
 #[uniffi::export]
-impl Page {
-    /// The core's canonical JSON of this page, `{"page": {…}}` (SPEC §5).
-    pub fn to_canonical_json(&self) -> String {
-        wablock::Page::from(self).to_canonical_json()
-    }
+pub fn page_to_canonical_json(page: &Page) -> String {
+    page.to_canonical_json()
 }
 
+/// The core's `{"blocked_users": {"users": […], "error": …}}` of a whole walk of the
+/// blocklist: the users yielded, and the error that ended the walk, if one did.
+#[uniffi::export(default(error = None))]
+pub fn blocked_users_canonical_json(users: &[BlockedUser], error: Option<WablockError>) -> String {
+    wablock::blocked_users_canonical_json(users, error.as_ref().map(|e| &e.parts().1.0))
+}
+
+/// The core's `{"is_blocked": …}`.
 #[uniffi::export]
-impl Reason {
-    /// The canonical name, e.g. `"REENGAGEMENT_REQUIRED"`.
-    pub fn canonical_name(&self) -> String {
-        wablock::Reason::from(*self).as_str().to_string()
-    }
-
-    /// The core's plain-language hint for this reason.
-    pub fn hint(&self) -> String {
-        wablock::Reason::from(*self).hint().to_string()
-    }
+pub fn is_blocked_canonical_json(blocked: bool) -> String {
+    wablock::is_blocked_canonical_json(blocked)
 }
 
+/// Canonical JSON text (compact, keys sorted at every level) of any JSON document, written by
+/// the core; the conformance runners compare expected results through it. Text that is not
+/// JSON is an `INVALID_ARGUMENT` error.
+#[uniffi::export]
+pub fn canonical_json(text: String) -> Result<String, WablockError> {
+    wablock::canonical_json_text(&text).map_err(Into::into)
+}
+
+/// The canonical name of a reason, e.g. `"REENGAGEMENT_REQUIRED"`.
+#[uniffi::export]
+pub fn reason_canonical_name(reason: Reason) -> String {
+    reason.as_str().to_string()
+}
+
+/// The core's plain-language hint for a reason.
+#[uniffi::export]
+pub fn reason_hint(reason: Reason) -> String {
+    reason.hint().to_string()
+}
 // ---------------------------------------------------------------------------------- progress
 
 /// Implemented in Kotlin or Swift to follow a bulk call. Called after each batch, possibly
@@ -591,52 +448,25 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    fn apply(self, mut b: wablock::ClientBuilder) -> wablock::ClientBuilder {
-        let ms = Duration::from_millis;
-        if let Some(v) = self.base_url {
-            b = b.base_url(v);
+    /// The core's option record: milliseconds become durations, counts the core's types.
+    fn into_core(self) -> wablock::ClientOptions {
+        let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        wablock::ClientOptions {
+            base_url: self.base_url,
+            api_version: self.api_version,
+            connect_timeout: ms(self.connect_timeout_ms),
+            read_timeout: ms(self.read_timeout_ms),
+            deadline: ms(self.deadline_ms),
+            max_attempts: self.max_attempts,
+            initial_backoff: ms(self.initial_backoff_ms),
+            max_backoff: ms(self.max_backoff_ms),
+            jitter: self.jitter,
+            max_batch: self.max_batch.map(|v| v as usize),
+            parallelism: self.parallelism.map(|v| v as usize),
+            allow_insecure_http: self.allow_insecure_http,
+            max_response_bytes: self.max_response_bytes,
+            list_restart_budget: self.list_restart_budget,
         }
-        if let Some(v) = self.api_version {
-            b = b.api_version(v);
-        }
-        if let Some(v) = self.connect_timeout_ms {
-            b = b.connect_timeout(ms(v));
-        }
-        if let Some(v) = self.read_timeout_ms {
-            b = b.read_timeout(ms(v));
-        }
-        if let Some(v) = self.deadline_ms {
-            b = b.deadline(Some(ms(v)));
-        }
-        if self.max_attempts.is_some()
-            || self.initial_backoff_ms.is_some()
-            || self.max_backoff_ms.is_some()
-            || self.jitter.is_some()
-        {
-            let d = wablock::RetryPolicy::default();
-            b = b.retry_policy(wablock::RetryPolicy {
-                max_attempts: self.max_attempts.unwrap_or(d.max_attempts),
-                initial_backoff: self.initial_backoff_ms.map_or(d.initial_backoff, ms),
-                max_backoff: self.max_backoff_ms.map_or(d.max_backoff, ms),
-                jitter: self.jitter.unwrap_or(d.jitter),
-            });
-        }
-        if let Some(v) = self.max_batch {
-            b = b.max_batch(v as usize);
-        }
-        if let Some(v) = self.parallelism {
-            b = b.parallelism(v as usize);
-        }
-        if let Some(v) = self.allow_insecure_http {
-            b = b.allow_insecure_http(v);
-        }
-        if let Some(v) = self.max_response_bytes {
-            b = b.max_response_bytes(v);
-        }
-        if let Some(v) = self.list_restart_budget {
-            b = b.list_restart_budget(v);
-        }
-        b
     }
 }
 
@@ -650,7 +480,7 @@ fn build(
     builder: wablock::ClientBuilder,
     options: Option<ClientOptions>,
 ) -> Result<Arc<Client>, WablockError> {
-    let builder = options.unwrap_or_default().apply(builder);
+    let builder = builder.options(options.unwrap_or_default().into_core());
     Ok(Arc::new(Client {
         inner: builder.build()?,
     }))
@@ -678,7 +508,7 @@ impl Client {
                 Some(_) => Some(&progress),
                 None => None,
             };
-            Ok(self.inner.mutate(operation, users, callback)?.into())
+            Ok(self.inner.mutate(operation, users, callback)?)
         })
     }
 }
@@ -747,8 +577,7 @@ impl Client {
         guard(|| {
             Ok(self
                 .inner
-                .list_page(limit, after.as_deref(), before.as_deref())?
-                .into())
+                .list_page(limit, after.as_deref(), before.as_deref())?)
         })
     }
 
@@ -778,18 +607,10 @@ impl BlockedUsersIterator {
     /// The next blocked user, `None` at the end, or the error that ended the walk.
     pub fn next(&self) -> Result<Option<BlockedUser>, WablockError> {
         guard(|| {
-            // A panic while iterating poisons the lock; the iterator state is then unknown,
-            // so report it as the internal error it is rather than continue.
-            let mut it = self.inner.lock().map_err(|_| {
-                WablockError::from(wablock::Error::new(
-                    CoreKind::Internal,
-                    "the blocked-users iterator failed earlier with an internal error",
-                ))
-            })?;
-            it.next()
-                .transpose()
-                .map(|u| u.map(BlockedUser::from))
-                .map_err(Into::into)
+            // A panic caught earlier may have poisoned the lock; the core iterator then goes
+            // on from its last consistent state, as it does in Python.
+            let mut it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            Ok(it.next().transpose()?)
         })
     }
 }
@@ -800,41 +621,90 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_core_kind_has_its_variant_and_json() {
+    fn every_core_kind_has_its_variant_and_the_cores_text_and_json() {
         for kind in CoreKind::ALL {
-            let err = WablockError::from(wablock::Error::new(kind, "m"));
+            let core = wablock::Error::new(kind, "m");
+            let err = WablockError::from(core.clone());
             assert_eq!(err.kind().to_core(), kind);
             assert_eq!(err.kind_name(), kind.as_str());
             assert_eq!(err.kind().code(), kind.code());
-            assert_eq!(
-                err.to_canonical_json(),
-                wablock::Error::new(kind, "m").to_canonical_json()
-            );
+            assert_eq!(err.to_canonical_json(), core.to_canonical_json());
+            assert_eq!(err.to_string(), core.to_string());
         }
     }
 
     #[test]
-    fn panics_become_internal_errors() {
+    fn panics_become_the_cores_internal_error() {
         let err = guard::<()>(|| panic!("boom")).unwrap_err();
-        assert!(
-            matches!(&err, WablockError::Internal { error_message, .. } if error_message.contains("boom"))
+        let WablockError::Internal { error_message, .. } = &err else {
+            panic!("{err:?}")
+        };
+        let core: Box<dyn std::any::Any + Send> = Box::new("boom");
+        assert_eq!(
+            *error_message,
+            wablock::Error::from_panic(core.as_ref()).message()
         );
         let json: serde_json::Value = serde_json::from_str(&err.to_canonical_json()).unwrap();
         assert_eq!(json["error"]["kind"], "INTERNAL");
     }
 
     #[test]
-    fn outcome_round_trips_to_core_json() {
+    fn results_are_the_cores_values_and_json() {
         let client = Client::meta("1000".into(), "t".into(), None).unwrap();
-        // An all-invalid list is answered without a request; the JSON is the core's.
+        // An all-invalid list is answered without a request.
         let outcome = client.block(vec!["not a user".into()], None).unwrap();
-        assert_eq!(outcome.failed[0].reason, Reason::InvalidUser);
         let core = wablock::Client::meta("1000", "t")
             .build()
             .unwrap()
             .block(["not a user"])
             .unwrap();
-        assert_eq!(outcome.to_canonical_json(), core.to_canonical_json());
+        assert_eq!(outcome, core);
+        assert_eq!(
+            outcome_to_canonical_json(&outcome),
+            core.to_canonical_json()
+        );
+        assert_eq!(reason_hint(Reason::InvalidUser), outcome.failed[0].hint);
+        assert_eq!(reason_canonical_name(Reason::InvalidUser), "INVALID_USER");
+    }
+
+    #[test]
+    fn walk_and_is_blocked_json_are_the_cores() {
+        let users = vec![BlockedUser {
+            wa_id: Some("16505551234".into()),
+            user_id: None,
+        }];
+        let error = wablock::Error::new(CoreKind::Auth, "refused");
+        assert_eq!(
+            blocked_users_canonical_json(&users, Some(error.clone().into())),
+            wablock::blocked_users_canonical_json(&users, Some(&error))
+        );
+        assert_eq!(
+            blocked_users_canonical_json(&users, None),
+            wablock::blocked_users_canonical_json(&users, None)
+        );
+        assert_eq!(is_blocked_canonical_json(true), "{\"is_blocked\":true}");
+        assert_eq!(
+            canonical_json("{\"b\":1,\"a\":[]}".into()).unwrap(),
+            "{\"a\":[],\"b\":1}"
+        );
+        assert!(matches!(
+            canonical_json("nope".into()),
+            Err(WablockError::InvalidArgument { .. })
+        ));
+    }
+
+    #[test]
+    fn options_reach_the_core() {
+        let err = Client::meta(
+            "1000".into(),
+            "t".into(),
+            Some(ClientOptions {
+                max_batch: Some(0),
+                ..ClientOptions::default()
+            }),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("max_batch is 0"), "{err}");
     }
 
     #[test]

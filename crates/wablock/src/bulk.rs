@@ -38,6 +38,13 @@ impl Client {
         self.mutate(Operation::Unblock, users, None)
     }
 
+    /// True when a call with `inputs` users is sent as a single batch (duplicates and invalid
+    /// users only make it smaller): such a call has no batch boundary at which a progress
+    /// callback could stop it, so a language layer may run it without a cancellation hook.
+    pub fn fits_one_batch(&self, inputs: usize) -> bool {
+        inputs <= self.inner.max_batch
+    }
+
     /// Blocks or unblocks with an optional progress callback ([`ProgressFn`]).
     pub fn mutate<I, S>(
         &self,
@@ -496,6 +503,18 @@ impl AimdGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_batch_is_up_to_max_batch_inputs() -> Result<(), Error> {
+        let client = Client::meta("1000", "t").max_batch(3).build()?;
+        assert!(client.fits_one_batch(1));
+        assert!(client.fits_one_batch(3));
+        assert!(!client.fits_one_batch(4));
+        let default = Client::meta("1000", "t").build()?;
+        assert!(default.fits_one_batch(crate::MAX_BATCH));
+        assert!(!default.fits_one_batch(crate::MAX_BATCH + 1));
+        Ok(())
+    }
 
     #[test]
     fn aimd_halves_and_recovers() {

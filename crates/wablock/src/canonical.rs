@@ -92,6 +92,15 @@ pub fn is_blocked_canonical_json(blocked: bool) -> String {
     canonical_string(&json!({ "is_blocked": blocked }))
 }
 
+/// Canonical JSON text of a JSON document given as text (how language layers and conformance
+/// runners canonicalise expected results without re-implementing the form). Text that is not
+/// JSON is `INVALID_ARGUMENT`.
+pub fn canonical_json_text(text: &str) -> Result<String, Error> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::invalid_argument(format!("the text is not JSON: {e}")))?;
+    Ok(canonical_string(&value))
+}
+
 /// Compact JSON with object keys sorted at every level, whatever serde_json's map order is.
 pub fn canonical_string(value: &Value) -> String {
     let mut out = String::new();
@@ -128,5 +137,21 @@ fn write_canonical(value: &Value, out: &mut String) {
             out.push(']');
         }
         scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_text_is_rewritten_canonically_or_refused() {
+        assert_eq!(
+            canonical_json_text("{ \"b\": [1, {\"d\": null, \"c\": \"\\u00e9\"}], \"a\": true }")
+                .ok(),
+            Some("{\"a\":true,\"b\":[1,{\"c\":\"é\",\"d\":null}]}".to_string())
+        );
+        let err = canonical_json_text("{not json").err();
+        assert!(err.is_some_and(|e| e.kind() == crate::ErrorKind::InvalidArgument));
     }
 }

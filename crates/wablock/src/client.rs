@@ -207,6 +207,10 @@ impl ClientBuilder {
         self.list_restart_budget = restarts;
         self
     }
+    /// The retry policy as set so far.
+    pub(crate) fn current_retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
     /// The clock used for backoff and deadlines (tests pass a [`crate::FakeClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;

@@ -198,6 +198,28 @@ impl Error {
         Error::invalid_argument("the client is closed: create a new one to make more calls")
     }
 
+    /// The error for a users argument that is not a list of strings at all (a number, None):
+    /// `INVALID_ARGUMENT`, nothing sent. For language layers whose lists are untyped.
+    pub fn users_not_a_list() -> Self {
+        Error::invalid_argument("users must be a list (or other sequence) of strings")
+    }
+
+    /// The error for a users argument that is one string where a list was expected (it would
+    /// otherwise be read as a list of characters): `INVALID_ARGUMENT`, nothing sent.
+    pub fn users_given_as_one_string() -> Self {
+        Error::invalid_argument(
+            "users must be a list of strings, not a single string: pass [user] for one user",
+        )
+    }
+
+    /// The error for the user at `index` (0-based) that is not text: not a string, NULL, or
+    /// not valid Unicode. `INVALID_ARGUMENT`, nothing sent.
+    pub fn user_not_text(index: usize) -> Self {
+        Error::invalid_argument(format!(
+            "user #{index} is not text: every user must be a string of valid Unicode"
+        ))
+    }
+
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidArgument, message)
     }
@@ -329,6 +351,20 @@ mod tests {
         let e = Error::client_closed();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(e.message().contains("closed"));
+        for e in [
+            Error::users_not_a_list(),
+            Error::users_given_as_one_string(),
+            Error::user_not_text(3),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            assert!(e.not_attempted().is_empty() && e.partial().is_none());
+        }
+        assert!(Error::user_not_text(3).message().starts_with("user #3 "));
+        assert!(
+            Error::users_given_as_one_string()
+                .message()
+                .contains("[user]")
+        );
     }
 
     #[test]

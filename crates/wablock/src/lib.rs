@@ -33,6 +33,7 @@ mod fleet;
 pub mod fuzzing;
 mod listing;
 mod matching;
+mod options;
 mod outcome;
 mod retry;
 mod secret;
@@ -40,7 +41,9 @@ pub mod users;
 mod wire;
 
 pub use bulk::ProgressFn;
-pub use canonical::{blocked_users_canonical_json, canonical_string, is_blocked_canonical_json};
+pub use canonical::{
+    blocked_users_canonical_json, canonical_json_text, canonical_string, is_blocked_canonical_json,
+};
 pub use client::{
     Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL,
     MAX_BATCH, MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
@@ -51,6 +54,7 @@ pub use fleet::{
     FleetResults,
 };
 pub use listing::{BlockedUser, BlockedUsers, Page};
+pub use options::ClientOptions;
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};
 pub use secret::Secret;

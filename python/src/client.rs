@@ -1,0 +1,341 @@
+//! `Client`: the constructors, the calls (with the GIL released while they wait), progress
+//! callbacks and Ctrl-C at batch boundaries.
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+use wablock::{
+    ClientBuilder, ClientOptions as CoreOptions, Error as CoreError, Operation, Progress,
+};
+
+use crate::errors::{core_err, guarded};
+use crate::options::ClientOptions;
+use crate::types::{PyBlockedUsers, PyOutcome, PyPage};
+
+/// A client for one phone number's blocklist.
+#[pyclass(frozen, module = "wablock._wablock", name = "Client")]
+pub(crate) struct PyClient {
+    /// `None` once closed.
+    inner: Mutex<Option<wablock::Client>>,
+}
+
+/// The progress hook of a bulk call: runs the caller's callback with the GIL, turns a raised
+/// exception (or a Ctrl-C seen by the waiting thread) into `Break`, and keeps the first one.
+struct Hook {
+    callback: Option<Py<PyAny>>,
+    failure: Mutex<Option<PyErr>>,
+    cancel: AtomicBool,
+}
+
+impl Hook {
+    fn store(&self, err: PyErr) {
+        let mut slot = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.get_or_insert(err);
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    fn on_progress(&self, p: Progress) -> ControlFlow<()> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return ControlFlow::Break(());
+        }
+        let Some(callback) = &self.callback else {
+            return ControlFlow::Continue(());
+        };
+        Python::attach(|py| match callback.call1(py, (p.done, p.total)) {
+            Ok(_) => ControlFlow::Continue(()),
+            Err(err) => {
+                self.store(err);
+                ControlFlow::Break(())
+            }
+        })
+    }
+}
+
+impl PyClient {
+    /// The client of `builder` with a constructor's keyword options.
+    fn build(
+        py: Python<'_>,
+        builder: ClientBuilder,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let options = ClientOptions::from_kwargs(py, options)?;
+        let client = py
+            .detach(|| guarded(|| builder.options(options.to_core()?).build()))
+            .map_err(|e| core_err(py, e))?;
+        Ok(PyClient {
+            inner: Mutex::new(Some(client)),
+        })
+    }
+
+    fn client(&self, py: Python<'_>) -> PyResult<wablock::Client> {
+        let guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        guard
+            .clone()
+            .ok_or_else(|| core_err(py, CoreError::client_closed()))
+    }
+
+    fn mutate(
+        &self,
+        py: Python<'_>,
+        operation: Operation,
+        users: &Bound<'_, PyAny>,
+        on_progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyOutcome> {
+        let client = self.client(py)?;
+        let users = user_list(py, users)?;
+        let hook = Hook {
+            callback: on_progress.filter(|c| !c.is_none()).map(Bound::unbind),
+            failure: Mutex::new(None),
+            cancel: AtomicBool::new(false),
+        };
+        let progress = |p: Progress| hook.on_progress(p);
+        let work = || guarded(|| client.mutate(operation, &users, Some(&progress)));
+        // A single batch has no batch boundary at which Ctrl-C could stop it, and it is bounded
+        // by the client's timeouts: run it inline, without the helper thread (whose spawn and
+        // hand-off cost about as much as a loopback request).
+        let result = if client.fits_one_batch(users.len()) {
+            py.detach(work)
+        } else {
+            run_interruptible(py, &hook, work)
+        };
+        let failure = hook
+            .failure
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        match (failure, result) {
+            (None, Ok(inner)) => Ok(PyOutcome::from(inner)),
+            (None, Err(err)) => Err(core_err(py, err)),
+            // The callback (or Ctrl-C) stopped the call: its exception propagates, carrying
+            // what the core accounted for so the caller loses nothing.
+            (Some(exc), result) => {
+                let value = exc.value(py);
+                let (partial, not_attempted) = match result {
+                    Ok(inner) => (Some(PyOutcome::from(inner)), Vec::new()),
+                    Err(err) => (
+                        err.partial().cloned().map(PyOutcome::from),
+                        err.not_attempted().to_vec(),
+                    ),
+                };
+                // Exceptions with __slots__ refuse attributes; the exception matters more.
+                let _ = value.setattr("partial", partial);
+                let _ = value.setattr("not_attempted", not_attempted);
+                Err(exc)
+            }
+        }
+    }
+}
+
+/// Runs `work` on a helper thread while this thread waits with the GIL released, waking every
+/// 50 ms to let Python handle signals: a Ctrl-C becomes a `KeyboardInterrupt` stored in the
+/// hook, which stops the bulk call at its next batch boundary. (Python only delivers signals
+/// on the main thread, and the core calls the hook from its worker threads.)
+fn run_interruptible<T: Send>(py: Python<'_>, hook: &Hook, work: impl FnOnce() -> T + Send) -> T {
+    let done = Mutex::new(false);
+    let wake = std::sync::Condvar::new();
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            let result = work();
+            *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            wake.notify_all();
+            result
+        });
+        loop {
+            let finished = py.detach(|| {
+                let guard = done.lock().unwrap_or_else(PoisonError::into_inner);
+                let (guard, _) = wake
+                    .wait_timeout_while(guard, Duration::from_millis(50), |d| !*d)
+                    .unwrap_or_else(PoisonError::into_inner);
+                *guard
+            });
+            if finished {
+                break;
+            }
+            if let Err(err) = py.check_signals() {
+                hook.store(err);
+            }
+        }
+        match py.detach(|| worker.join()) {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The users argument: any iterable of `str`. A bare `str` is refused rather than split into
+/// characters, and so is anything that is not a string (the core sees only valid UTF-8).
+fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if users.is_instance_of::<PyString>() {
+        return Err(core_err(py, CoreError::users_given_as_one_string()));
+    }
+    let iter = users
+        .try_iter()
+        .map_err(|_| core_err(py, CoreError::users_not_a_list()))?;
+    let mut out = Vec::new();
+    for (i, item) in iter.enumerate() {
+        let text = item?
+            .cast_into::<PyString>()
+            .ok()
+            .and_then(|s| s.to_cow().ok().map(|t| t.into_owned()))
+            .ok_or_else(|| core_err(py, CoreError::user_not_text(i)))?;
+        out.push(text);
+    }
+    Ok(out)
+}
+
+/// `limit` or `page_size`: a Python int as the core's count.
+fn optional_u32(py: Python<'_>, name: &str, value: Option<i64>) -> PyResult<Option<u32>> {
+    value
+        .map(|v| CoreOptions::count(name, v))
+        .transpose()
+        .map_err(|e| core_err(py, e))
+}
+
+#[pymethods]
+impl PyClient {
+    /// A client for Meta's Cloud API; `options` as in `ClientOptions`.
+    #[new]
+    #[pyo3(signature = (phone_number_id, access_token, **options))]
+    fn new(
+        py: Python<'_>,
+        phone_number_id: String,
+        access_token: String,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        Self::build(
+            py,
+            wablock::Client::meta(phone_number_id, access_token),
+            options,
+        )
+    }
+
+    /// A client for 360dialog (one API key per phone number).
+    #[staticmethod]
+    #[pyo3(signature = (api_key, **options))]
+    fn dialog360(
+        py: Python<'_>,
+        api_key: String,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        Self::build(py, wablock::Client::dialog360(api_key), options)
+    }
+
+    /// A client from the `WABLOCK_*` environment variables (see the README), then `options`.
+    #[staticmethod]
+    #[pyo3(signature = (**options))]
+    fn from_env(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let builder = ClientBuilder::from_env().map_err(|e| core_err(py, e))?;
+        Self::build(py, builder, options)
+    }
+
+    /// `"meta"` or `"360dialog"`.
+    #[getter]
+    fn provider(&self, py: Python<'_>) -> PyResult<&'static str> {
+        Ok(match self.client(py)?.provider() {
+            wablock::Provider::Meta => "meta",
+            wablock::Provider::Dialog360 => "360dialog",
+        })
+    }
+
+    /// The `block_users` endpoint URL (holds no secret).
+    #[getter]
+    fn endpoint(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.client(py)?.endpoint().to_string())
+    }
+
+    /// True once `close()` ran.
+    #[getter]
+    fn closed(&self) -> bool {
+        let guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.is_none()
+    }
+
+    /// Blocks `users`.
+    #[pyo3(signature = (users, *, on_progress=None))]
+    fn block(
+        &self,
+        py: Python<'_>,
+        users: &Bound<'_, PyAny>,
+        on_progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyOutcome> {
+        self.mutate(py, Operation::Block, users, on_progress)
+    }
+
+    /// Unblocks `users`.
+    #[pyo3(signature = (users, *, on_progress=None))]
+    fn unblock(
+        &self,
+        py: Python<'_>,
+        users: &Bound<'_, PyAny>,
+        on_progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyOutcome> {
+        self.mutate(py, Operation::Unblock, users, on_progress)
+    }
+
+    /// One page of the blocklist.
+    #[pyo3(signature = (limit=None, after=None, before=None))]
+    fn list_page(
+        &self,
+        py: Python<'_>,
+        limit: Option<i64>,
+        after: Option<String>,
+        before: Option<String>,
+    ) -> PyResult<PyPage> {
+        let client = self.client(py)?;
+        let limit = optional_u32(py, "limit", limit)?;
+        py.detach(|| guarded(|| client.list_page(limit, after.as_deref(), before.as_deref())))
+            .map(|inner| PyPage { inner })
+            .map_err(|e| core_err(py, e))
+    }
+
+    /// A lazy iterator over every blocked user.
+    #[pyo3(signature = (page_size=None))]
+    fn blocked_users(&self, py: Python<'_>, page_size: Option<i64>) -> PyResult<PyBlockedUsers> {
+        let client = self.client(py)?;
+        let page_size = optional_u32(py, "page_size", page_size)?;
+        Ok(PyBlockedUsers {
+            inner: Mutex::new(client.blocked_users(page_size)),
+        })
+    }
+
+    /// Whether `user` is blocked (walks the whole list).
+    fn is_blocked(&self, py: Python<'_>, user: String) -> PyResult<bool> {
+        let client = self.client(py)?;
+        py.detach(|| guarded(|| client.is_blocked(&user)))
+            .map_err(|e| core_err(py, e))
+    }
+
+    /// Drops the connection pool; later calls raise `InvalidArgumentError`.
+    fn close(&self) {
+        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.take();
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
+        self.close();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        let guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        match guard.as_ref() {
+            // Provider and endpoint only: the credentials never appear.
+            Some(c) => {
+                let provider = match c.provider() {
+                    wablock::Provider::Meta => "meta",
+                    wablock::Provider::Dialog360 => "360dialog",
+                };
+                format!("Client(provider='{provider}', endpoint='{}')", c.endpoint())
+            }
+            None => "Client(closed)".to_string(),
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The result types: outcomes, pages, blocked users and the lazy iterator, each a thin view
+//! of the core value it wraps (its JSON is the core's own).
+
+use std::sync::{Mutex, PoisonError};
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyString};
+use serde_json::Value;
+use wablock::Reason;
+
+use crate::errors::{core_err, guarded};
+
+// ------------------------------------------------------------------------------ JSON to Python
+
+/// The canonical JSON value as plain Python objects (`to_dict`).
+pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(json_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            // Sorted keys, like the canonical string, so `to_dict()` iterates in the same order.
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            for key in keys {
+                if let Some(v) = map.get(key) {
+                    dict.set_item(key, json_to_py(py, v)?)?;
+                }
+            }
+            dict.into_any()
+        }
+    })
+}
+
+// ------------------------------------------------------------------------------ result types
+
+/// `wablock.Reason(name)`: the str-valued enum defined in Python.
+fn reason_to_py<'py>(py: Python<'py>, reason: Reason) -> PyResult<Bound<'py, PyAny>> {
+    static REASON: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    REASON
+        .import(py, "wablock", "Reason")?
+        .call1((reason.as_str(),))
+}
+
+/// A user the server confirmed.
+#[pyclass(frozen, module = "wablock._wablock", name = "Success")]
+pub(crate) struct PySuccess {
+    pub(crate) inner: wablock::Success,
+}
+
+#[pymethods]
+impl PySuccess {
+    #[getter]
+    fn input(&self) -> &str {
+        &self.inner.input
+    }
+    #[getter]
+    fn sent(&self) -> &str {
+        &self.inner.sent
+    }
+    #[getter]
+    fn wa_id(&self) -> Option<&str> {
+        self.inner.wa_id.as_deref()
+    }
+    #[getter]
+    fn user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Success(input={:?}, sent={:?}, wa_id={:?}, user_id={:?})",
+            self.inner.input, self.inner.sent, self.inner.wa_id, self.inner.user_id
+        )
+    }
+}
+
+/// A user that was not blocked or unblocked, and why.
+#[pyclass(frozen, module = "wablock._wablock", name = "Failure")]
+pub(crate) struct PyFailure {
+    pub(crate) inner: wablock::Failure,
+}
+
+#[pymethods]
+impl PyFailure {
+    #[getter]
+    fn input(&self) -> &str {
+        &self.inner.input
+    }
+    #[getter]
+    fn sent(&self) -> Option<&str> {
+        self.inner.sent.as_deref()
+    }
+    #[getter]
+    fn wa_id(&self) -> Option<&str> {
+        self.inner.wa_id.as_deref()
+    }
+    #[getter]
+    fn user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
+    }
+    #[getter]
+    fn reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        reason_to_py(py, self.inner.reason)
+    }
+    #[getter]
+    fn code(&self) -> Option<i64> {
+        self.inner.code
+    }
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+    #[getter]
+    fn details(&self) -> Option<&str> {
+        self.inner.details.as_deref()
+    }
+    #[getter]
+    fn hint(&self) -> &str {
+        &self.inner.hint
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Failure(input={:?}, reason={}, code={:?}, message={:?})",
+            self.inner.input, self.inner.reason, self.inner.code, self.inner.message
+        )
+    }
+}
+
+/// What happened to each input of a block or unblock call.
+#[pyclass(frozen, module = "wablock._wablock", name = "Outcome")]
+pub(crate) struct PyOutcome {
+    pub(crate) inner: wablock::Outcome,
+}
+
+#[pymethods]
+impl PyOutcome {
+    #[getter]
+    fn operation(&self) -> &'static str {
+        self.inner.operation.as_str()
+    }
+    #[getter]
+    fn succeeded(&self) -> Vec<PySuccess> {
+        let items = self.inner.succeeded.iter().cloned();
+        items.map(|inner| PySuccess { inner }).collect()
+    }
+    #[getter]
+    fn failed(&self) -> Vec<PyFailure> {
+        let items = self.inner.failed.iter().cloned();
+        items.map(|inner| PyFailure { inner }).collect()
+    }
+    #[getter]
+    fn requests(&self) -> u32 {
+        self.inner.requests
+    }
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.is_ok()
+    }
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+    fn __bool__(&self) -> bool {
+        // An outcome is always a real result, even when every user failed; `ok` says more.
+        true
+    }
+    fn to_json(&self) -> String {
+        self.inner.to_canonical_json()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(
+            py,
+            &serde_json::json!({ "outcome": self.inner.to_json_value() }),
+        )
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Outcome(operation={:?}, succeeded={}, failed={}, requests={})",
+            self.inner.operation.as_str(),
+            self.inner.succeeded.len(),
+            self.inner.failed.len(),
+            self.inner.requests
+        )
+    }
+}
+
+/// A blocked user: a WA ID, a BSUID, or both.
+#[pyclass(frozen, eq, hash, module = "wablock._wablock", name = "BlockedUser")]
+#[derive(PartialEq, Eq, Hash)]
+pub(crate) struct PyBlockedUser {
+    pub(crate) inner: wablock::BlockedUser,
+}
+
+#[pymethods]
+impl PyBlockedUser {
+    #[getter]
+    fn wa_id(&self) -> Option<&str> {
+        self.inner.wa_id.as_deref()
+    }
+    #[getter]
+    fn user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "BlockedUser(wa_id={:?}, user_id={:?})",
+            self.inner.wa_id, self.inner.user_id
+        )
+    }
+}
+
+/// One page of the blocklist.
+#[pyclass(frozen, module = "wablock._wablock", name = "Page")]
+pub(crate) struct PyPage {
+    pub(crate) inner: wablock::Page,
+}
+
+#[pymethods]
+impl PyPage {
+    #[getter]
+    fn users(&self) -> Vec<PyBlockedUser> {
+        let users = self.inner.users.iter().cloned();
+        users.map(|inner| PyBlockedUser { inner }).collect()
+    }
+    #[getter]
+    fn after(&self) -> Option<&str> {
+        self.inner.after.as_deref()
+    }
+    #[getter]
+    fn before(&self) -> Option<&str> {
+        self.inner.before.as_deref()
+    }
+    #[getter]
+    fn has_more(&self) -> bool {
+        self.inner.has_more
+    }
+    fn __len__(&self) -> usize {
+        self.inner.users.len()
+    }
+    fn to_json(&self) -> String {
+        self.inner.to_canonical_json()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(
+            py,
+            &serde_json::json!({ "page": self.inner.to_json_value() }),
+        )
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Page(users={}, has_more={}, after={:?}, before={:?})",
+            self.inner.users.len(),
+            self.inner.has_more,
+            self.inner.after,
+            self.inner.before
+        )
+    }
+}
+
+// ------------------------------------------------------------------------------ the iterator
+
+/// The lazy iterator of `Client.blocked_users`: one page in memory, fetched with the GIL
+/// released.
+#[pyclass(frozen, module = "wablock._wablock", name = "BlockedUsers")]
+pub(crate) struct PyBlockedUsers {
+    pub(crate) inner: Mutex<wablock::BlockedUsers>,
+}
+
+impl PyBlockedUsers {
+    /// Reads the iterator under its lock, taken with the GIL released: a fetch in another
+    /// thread holds the lock and may need the GIL (to log), so waiting on the lock while
+    /// holding the GIL could deadlock.
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&wablock::BlockedUsers) -> T + Send,
+    ) -> T {
+        py.detach(|| f(&self.inner.lock().unwrap_or_else(PoisonError::into_inner)))
+    }
+}
+
+#[pymethods]
+impl PyBlockedUsers {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyBlockedUser>> {
+        // The lock is taken with the GIL released, so a second thread waiting on it cannot
+        // deadlock with the first one re-acquiring the GIL.
+        let item = py.detach(|| {
+            let mut it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            guarded(|| it.next().transpose())
+        });
+        match item {
+            Ok(None) => Ok(None),
+            Ok(Some(inner)) => Ok(Some(PyBlockedUser { inner })),
+            Err(err) => Err(core_err(py, err)),
+        }
+    }
+
+    /// Pages requested so far (restarts included).
+    #[getter]
+    fn pages_requested(&self, py: Python<'_>) -> u32 {
+        self.with(py, |it| it.pages_requested())
+    }
+
+    /// Restarts made after the list changed underneath the iterator (139102).
+    #[getter]
+    fn restarts(&self, py: Python<'_>) -> u32 {
+        self.with(py, |it| it.restarts())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("BlockedUsers(pages_requested={})", self.pages_requested(py))
+    }
+}
+
+impl From<wablock::Outcome> for PyOutcome {
+    fn from(inner: wablock::Outcome) -> Self {
+        PyOutcome { inner }
+    }
+}
