@@ -8,7 +8,7 @@ use ureq::http::Uri;
 
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Clock, RetryPolicy, SystemClock};
-use crate::secret::Secret;
+use crate::secret::{MIN_SECRET_BYTES, Secret};
 use crate::wire::{ErrorEnvelope, GraphError};
 
 /// Meta's Graph API host.
@@ -215,6 +215,20 @@ impl ClientBuilder {
 
     /// Checks every setting and builds the client with its connection pool.
     pub fn build(self) -> Result<Client, Error> {
+        let secret = self.credentials.secret().expose();
+        // Checked first: the checks below may quote text that only a valid secret can be scrubbed from.
+        if secret.is_empty() || secret.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+            return Err(Error::invalid_argument(
+                "the access token or API key is empty or contains spaces or control characters",
+            ));
+        }
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "the access token or API key is {} byte{} long: real ones are far longer, so check that it was copied whole (wablock refuses credentials under {MIN_SECRET_BYTES} bytes, which it could not keep out of messages)",
+                secret.len(),
+                if secret.len() == 1 { "" } else { "s" }
+            )));
+        }
         // A base URL may carry the secret by mistake: never quote it back.
         let secret = self.credentials.secret();
         let url = self.endpoint().map_err(|mut e| {
@@ -247,12 +261,6 @@ impl ClientBuilder {
         if self.max_response_bytes == 0 {
             return Err(Error::invalid_argument(
                 "max_response_bytes must be greater than zero",
-            ));
-        }
-        let secret = self.credentials.secret().expose();
-        if secret.is_empty() || secret.bytes().any(|b| b.is_ascii_control() || b == b' ') {
-            return Err(Error::invalid_argument(
-                "the access token or API key is empty or contains spaces or control characters",
             ));
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -557,7 +565,7 @@ impl Inner {
                 }
                 other => transport_error(other),
             })?;
-        let body = self.secret.scrub_bytes(body);
+        let body = self.secret.scrub_body(body);
         log::debug!(
             "{method:?} {} -> HTTP {status}, {} bytes",
             self.endpoint,

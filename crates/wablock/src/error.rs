@@ -144,6 +144,9 @@ pub(crate) struct ErrorRepr {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) partial: Option<Box<Outcome>>,
     pub(crate) not_attempted: Vec<String>,
+    /// Parallel to `not_attempted`: true for an input sent in a request whose answer never
+    /// came or could not be read (its state is unknown); false (or absent) for one never sent.
+    pub(crate) not_attempted_sent: Vec<bool>,
 }
 
 impl Error {
@@ -161,6 +164,7 @@ impl Error {
             retry_after: None,
             partial: None,
             not_attempted: Vec::new(),
+            not_attempted_sent: Vec::new(),
         }))
     }
 
@@ -169,6 +173,7 @@ impl Error {
     /// accounts for every input the caller passed.
     pub fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
         self.0.not_attempted = inputs;
+        self.0.not_attempted_sent = Vec::new();
         self
     }
 
@@ -245,6 +250,25 @@ impl Error {
     /// Inputs neither confirmed nor refused, in input order.
     pub fn not_attempted(&self) -> &[String] {
         &self.0.not_attempted
+    }
+    /// The inputs of [`Error::not_attempted`] that were sent in a request whose answer never
+    /// came or could not be read (every attempt failed, or the call stopped mid-request): the
+    /// server may have applied them, so their state is unknown, not unchanged.
+    pub fn state_unknown(&self) -> Vec<&str> {
+        self.not_attempted_where(true)
+    }
+    /// The inputs of [`Error::not_attempted`] that were never sent: their state did not change.
+    pub fn never_sent(&self) -> Vec<&str> {
+        self.not_attempted_where(false)
+    }
+    fn not_attempted_where(&self, sent: bool) -> Vec<&str> {
+        self.0
+            .not_attempted
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0.not_attempted_sent.get(*i).copied().unwrap_or(false) == sent)
+            .map(|(_, input)| input.as_str())
+            .collect()
     }
 }
 

@@ -28,7 +28,7 @@ fn offline_client() -> Option<&'static Client> {
 fn reply(client: &Client, status: u16, body: &[u8], retry_after: Option<Duration>) -> Reply {
     Reply {
         status,
-        body: client.inner.secret.scrub_bytes(body.to_vec()),
+        body: client.inner.secret.scrub_body(body.to_vec()),
         retry_after,
     }
 }
@@ -49,10 +49,11 @@ pub fn decode_mutation(
     Ok(verdicts.iter().map(ServerVerdict::reason).collect())
 }
 
-/// Decodes a GET answer.
-pub fn decode_list(status: u16, body: &[u8], limit: Option<u32>) -> Result<Page, Error> {
+/// Decodes a GET answer. `_limit` is ignored: whether a page has more no longer depends on
+/// the page size asked for (docs/behaviour.md §3.4); the parameter stays for the fuzz targets.
+pub fn decode_list(status: u16, body: &[u8], _limit: Option<u32>) -> Result<Page, Error> {
     match offline_client() {
-        Some(client) => decode_page(&client.inner, &reply(client, status, body, None), limit),
+        Some(client) => decode_page(&client.inner, &reply(client, status, body, None)),
         None => Ok(Page {
             users: Vec::new(),
             after: None,

@@ -45,7 +45,9 @@ pub use client::{
     MAX_BATCH, MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
 };
 pub use error::{Error, ErrorKind};
-pub use listing::{BlockedUser, BlockedUsers, Page};
+pub use listing::{
+    BlockedUser, BlockedUsers, DEFAULT_PAGE_SIZE, MAX_PAGES_WITHOUT_NEW_USERS, Page,
+};
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};
 pub use secret::Secret;
