@@ -825,11 +825,11 @@ mod tests {
 
     #[test]
     fn outcome_round_trips_to_core_json() {
-        let client = Client::meta("1000".into(), "t".into(), None).unwrap();
+        let client = Client::meta("1000".into(), "t-token".into(), None).unwrap();
         // An all-invalid list is answered without a request; the JSON is the core's.
         let outcome = client.block(vec!["not a user".into()], None).unwrap();
         assert_eq!(outcome.failed[0].reason, Reason::InvalidUser);
-        let core = wablock::Client::meta("1000", "t")
+        let core = wablock::Client::meta("1000", "t-token")
             .build()
             .unwrap()
             .block(["not a user"])

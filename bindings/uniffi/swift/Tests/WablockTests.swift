@@ -294,7 +294,7 @@ final class ConformanceTests: XCTestCase {
     }
 
     func testWriterMatchesTheCore() throws {
-        let client = try Client.meta(phoneNumberId: "1000", accessToken: "t", options: ClientOptions(baseUrl: "http://127.0.0.1:9"))
+        let client = try Client.meta(phoneNumberId: "1000", accessToken: "t-token", options: ClientOptions(baseUrl: "http://127.0.0.1:9"))
         let outcome = try client.block(users: ["not a user \"quoted\" \\ \n\t\u{01} é ✓ </script>"])
         XCTAssertEqual(Canonical.parse(outcome.toCanonicalJson()), outcome.toCanonicalJson())
         XCTAssertEqual(outcome.requests, 0)
