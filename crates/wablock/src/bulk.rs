@@ -72,10 +72,10 @@ impl Client {
             None => Ok(outcome),
             Some(mut err) => {
                 err.0.partial = (!outcome.is_empty()).then(|| Box::new(outcome));
-                let (not_attempted, sent): (Vec<String>, Vec<bool>) =
+                let (not_attempted, unknown): (Vec<String>, Vec<bool>) =
                     unanswered.into_iter().unzip();
                 err.0.not_attempted = not_attempted;
-                err.0.not_attempted_sent = sent;
+                err.0.not_attempted_unknown = unknown;
                 Err(err)
             }
         }
@@ -134,12 +134,13 @@ struct BulkRun<'a> {
     gate: AimdGate,
 }
 
-/// What a call learnt about one target: the server's final verdict, and whether it was sent
-/// at all (a sent user without a verdict is in an unknown state; an unsent one is unchanged).
+/// What a call learnt about one target: the server's final verdict, and, without one, whether
+/// its state is unknown (a request carrying it got no answer, an unreadable one, or a server
+/// failure that may have applied it) or unchanged (never sent, or refused as a whole).
 #[derive(Clone, Default)]
 struct Slot {
     verdict: Option<ServerVerdict>,
-    sent: bool,
+    state_unknown: bool,
 }
 
 struct Shared {
@@ -182,11 +183,14 @@ impl<'a> BulkRun<'a> {
                 let Some(batch) = self.batches.get(b) else {
                     break;
                 };
-                let (verdicts, sent, error) = self.run_batch(batch);
+                let (verdicts, state_unknown, error) = self.run_batch(batch);
                 let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
                 let start = self.batch_starts[b];
                 for (offset, verdict) in verdicts.into_iter().enumerate() {
-                    s.slots[start + offset] = Slot { verdict, sent };
+                    s.slots[start + offset] = Slot {
+                        verdict,
+                        state_unknown,
+                    };
                 }
                 if let Some(err) = error {
                     stop.store(true, Ordering::SeqCst);
@@ -227,8 +231,8 @@ impl<'a> BulkRun<'a> {
     }
 
     /// One batch with its retries. Returns a verdict per target of the batch (`None` for a
-    /// user with no final answer when the batch failed), whether any request was sent, and the
-    /// error that ended it, if any.
+    /// user with no final answer when the batch failed), whether an attempt may have changed
+    /// the state of users it leaves without a verdict, and the error that ended it, if any.
     fn run_batch(&self, batch: &[Target]) -> (Vec<Option<ServerVerdict>>, bool, Option<Error>) {
         let inner = &self.client.inner;
         let method = match self.operation {
@@ -237,7 +241,7 @@ impl<'a> BulkRun<'a> {
         };
         let mut verdicts: Vec<Option<ServerVerdict>> = vec![None; batch.len()];
         let mut pending: Vec<usize> = (0..batch.len()).collect();
-        let mut sent_any = false;
+        let mut state_unknown = false;
         let retry = RetryLoop {
             policy: &inner.retry,
             clock: inner.clock.as_ref(),
@@ -252,7 +256,6 @@ impl<'a> BulkRun<'a> {
             let body = serde_json::to_vec(&request)
                 .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
             self.gate.acquire();
-            sent_any = true;
             self.requests.fetch_add(1, Ordering::Relaxed);
             let result = inner
                 .exchange(method, &[], Some(&body), self.deadline)
@@ -267,7 +270,9 @@ impl<'a> BulkRun<'a> {
                 Err(e) => e.kind() == ErrorKind::RateLimited,
             };
             self.gate.release(throttled);
-            let (answers, hint) = result?;
+            let (answers, hint) = result.inspect_err(|e| {
+                state_unknown |= may_have_been_applied(e.kind());
+            })?;
             // Users refused with a transient reason are re-sent alone; when no retry is
             // possible, their last refusal is the final answer.
             let mut resend = Vec::new();
@@ -283,12 +288,27 @@ impl<'a> BulkRun<'a> {
             pending = resend;
             Ok(Attempt::Again { hint, answer: () })
         });
-        (verdicts, sent_any, result.err())
+        (verdicts, state_unknown, result.err())
     }
 }
 
+/// Whether a request that ended in an error of `kind` may still have been applied: no answer
+/// came (network, timeout), none could be read (protocol), or the server failed while handling
+/// it (Meta's 139103, any 5xx). A refusal of the whole request (auth, throttling, a full
+/// blocklist, a rejected parameter) changed nothing.
+fn may_have_been_applied(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Server
+            | ErrorKind::Network
+            | ErrorKind::Timeout
+            | ErrorKind::Protocol
+            | ErrorKind::Internal
+    )
+}
+
 /// Builds the outcome in input order and lists the inputs left without a final answer, each
-/// with whether it was sent (its state is then unknown) or never sent.
+/// with whether its state is unknown.
 fn assemble(
     operation: Operation,
     prepared: PreparedUsers,
@@ -336,7 +356,7 @@ fn assemble(
             answers[target].verdict.clone()
         };
         let Some(verdict) = verdict else {
-            not_attempted.push((input, answers[target].sent));
+            not_attempted.push((input, answers[target].state_unknown));
             continue;
         };
         let sent = if last {

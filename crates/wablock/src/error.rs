@@ -144,9 +144,9 @@ pub(crate) struct ErrorRepr {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) partial: Option<Box<Outcome>>,
     pub(crate) not_attempted: Vec<String>,
-    /// Parallel to `not_attempted`: true for an input sent in a request whose answer never
-    /// came or could not be read (its state is unknown); false (or absent) for one never sent.
-    pub(crate) not_attempted_sent: Vec<bool>,
+    /// Parallel to `not_attempted`: true for an input whose state is unknown (sent in a request
+    /// that got no readable answer or a server failure); false (or absent) when unchanged.
+    pub(crate) not_attempted_unknown: Vec<bool>,
 }
 
 impl Error {
@@ -164,7 +164,7 @@ impl Error {
             retry_after: None,
             partial: None,
             not_attempted: Vec::new(),
-            not_attempted_sent: Vec::new(),
+            not_attempted_unknown: Vec::new(),
         }))
     }
 
@@ -173,7 +173,7 @@ impl Error {
     /// accounts for every input the caller passed.
     pub fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
         self.0.not_attempted = inputs;
-        self.0.not_attempted_sent = Vec::new();
+        self.0.not_attempted_unknown = Vec::new();
         self
     }
 
@@ -251,22 +251,24 @@ impl Error {
     pub fn not_attempted(&self) -> &[String] {
         &self.0.not_attempted
     }
-    /// The inputs of [`Error::not_attempted`] that were sent in a request whose answer never
-    /// came or could not be read (every attempt failed, or the call stopped mid-request): the
-    /// server may have applied them, so their state is unknown, not unchanged.
+    /// The inputs of [`Error::not_attempted`] whose state is unknown: a request carrying them
+    /// got no answer, an unreadable one, or a server failure (5xx, 139103) on its last
+    /// attempts. The server may have applied them; check the blocklist or send them again.
     pub fn state_unknown(&self) -> Vec<&str> {
         self.not_attempted_where(true)
     }
-    /// The inputs of [`Error::not_attempted`] that were never sent: their state did not change.
-    pub fn never_sent(&self) -> Vec<&str> {
+    /// The inputs of [`Error::not_attempted`] whose state did not change: never sent, or sent
+    /// only in requests the server refused as a whole (auth, throttling, a rejected parameter).
+    pub fn state_unchanged(&self) -> Vec<&str> {
         self.not_attempted_where(false)
     }
-    fn not_attempted_where(&self, sent: bool) -> Vec<&str> {
+    fn not_attempted_where(&self, unknown: bool) -> Vec<&str> {
+        let flags = &self.0.not_attempted_unknown;
         self.0
             .not_attempted
             .iter()
             .enumerate()
-            .filter(|(i, _)| self.0.not_attempted_sent.get(*i).copied().unwrap_or(false) == sent)
+            .filter(|(i, _)| flags.get(*i).copied().unwrap_or(false) == unknown)
             .map(|(_, input)| input.as_str())
             .collect()
     }

@@ -62,7 +62,7 @@ fn an_error_tells_users_sent_without_an_answer_from_users_never_sent() {
     assert_eq!(server.seen().len(), 4, "the first batch's four attempts");
     assert_eq!(err.not_attempted(), ["15550001111", "15550002222"]);
     assert_eq!(err.state_unknown(), ["15550001111"]);
-    assert_eq!(err.never_sent(), ["15550002222"]);
+    assert_eq!(err.state_unchanged(), ["15550002222"]);
     // The invalid input was never sent either, and is accounted for in `partial`.
     assert_eq!(err.partial().unwrap().failed[0].reason, Reason::InvalidUser);
 
@@ -75,7 +75,7 @@ fn an_error_tells_users_sent_without_an_answer_from_users_never_sent() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
     assert_eq!(err.state_unknown(), ["15550001111", "+1 555 000 1111"]);
-    assert!(err.never_sent().is_empty());
+    assert!(err.state_unchanged().is_empty());
 
     // Refused before any request: never sent.
     let err = client(&server.url)
