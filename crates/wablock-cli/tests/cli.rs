@@ -199,7 +199,10 @@ fn call_failure_exits_2_printing_the_kind_and_partial_counts() {
     );
     // A 500 may have been applied: the user's state is unknown, never "did not change".
     let out = stdout(&o);
-    assert!(out.contains("State unknown") && out.contains("+16505551234"), "{out}");
+    assert!(
+        out.contains("State unknown") && out.contains("+16505551234"),
+        "{out}"
+    );
     assert!(!out.contains("did not change"), "{out}");
 }
 
