@@ -82,6 +82,24 @@ fn code_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     }
 }
 
+/// The code of one user's refusal: like [`code_number`], but a code that is not a number reads
+/// as no code (the refusal stays a refusal, `OTHER`), since one odd item must not fail the
+/// answer that confirmed other users.
+fn item_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Code {
+        Num(i64),
+        Text(String),
+        Other(de::IgnoredAny),
+    }
+    Ok(match Option::<Code>::deserialize(d)? {
+        Some(Code::Num(n)) => Some(n),
+        Some(Code::Text(t)) => t.trim().parse::<i64>().ok(),
+        Some(Code::Other(_)) | None => None,
+    })
+}
+
 /// `error_data` is `{"details": …}` in the guide, and a bare string in some Graph answers.
 fn details_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
@@ -157,7 +175,7 @@ pub(crate) struct ItemError {
     pub message: Option<String>,
     #[serde(default)]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "code_number")]
+    #[serde(default, deserialize_with = "item_code")]
     pub code: Option<i64>,
     #[serde(default, deserialize_with = "details_field")]
     pub error_data: Option<String>,
@@ -328,7 +346,7 @@ mod tests {
         let r: MutationResponse = serde_json::from_str(
             r#"{"block_users":{"added_users":[{"input":"1","wa_id":"1"},{"input":2}],
                 "failed_users":[{"input":"3","errors":null},{"input":"4"},
-                                {"input":"5","errors":[null,{"code":"abc"}]},{"input":"6","errors":[{"code":131047}]}]}}"#,
+                                {"input":"5","errors":[null,{"code":"abc","message":"m"}]},{"input":"6","errors":[{"code":131047}]}]}}"#,
         )
         .unwrap();
         let b = r.block_users.unwrap();
@@ -343,10 +361,13 @@ mod tests {
             [
                 (Some("3"), 0),
                 (Some("4"), 0),
-                (Some("5"), 0),
+                (Some("5"), 1),
                 (Some("6"), 1)
             ]
         );
+        // An unreadable code is no code; the message stays.
+        let odd = &b.failed_users[2].errors[0];
+        assert_eq!((odd.code, odd.message.as_deref()), (None, Some("m")));
     }
 
     #[test]
