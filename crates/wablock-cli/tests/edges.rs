@@ -132,7 +132,7 @@ fn a_bad_cursor_from_the_server_is_blamed_on_the_server() {
     assert_eq!(code(&o), 2);
     let err = text(&o.stderr);
     assert!(
-        err.contains("error: PROTOCOL: the server sent an after cursor that is empty"),
+        err.contains("error: PROTOCOL: the after cursor the server sent is empty"),
         "{err}"
     );
     assert!(!err.contains("omit it"), "{err}");

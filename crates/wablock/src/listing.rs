@@ -88,7 +88,7 @@ fn check_server_cursor(name: &str, cursor: Option<&str>, status: u16) -> Result<
     };
     let mut err = Error::new(
         ErrorKind::Protocol,
-        format!("the server sent an {name} cursor that is {problem}; it cannot be used to read on"),
+        format!("the {name} cursor the server sent is {problem}; it cannot be used to read on"),
     );
     err.0.http_status = Some(status);
     Err(err)
@@ -315,7 +315,7 @@ impl BlockedUsers {
                 return Err(Error::new(
                     ErrorKind::Protocol,
                     format!(
-                        "the server sent {} pages in a row with a next cursor but no user not already listed; the listing would never end, so wablock stopped",
+                        "the server sent {} pages in a row that brought no user not already listed, each with a cursor to read on; the listing would never end, so wablock stopped",
                         self.pages_without_new_users
                     ),
                 ));

@@ -258,7 +258,7 @@ fn a_bad_cursor_from_the_server_is_protocol_not_the_callers_fault() {
         assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
         assert!(
             err.message()
-                .contains(&format!("server sent an {which} cursor")),
+                .contains(&format!("the {which} cursor the server sent")),
             "{err}"
         );
         assert!(!err.message().contains("omit it"), "{err}");
