@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+mod builder;
 mod bulk;
 mod canonical;
 mod client;
@@ -33,17 +34,20 @@ pub mod fuzzing;
 mod listing;
 mod matching;
 mod outcome;
+mod reply_error;
 mod retry;
 mod secret;
+mod transport;
 pub mod users;
 mod wire;
 
+pub use builder::{
+    ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL, MAX_BATCH,
+    MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
+};
 pub use bulk::ProgressFn;
 pub use canonical::{blocked_users_canonical_json, canonical_string, is_blocked_canonical_json};
-pub use client::{
-    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL,
-    MAX_BATCH, MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
-};
+pub use client::Client;
 pub use error::{Error, ErrorKind};
 pub use listing::{
     BlockedUser, BlockedUsers, DEFAULT_PAGE_SIZE, MAX_PAGES_WITHOUT_NEW_USERS, Page,
