@@ -329,8 +329,10 @@ fn users_whose_request_got_no_usable_answer_are_in_an_unknown_state() {
     );
 }
 
-#[test]
-fn ctrl_c_during_a_large_block_prints_the_accounting_and_exits_130() {
+/// Starts `wablock block` over 20,000 users on a sandbox answering after 300 ms, sends SIGINT
+/// once the first request reached the server, and returns the users, the sandbox and the
+/// CLI's output.
+fn interrupted_block(format: &str) -> (Vec<String>, Sandbox, Output) {
     let sb = Sandbox::start(SandboxConfig {
         open: true,
         latency: Duration::from_millis(300),
@@ -338,7 +340,11 @@ fn ctrl_c_during_a_large_block_prints_the_accounting_and_exits_130() {
     })
     .unwrap();
     let users: Vec<String> = (0..20_000).map(|i| format!("+1555{i:07}")).collect();
-    let path = std::env::temp_dir().join(format!("wablock-ctrl-c-{}.txt", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "wablock-ctrl-c-{}-{}.txt",
+        std::process::id(),
+        format.trim_start_matches('-')
+    ));
     std::fs::write(&path, users.join("\n")).unwrap();
     let child = wablock(&sb)
         .args([
@@ -347,7 +353,7 @@ fn ctrl_c_during_a_large_block_prints_the_accounting_and_exits_130() {
             path.to_str().unwrap(),
             "--parallelism",
             "2",
-            "--json",
+            format,
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -373,6 +379,35 @@ fn ctrl_c_during_a_large_block_prints_the_accounting_and_exits_130() {
         "{}",
         text(&o.stderr)
     );
+    (users, sb, o)
+}
+
+#[test]
+fn ctrl_c_during_a_large_block_prints_the_accounting_as_a_table_and_exits_130() {
+    let (_, sb, o) = interrupted_block("--format=table");
+    let out = text(&o.stdout);
+    let blocked = sb.state_json("1000")["blocked_count"].as_u64().unwrap();
+    assert!(
+        blocked > 0 && blocked < 20_000,
+        "stopped mid-way: {blocked}"
+    );
+    assert!(out.contains("Finished before the failure:"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{blocked} user(s): {blocked} blocked, 0 not blocked"
+        )),
+        "the table's count is the server's: {blocked}"
+    );
+    assert!(out.contains("Not attempted (never sent"), "{out}");
+    assert!(
+        !out.contains("State unknown"),
+        "batches in flight finished: {out}"
+    );
+}
+
+#[test]
+fn ctrl_c_during_a_large_block_prints_the_accounting_as_json_and_exits_130() {
+    let (users, sb, o) = interrupted_block("--json");
     let v = json_out(&o);
     let err = &v["error"];
     assert_eq!(err["kind"], "CANCELLED");
