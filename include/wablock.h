@@ -432,8 +432,8 @@ wablock_status wablock_client_mutate(const wablock_client *client,
                                      wablock_error **err_out);
 
 /**
- * Fetches one page of the blocklist: at most `limit` users (`WABLOCK_UNSET` for the server's
- * default; 0 is refused), after the cursor `after` or before the cursor `before` (either may
+ * Fetches one page of the blocklist: at most `limit` users (`WABLOCK_UNSET` for wablock's
+ * default, 100; 0 is refused), after the cursor `after` or before the cursor `before` (either may
  * be NULL; not both set).
  *
  * Ownership: the cursors are borrowed for the call. `*page_out` is owned by the caller (free
@@ -452,7 +452,7 @@ wablock_status wablock_client_list_page(const wablock_client *client,
 
 /**
  * Starts a lazy walk over every blocked user, `page_size` users per request
- * (`WABLOCK_UNSET` for the server's default). Nothing is sent until the first
+ * (`WABLOCK_UNSET` for wablock's default, 100). Nothing is sent until the first
  * `wablock_blocked_users_next`.
  *
  * Ownership: on success `*iter_out` receives a new iterator, owned by the caller (free with

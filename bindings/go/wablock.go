@@ -352,7 +352,7 @@ type listParams struct {
 	after, before *string
 }
 
-// WithLimit asks for at most n users per page (the server's default otherwise). n must be at
+// WithLimit asks for at most n users per page (wablock's default, 100, otherwise). n must be at
 // least 1. For BlockedUsers it is the page size.
 func WithLimit(n int) ListOption {
 	return func(p *listParams) {

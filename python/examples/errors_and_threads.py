@@ -59,7 +59,7 @@ def main() -> None:
     print(block_safely(client, ["+1 650 555 1234"]))
     print(all_pages(client), in_parallel(client, [["16505551234"], ["16505551235"]]))
     print(client.is_blocked("+1 650 555 1234"))
-    d360 = wablock.Client.dialog360("key", base_url="https://waba-v2.360dialog.io")
+    d360 = wablock.Client.dialog360("your-360dialog-api-key", base_url="https://waba-v2.360dialog.io")
     err: wablock.WablockError = wablock.AuthError("example")
     print(d360.provider, err.to_dict()["error"]["kind"], wablock.ErrorKind.AUTH.code)
 

@@ -290,8 +290,8 @@ pub unsafe extern "C" fn wablock_client_mutate(
     }
 }
 
-/// Fetches one page of the blocklist: at most `limit` users (`WABLOCK_UNSET` for the server's
-/// default; 0 is refused), after the cursor `after` or before the cursor `before` (either may
+/// Fetches one page of the blocklist: at most `limit` users (`WABLOCK_UNSET` for wablock's
+/// default, 100; 0 is refused), after the cursor `after` or before the cursor `before` (either may
 /// be NULL; not both set).
 ///
 /// Ownership: the cursors are borrowed for the call. `*page_out` is owned by the caller (free
@@ -323,7 +323,7 @@ pub unsafe extern "C" fn wablock_client_list_page(
 }
 
 /// Starts a lazy walk over every blocked user, `page_size` users per request
-/// (`WABLOCK_UNSET` for the server's default). Nothing is sent until the first
+/// (`WABLOCK_UNSET` for wablock's default, 100). Nothing is sent until the first
 /// `wablock_blocked_users_next`.
 ///
 /// Ownership: on success `*iter_out` receives a new iterator, owned by the caller (free with

@@ -650,10 +650,10 @@ mod tests {
 
     #[test]
     fn results_are_the_cores_values_and_json() {
-        let client = Client::meta("1000".into(), "t".into(), None).unwrap();
+        let client = Client::meta("1000".into(), "t-token".into(), None).unwrap();
         // An all-invalid list is answered without a request.
         let outcome = client.block(vec!["not a user".into()], None).unwrap();
-        let core = wablock::Client::meta("1000", "t")
+        let core = wablock::Client::meta("1000", "t-token")
             .build()
             .unwrap()
             .block(["not a user"])
@@ -697,7 +697,7 @@ mod tests {
     fn options_reach_the_core() {
         let err = Client::meta(
             "1000".into(),
-            "t".into(),
+            "t-token".into(),
             Some(ClientOptions {
                 max_batch: Some(0),
                 ..ClientOptions::default()

@@ -114,7 +114,7 @@ pub enum Command {
     Unblock(UsersArgs),
     /// List blocked users: one page, or every page with --all.
     List {
-        /// Users per page (the server's default when absent).
+        /// Users per page (wablock's default, 100, when absent).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         limit: Option<u32>,
         /// Follow the cursors and list every blocked user.

@@ -5,6 +5,7 @@
 
 mod args;
 mod demo;
+mod interrupt;
 mod output;
 
 use std::collections::HashSet;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use wablock::{Client, ClientBuilder, Error, Operation, Progress, RetryPolicy};
+use wablock::{Client, ClientBuilder, ErrorKind, Operation, Progress, RetryPolicy};
 use wablock_sandbox::{Sandbox, SandboxConfig};
 
 use args::{Cli, Command, Format, Global, ProviderArg, UsersArgs};
@@ -27,6 +28,8 @@ const EXIT_SOME_FAILED: u8 = 1;
 const EXIT_CALL_FAILED: u8 = 2;
 /// Usage error: bad flags, unreadable input, missing credentials (sysexits' EX_USAGE).
 const EXIT_USAGE: u8 = 64;
+/// Stopped by Ctrl-C, after printing what happened to every user (128 + SIGINT, as shells say).
+const EXIT_INTERRUPTED: u8 = 130;
 
 /// An early exit: a message for stderr and the exit code.
 struct Exit {
@@ -153,12 +156,14 @@ fn run(cli: Cli) -> Result<u8, Exit> {
             if all {
                 Ok(output::list_all(&conn.client, limit, format))
             } else {
+                let next_command = |cursor: &str| list_next_command(&g, limit, format, cursor);
                 Ok(output::list_page(
                     &conn.client,
                     limit,
                     after.as_deref(),
                     before.as_deref(),
                     format,
+                    &next_command,
                 ))
             }
         }
@@ -263,7 +268,7 @@ fn connect(g: &Global) -> Result<Connection, Exit> {
     let builder = tune(builder, g)?;
     let client = builder.build().map_err(|e| {
         // Everything `build` checks came from flags or the environment: a usage error.
-        usage(format!("{}: {}", e.kind().as_str(), e.message()))
+        usage(output::printable(&e.to_string()))
     })?;
     Ok(Connection {
         client,
@@ -433,8 +438,13 @@ fn mutate(g: &Global, format: Format, op: Operation, u: &UsersArgs) -> Result<u8
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
         }
-        ControlFlow::Continue(())
+        if interrupt::interrupted() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     };
+    interrupt::catch_ctrl_c();
     let result = conn.client.mutate(op, &users, Some(&progress));
     if let Some(bar) = &bar {
         bar.finish_and_clear();
@@ -448,6 +458,13 @@ fn mutate(g: &Global, format: Format, op: Operation, u: &UsersArgs) -> Result<u8
                 EXIT_SOME_FAILED
             }
         }
+        Err(err) if err.kind() == ErrorKind::Cancelled && interrupt::interrupted() => {
+            eprintln!(
+                "wablock: interrupted (Ctrl-C): no new batch was sent after it; the batches in flight finished."
+            );
+            output::print_error(&err, &users, format);
+            EXIT_INTERRUPTED
+        }
         Err(err) => {
             output::print_error(&err, &users, format);
             EXIT_CALL_FAILED
@@ -455,16 +472,41 @@ fn mutate(g: &Global, format: Format, op: Operation, u: &UsersArgs) -> Result<u8
     })
 }
 
-/// `error: KIND: message`, on stderr, for every failed call (also under `--json`).
-fn error_line(err: &Error) -> String {
-    let mut line = format!("error: {}: {}", err.kind().as_str(), err.message());
-    if let Some(code) = err.code() {
-        line.push_str(&format!(" (code {code})"));
+/// The command that lists the page after `cursor` with the same options: every flag the
+/// user gave that chooses the list or the output (never a secret: those stay in the
+/// environment), each argument shell-quoted.
+fn list_next_command(g: &Global, limit: Option<u32>, format: Format, cursor: &str) -> String {
+    let mut args: Vec<String> = vec!["wablock".into()];
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            args.push(name.to_string());
+            args.push(value);
+        }
+    };
+    flag("--provider", g.provider.map(|p| p.as_env().to_string()));
+    flag("--phone-number-id", g.phone_number_id.clone());
+    flag("--base-url", g.base_url.clone());
+    flag("--api-version", g.api_version.clone());
+    flag("--timeout", g.timeout.map(|t| t.to_string()));
+    flag("--retries", g.retries.map(|r| r.to_string()));
+    if g.sandbox {
+        args.push("--sandbox".into());
     }
-    if let Some(status) = err.http_status() {
-        line.push_str(&format!(" [HTTP {status}]"));
+    args.push("list".into());
+    if let Some(limit) = limit {
+        args.push("--limit".into());
+        args.push(limit.to_string());
     }
-    line
+    if format == Format::Csv {
+        args.push("--format".into());
+        args.push("csv".into());
+    }
+    args.push("--after".into());
+    args.push(cursor.to_string());
+    args.iter()
+        .map(|a| output::shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -483,7 +525,7 @@ mod tests {
     fn flags_override_env_and_missing_credentials_say_how() {
         let env = |n: &str| match n {
             "WABLOCK_PHONE_NUMBER_ID" => Some("111".to_string()),
-            "WABLOCK_ACCESS_TOKEN" => Some("tok".to_string()),
+            "WABLOCK_ACCESS_TOKEN" => Some("token-from-env".to_string()),
             _ => None,
         };
         let b = credentials_builder(&global(&["--phone-number-id", "222"]), env)

@@ -1,13 +1,81 @@
 //! Printing results: readable tables (at most 100 columns, hints wrapped), canonical JSON and
-//! CSV.
+//! CSV. Text from the server, and the caller's own inputs, are data, never markup: every
+//! string printed outside JSON goes through [`printable`] (docs/behaviour.md §4).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use serde_json::json;
-use wablock::{BlockedUser, Client, Error, Failure, Outcome, Success, canonical_string};
+use wablock::{
+    BlockedUser, Client, Error, Failure, Outcome, Success, blocked_users_canonical_json,
+    is_blocked_canonical_json,
+};
 
 use crate::args::Format;
-use crate::{EXIT_CALL_FAILED, EXIT_OK, EXIT_SOME_FAILED, error_line};
+use crate::{EXIT_CALL_FAILED, EXIT_OK, EXIT_SOME_FAILED};
+
+/// True for characters a terminal may act on instead of showing: C0 and C1 controls, DEL, and
+/// the Unicode marks that reorder text (bidirectional overrides and isolates).
+fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every control character shown as an escape (`\x1b`, `\u{202e}`), so that an
+/// ANSI or OSC sequence from a server is printed, never obeyed.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !is_control(c) => out.push(c),
+            c if (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `arg` quoted for a POSIX shell (bash, zsh, sh) when it needs it: bare when it holds only
+/// characters no shell treats specially, `'…'` otherwise, and `$'…'` with `\xNN` escapes when it
+/// holds control characters, so that pasting the command neither runs nor prints them.
+pub fn shell_quote(arg: &str) -> Cow<'_, str> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !arg.is_empty() && arg.chars().all(safe) {
+        return Cow::Borrowed(arg);
+    }
+    if arg.chars().any(is_control) {
+        let mut out = String::from("$'");
+        for c in arg.chars() {
+            match c {
+                '\\' | '\'' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if is_control(c) => {
+                    let mut utf8 = [0u8; 4];
+                    for b in c.encode_utf8(&mut utf8).bytes() {
+                        let _ = write!(out, "\\x{b:02x}");
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        return Cow::Owned(out);
+    }
+    Cow::Owned(format!("'{}'", arg.replace('\'', "'\\''")))
+}
+
+/// `error: KIND: message (code N)`, the core's `Display`, made printable.
+pub fn error_line(err: &Error) -> String {
+    format!("error: {}", printable(&err.to_string()))
+}
 
 /// Tables are laid out for this many columns.
 pub const WIDTH: usize = 100;
@@ -83,11 +151,14 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
     let mut w_sent = "SENT".len();
     for r in &rows {
         let (i, s) = match r {
-            Row::Ok(x) => (x.input.as_str(), x.sent.as_str()),
-            Row::Failed(x) => (x.input.as_str(), x.sent.as_deref().unwrap_or("-")),
+            Row::Ok(x) => (printable(&x.input), printable(&x.sent)),
+            Row::Failed(x) => (
+                printable(&x.input),
+                printable(x.sent.as_deref().unwrap_or("-")),
+            ),
         };
-        w_input = w_input.max(cell(i, 30));
-        w_sent = w_sent.max(cell(s, 26));
+        w_input = w_input.max(cell(&i, 30));
+        w_sent = w_sent.max(cell(&s, 26));
     }
     let w_result = fail_word.len();
     let mut out = String::new();
@@ -99,7 +170,11 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
     for r in &rows {
         match r {
             Row::Ok(x) => {
-                let line = format!("{:<w_input$}  {:<w_sent$}  {ok_word}", x.input, x.sent);
+                let line = format!(
+                    "{:<w_input$}  {:<w_sent$}  {ok_word}",
+                    printable(&x.input),
+                    printable(&x.sent)
+                );
                 let _ = writeln!(out, "{line}");
             }
             Row::Failed(x) => {
@@ -110,8 +185,8 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
                 let _ = writeln!(
                     out,
                     "{:<w_input$}  {:<w_sent$}  {:<w_result$}  {reason}",
-                    x.input,
-                    x.sent.as_deref().unwrap_or("-"),
+                    printable(&x.input),
+                    printable(x.sent.as_deref().unwrap_or("-")),
                     fail_word
                 );
                 let mut said = x.message.clone();
@@ -126,7 +201,7 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
                 } else {
                     "    why:    "
                 };
-                out.push_str(&wrap(label, &said, WIDTH));
+                out.push_str(&wrap(label, &printable(&said), WIDTH));
                 out.push_str(&wrap("    hint:   ", &x.hint, WIDTH));
             }
         }
@@ -151,24 +226,30 @@ pub fn print_outcome(outcome: &Outcome, inputs: &[String], format: Format) {
 }
 
 /// Prints a failed call: `error: KIND: message` on stderr (always), then on stdout the
-/// canonical JSON, or the partial outcome and the users never attempted.
+/// canonical JSON, or the partial outcome, the users whose state is unknown and the users
+/// never sent.
 pub fn print_error(err: &Error, inputs: &[String], format: Format) {
     eprintln!("{}", error_line(err));
     let partial = err.partial().map_or(0, Outcome::len);
+    let (unknown, unchanged) = (err.state_unknown(), err.state_unchanged());
     eprintln!(
-        "{partial} user(s) finished before the failure; {} not attempted.",
-        err.not_attempted().len()
+        "{partial} user(s) finished before the failure; {} in an unknown state; {} unchanged.",
+        unknown.len(),
+        unchanged.len()
     );
     if format == Format::Json {
         println!("{}", err.to_canonical_json());
         return;
     }
     let mut out = String::new();
+    if let Some(status) = err.http_status() {
+        let _ = writeln!(out, "HTTP status: {status}");
+    }
     if let Some(d) = err.details() {
-        out.push_str(&wrap("details: ", d, WIDTH));
+        out.push_str(&wrap("details: ", &printable(d), WIDTH));
     }
     if let Some(t) = err.fbtrace_id() {
-        let _ = writeln!(out, "fbtrace_id: {t}");
+        let _ = writeln!(out, "fbtrace_id: {}", printable(t));
     }
     if let Some(r) = err.retry_after() {
         let _ = writeln!(
@@ -181,22 +262,26 @@ pub fn print_error(err: &Error, inputs: &[String], format: Format) {
         let _ = writeln!(out, "Finished before the failure:");
         out.push_str(&outcome_table(p, inputs));
     }
-    if !err.not_attempted().is_empty() {
+    let list = |users: &[&str]| printable(&users.join(", ")).into_owned();
+    if !unknown.is_empty() {
         out.push_str(&wrap(
-            "Not attempted (their state did not change): ",
-            &err.not_attempted().join(", "),
+            "State unknown (sent, but no usable answer came; the server may have applied the change, so check the blocklist or send them again): ",
+            &list(&unknown),
+            WIDTH,
+        ));
+    }
+    if !unchanged.is_empty() {
+        out.push_str(&wrap(
+            "Not attempted (never sent, or refused with the whole request; their state did not change): ",
+            &list(&unchanged),
             WIDTH,
         ));
     }
     print!("{out}");
 }
 
-fn user_json(u: &BlockedUser) -> serde_json::Value {
-    json!({"wa_id": u.wa_id, "user_id": u.user_id})
-}
-
 fn csv_field(s: Option<&str>) -> String {
-    let s = s.unwrap_or("");
+    let s = printable(s.unwrap_or(""));
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -231,8 +316,8 @@ fn users_text(users: &[BlockedUser], format: Format) -> String {
                 let _ = writeln!(
                     out,
                     "{:<w$}  {}",
-                    u.wa_id.as_deref().unwrap_or("-"),
-                    u.user_id.as_deref().unwrap_or("-")
+                    printable(u.wa_id.as_deref().unwrap_or("-")),
+                    printable(u.user_id.as_deref().unwrap_or("-"))
                 );
             }
         }
@@ -240,13 +325,15 @@ fn users_text(users: &[BlockedUser], format: Format) -> String {
     out
 }
 
-/// `list` without `--all`: one page.
+/// `list` without `--all`: one page. `next_command` renders the command that reads the next
+/// page, given its cursor.
 pub fn list_page(
     client: &Client,
     limit: Option<u32>,
     after: Option<&str>,
     before: Option<&str>,
     format: Format,
+    next_command: &dyn Fn(&str) -> String,
 ) -> u8 {
     match client.list_page(limit, after, before) {
         Ok(page) => {
@@ -257,7 +344,7 @@ pub fn list_page(
                     // Cursors go to stderr so that csv on stdout stays pure data.
                     if page.has_more {
                         if let Some(a) = &page.after {
-                            eprintln!("More users: wablock list --after {a}");
+                            eprintln!("More users: {}", next_command(a));
                         }
                     }
                     if format == Format::Table {
@@ -285,13 +372,7 @@ pub fn list_all(client: &Client, page_size: Option<u32>, format: Format) -> u8 {
         }
     }
     match format {
-        Format::Json => {
-            let v = json!({"blocked_users": {
-                "users": users.iter().map(user_json).collect::<Vec<_>>(),
-                "error": error.as_ref().map(Error::to_json_value),
-            }});
-            println!("{}", canonical_string(&v));
-        }
+        Format::Json => println!("{}", blocked_users_canonical_json(&users, error.as_ref())),
         _ => {
             print!("{}", users_text(&users, format));
             if format == Format::Table {
@@ -314,9 +395,9 @@ pub fn check(client: &Client, user: &str, format: Format) -> u8 {
     match client.is_blocked(user) {
         Ok(blocked) => {
             match format {
-                Format::Json => println!("{}", canonical_string(&json!({"is_blocked": blocked}))),
-                _ if blocked => println!("{user} is blocked."),
-                _ => println!("{user} is not blocked."),
+                Format::Json => println!("{}", is_blocked_canonical_json(blocked)),
+                _ if blocked => println!("{} is blocked.", printable(user)),
+                _ => println!("{} is not blocked.", printable(user)),
             }
             if blocked { EXIT_OK } else { EXIT_SOME_FAILED }
         }

@@ -13,7 +13,10 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use wablock::{Client, Error, RetryPolicy, canonical_string};
+use wablock::{
+    Client, Error, RetryPolicy, blocked_users_canonical_json, canonical_string,
+    is_blocked_canonical_json,
+};
 
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
@@ -300,6 +303,11 @@ pub fn build_client(spec: &Value, base: &str) -> Result<Result<Client, Error>, S
     Ok(builder.build())
 }
 
+/// The core's canonical text as a value, for comparison with a vector's `expect.result`.
+fn core_json(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("the core's canonical JSON does not parse: {e}"))
+}
+
 fn error_result(err: &Error) -> Value {
     json!({"error": err.to_json_value()})
 }
@@ -352,22 +360,22 @@ pub fn run_operation(client: &Client, op: &Value) -> Result<Value, String> {
         }
         "blocked_users" => {
             let mut users = Vec::new();
-            let mut error = Value::Null;
+            let mut error = None;
             for item in client.blocked_users(opt_u32("page_size")?) {
                 match item {
-                    Ok(u) => users.push(json!({"wa_id": u.wa_id, "user_id": u.user_id})),
+                    Ok(u) => users.push(u),
                     Err(e) => {
-                        error = e.to_json_value();
+                        error = Some(e);
                         break;
                     }
                 }
             }
-            json!({"blocked_users": {"users": users, "error": error}})
+            core_json(&blocked_users_canonical_json(&users, error.as_ref()))?
         }
         "is_blocked" => {
             let user = opt_str("user").ok_or("operation.user (string) is required")?;
             match client.is_blocked(user) {
-                Ok(b) => json!({"is_blocked": b}),
+                Ok(b) => core_json(&is_blocked_canonical_json(b))?,
                 Err(e) => error_result(&e),
             }
         }

@@ -4,12 +4,13 @@
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::client::{Client, Method, Reply};
 use crate::error::{Error, ErrorKind};
 use crate::matching::{ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
+use crate::retry::{Attempt, RetryLoop};
 use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
 use crate::wire::{MutationRequest, MutationResponse, RequestUser};
 
@@ -71,14 +72,17 @@ impl Client {
             return Err(err);
         }
         let run = BulkRun::new(self, operation, &prepared.targets);
-        let (verdicts, error) = run.execute(on_progress);
+        let (slots, error) = run.execute(on_progress);
         let requests = run.requests.load(Ordering::Relaxed);
-        let (outcome, not_attempted) = assemble(operation, prepared, verdicts, requests);
+        let (outcome, unanswered) = assemble(operation, prepared, slots, requests);
         match error {
             None => Ok(outcome),
             Some(mut err) => {
                 err.0.partial = (!outcome.is_empty()).then(|| Box::new(outcome));
+                let (not_attempted, unknown): (Vec<String>, Vec<bool>) =
+                    unanswered.into_iter().unzip();
                 err.0.not_attempted = not_attempted;
+                err.0.not_attempted_unknown = unknown;
                 Err(err)
             }
         }
@@ -137,8 +141,17 @@ struct BulkRun<'a> {
     gate: AimdGate,
 }
 
+/// What a call learnt about one target: the server's final verdict, and, without one, whether
+/// its state is unknown (a request carrying it got no answer, an unreadable one, or a server
+/// failure that may have applied it) or unchanged (never sent, or refused as a whole).
+#[derive(Clone, Default)]
+struct Slot {
+    verdict: Option<ServerVerdict>,
+    state_unknown: bool,
+}
+
 struct Shared {
-    verdicts: Vec<Option<ServerVerdict>>,
+    slots: Vec<Slot>,
     error: Option<Error>,
     done: usize,
 }
@@ -162,12 +175,9 @@ impl<'a> BulkRun<'a> {
     }
 
     /// Runs every batch; returns one verdict slot per target and the call's error, if any.
-    fn execute(
-        &self,
-        on_progress: Option<&ProgressFn<'_>>,
-    ) -> (Vec<Option<ServerVerdict>>, Option<Error>) {
+    fn execute(&self, on_progress: Option<&ProgressFn<'_>>) -> (Vec<Slot>, Option<Error>) {
         let shared = Mutex::new(Shared {
-            verdicts: vec![None; self.targets.len()],
+            slots: vec![Slot::default(); self.targets.len()],
             error: None,
             done: 0,
         });
@@ -180,13 +190,14 @@ impl<'a> BulkRun<'a> {
                 let Some(batch) = self.batches.get(b) else {
                     break;
                 };
-                let (verdicts, error) = self.run_batch(batch);
+                let (verdicts, state_unknown, error) = self.run_batch(batch);
                 let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
                 let start = self.batch_starts[b];
                 for (offset, verdict) in verdicts.into_iter().enumerate() {
-                    if let Some(v) = verdict {
-                        s.verdicts[start + offset] = Some(v);
-                    }
+                    s.slots[start + offset] = Slot {
+                        verdict,
+                        state_unknown,
+                    };
                 }
                 if let Some(err) = error {
                     stop.store(true, Ordering::SeqCst);
@@ -223,37 +234,34 @@ impl<'a> BulkRun<'a> {
             });
         }
         let s = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
-        (s.verdicts, s.error)
+        (s.slots, s.error)
     }
 
     /// One batch with its retries. Returns a verdict per target of the batch (`None` for a
-    /// user with no final answer when the batch failed) and the error that ended it, if any.
-    fn run_batch(&self, batch: &[Target]) -> (Vec<Option<ServerVerdict>>, Option<Error>) {
+    /// user with no final answer when the batch failed), whether an attempt may have changed
+    /// the state of users it leaves without a verdict, and the error that ended it, if any.
+    fn run_batch(&self, batch: &[Target]) -> (Vec<Option<ServerVerdict>>, bool, Option<Error>) {
         let inner = &self.client.inner;
-        let policy = &inner.retry;
         let method = match self.operation {
             Operation::Block => Method::Post,
             Operation::Unblock => Method::Delete,
         };
         let mut verdicts: Vec<Option<ServerVerdict>> = vec![None; batch.len()];
         let mut pending: Vec<usize> = (0..batch.len()).collect();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let mut state_unknown = false;
+        let retry = RetryLoop {
+            policy: &inner.retry,
+            clock: inner.clock.as_ref(),
+            deadline: self.deadline,
+        };
+        let result = retry.run(|_attempt| {
             let sent: Vec<&UserId> = pending.iter().map(|&i| &batch[i].id).collect();
             let request = MutationRequest {
                 messaging_product: "whatsapp",
                 block_users: sent.iter().map(|id| RequestUser::for_id(id)).collect(),
             };
-            let body = match serde_json::to_vec(&request) {
-                Ok(body) => body,
-                Err(e) => {
-                    return (
-                        verdicts,
-                        Some(Error::new(ErrorKind::Internal, e.to_string())),
-                    );
-                }
-            };
+            let body = serde_json::to_vec(&request)
+                .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
             self.gate.acquire();
             self.requests.fetch_add(1, Ordering::Relaxed);
             let result = inner
@@ -269,97 +277,51 @@ impl<'a> BulkRun<'a> {
                 Err(e) => e.kind() == ErrorKind::RateLimited,
             };
             self.gate.release(throttled);
-            match result {
-                Ok((answers, hint)) => {
-                    let mut resend = Vec::new();
-                    for (&i, verdict) in pending.iter().zip(answers) {
-                        if verdict.is_transient() && attempt < policy.max_attempts {
-                            resend.push(i);
-                        }
-                        verdicts[i] = Some(verdict);
-                    }
-                    if resend.is_empty() {
-                        return (verdicts, None);
-                    }
-                    // Users refused with a transient reason are re-sent alone; when no wait is
-                    // possible, their last refusal is the final answer.
-                    if self.wait_before_retry(attempt, hint).is_err() {
-                        return (verdicts, None);
-                    }
-                    log::info!(
-                        "re-sending {} users refused with a transient reason",
-                        resend.len()
-                    );
-                    pending = resend;
+            let (answers, hint) = result.inspect_err(|e| {
+                state_unknown |= may_have_been_applied(e.kind());
+            })?;
+            // Users refused with a transient reason are re-sent alone; when no retry is
+            // possible, their last refusal is the final answer.
+            let mut resend = Vec::new();
+            for (&i, verdict) in pending.iter().zip(answers) {
+                if verdict.is_transient() {
+                    resend.push(i);
                 }
-                Err(err) if err.is_retryable() && attempt < policy.max_attempts => {
-                    if let Err(wait_err) = self.wait_before_retry(attempt, err.retry_after()) {
-                        return (verdicts, Some(merge_wait_error(err, wait_err)));
-                    }
-                    log::info!("retrying after {} (attempt {attempt})", err.kind());
-                }
-                Err(err) => return (verdicts, Some(err)),
+                verdicts[i] = Some(verdict);
             }
-        }
-    }
-
-    /// Sleeps the backoff before the next attempt, or says why it will not.
-    fn wait_before_retry(&self, attempt: u32, hint: Option<Duration>) -> Result<(), WaitRefused> {
-        let inner = &self.client.inner;
-        let delay = inner
-            .retry
-            .delay(attempt, hint)
-            .map_err(WaitRefused::TooLong)?;
-        if let Some(deadline) = self.deadline {
-            if inner.clock.now() + delay >= deadline {
-                return Err(WaitRefused::Deadline);
+            if resend.is_empty() {
+                return Ok(Attempt::Done(()));
             }
-        }
-        inner.clock.sleep(delay);
-        Ok(())
+            pending = resend;
+            Ok(Attempt::Again { hint, answer: () })
+        });
+        (verdicts, state_unknown, result.err())
     }
 }
 
-enum WaitRefused {
-    /// The server asked for a longer wait than the backoff cap.
-    TooLong(Duration),
-    /// The overall deadline would pass first.
-    Deadline,
+/// Whether a request that ended in an error of `kind` may still have been applied: no answer
+/// came (network, timeout), none could be read (protocol), or the server failed while handling
+/// it (Meta's 139103, any 5xx). A refusal of the whole request (auth, throttling, a full
+/// blocklist, a rejected parameter) changed nothing.
+fn may_have_been_applied(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Server
+            | ErrorKind::Network
+            | ErrorKind::Timeout
+            | ErrorKind::Protocol
+            | ErrorKind::Internal
+    )
 }
 
-fn merge_wait_error(mut err: Error, refused: WaitRefused) -> Error {
-    match refused {
-        WaitRefused::TooLong(wait) => {
-            err.0.retry_after = Some(wait);
-            err.0.message = format!(
-                "{} (the server asked to wait {} s, longer than the backoff cap, so wablock stopped)",
-                err.0.message,
-                wait.as_secs()
-            );
-            err
-        }
-        // A timeout already names the deadline; wrapping it would only repeat it.
-        WaitRefused::Deadline if err.kind() == ErrorKind::Timeout => err,
-        WaitRefused::Deadline => {
-            let mut timeout = Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "the call's overall deadline would pass before the next retry; last error: {err}"
-                ),
-            );
-            timeout.0.retry_after = err.0.retry_after;
-            timeout
-        }
-    }
-}
-
-/// Builds the outcome in input order and lists the inputs left without a final answer.
+/// Builds the outcome in input order and lists the inputs left without a final answer, each
+/// with whether its state is unknown.
 fn assemble(
     operation: Operation,
     prepared: PreparedUsers,
-    verdicts: Vec<Option<ServerVerdict>>,
+    mut answers: Vec<Slot>,
     requests: u32,
-) -> (Outcome, Vec<String>) {
+) -> (Outcome, Vec<(String, bool)>) {
     let mut outcome = Outcome {
         operation,
         succeeded: Vec::new(),
@@ -372,7 +334,6 @@ fn assemble(
         slots,
         mut targets,
     } = prepared;
-    let mut verdicts = verdicts;
     // Inputs still to come per target: the last one (the only one, normally) takes the
     // target's strings by move; earlier duplicates get copies.
     let mut remaining: Vec<usize> = targets.iter().map(|t| t.uses).collect();
@@ -397,12 +358,12 @@ fn assemble(
         remaining[target] = remaining[target].saturating_sub(1);
         let last = remaining[target] == 0;
         let verdict = if last {
-            verdicts[target].take()
+            answers[target].verdict.take()
         } else {
-            verdicts[target].clone()
+            answers[target].verdict.clone()
         };
         let Some(verdict) = verdict else {
-            not_attempted.push(input);
+            not_attempted.push((input, answers[target].state_unknown));
             continue;
         };
         let sent = if last {
@@ -506,11 +467,11 @@ mod tests {
 
     #[test]
     fn one_batch_is_up_to_max_batch_inputs() -> Result<(), Error> {
-        let client = Client::meta("1000", "t").max_batch(3).build()?;
+        let client = Client::meta("1000", "t-token").max_batch(3).build()?;
         assert!(client.fits_one_batch(1));
         assert!(client.fits_one_batch(3));
         assert!(!client.fits_one_batch(4));
-        let default = Client::meta("1000", "t").build()?;
+        let default = Client::meta("1000", "t-token").build()?;
         assert!(default.fits_one_batch(crate::MAX_BATCH));
         assert!(!default.fits_one_batch(crate::MAX_BATCH + 1));
         Ok(())

@@ -144,6 +144,9 @@ pub(crate) struct ErrorRepr {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) partial: Option<Box<Outcome>>,
     pub(crate) not_attempted: Vec<String>,
+    /// Parallel to `not_attempted`: true for an input whose state is unknown (sent in a request
+    /// that got no readable answer or a server failure); false (or absent) when unchanged.
+    pub(crate) not_attempted_unknown: Vec<bool>,
 }
 
 impl Error {
@@ -161,6 +164,7 @@ impl Error {
             retry_after: None,
             partial: None,
             not_attempted: Vec::new(),
+            not_attempted_unknown: Vec::new(),
         }))
     }
 
@@ -169,6 +173,7 @@ impl Error {
     /// accounts for every input the caller passed.
     pub fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
         self.0.not_attempted = inputs;
+        self.0.not_attempted_unknown = Vec::new();
         self
     }
 
@@ -267,6 +272,27 @@ impl Error {
     /// Inputs neither confirmed nor refused, in input order.
     pub fn not_attempted(&self) -> &[String] {
         &self.0.not_attempted
+    }
+    /// The inputs of [`Error::not_attempted`] whose state is unknown: a request carrying them
+    /// got no answer, an unreadable one, or a server failure (5xx, 139103) on its last
+    /// attempts. The server may have applied them; check the blocklist or send them again.
+    pub fn state_unknown(&self) -> Vec<&str> {
+        self.not_attempted_where(true)
+    }
+    /// The inputs of [`Error::not_attempted`] whose state did not change: never sent, or sent
+    /// only in requests the server refused as a whole (auth, throttling, a rejected parameter).
+    pub fn state_unchanged(&self) -> Vec<&str> {
+        self.not_attempted_where(false)
+    }
+    fn not_attempted_where(&self, unknown: bool) -> Vec<&str> {
+        let flags = &self.0.not_attempted_unknown;
+        self.0
+            .not_attempted
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| flags.get(*i).copied().unwrap_or(false) == unknown)
+            .map(|(_, input)| input.as_str())
+            .collect()
     }
 }
 

@@ -11,8 +11,9 @@ use std::sync::{Condvar, Mutex, PoisonError};
 
 use serde_json::{Map, Value, json};
 
+use crate::builder::{ClientBuilder, MAX_PARALLELISM};
 use crate::canonical::canonical_string;
-use crate::client::{Client, ClientBuilder, MAX_PARALLELISM};
+use crate::client::Client;
 use crate::error::Error;
 use crate::listing::BlockedUser;
 use crate::outcome::{Operation, Outcome};

@@ -46,7 +46,7 @@ pub fn offline_client_ready() -> Result<(), Error> {
 fn reply(client: &Client, status: u16, body: &[u8], retry_after: Option<Duration>) -> Reply {
     Reply {
         status,
-        body: client.inner.secret.scrub_bytes(body.to_vec()),
+        body: client.inner.secret.scrub_body(body.to_vec()),
         retry_after,
     }
 }
@@ -65,10 +65,11 @@ pub fn decode_mutation(
     Ok(verdicts.iter().map(ServerVerdict::reason).collect())
 }
 
-/// Decodes a GET answer.
-pub fn decode_list(status: u16, body: &[u8], limit: Option<u32>) -> Result<Page, Error> {
+/// Decodes a GET answer. `_limit` is ignored: whether a page has more no longer depends on
+/// the page size asked for (docs/behaviour.md §3.4); the parameter stays for the fuzz targets.
+pub fn decode_list(status: u16, body: &[u8], _limit: Option<u32>) -> Result<Page, Error> {
     let client = offline_client()?;
-    decode_page(&client.inner, &reply(client, status, body, None), limit)
+    decode_page(&client.inner, &reply(client, status, body, None))
 }
 
 /// Decodes any answer as a whole-call error (the Graph envelope, 360dialog text, or none):

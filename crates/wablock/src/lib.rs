@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+mod builder;
 mod bulk;
 mod canonical;
 mod client;
@@ -35,25 +36,30 @@ mod listing;
 mod matching;
 mod options;
 mod outcome;
+mod reply_error;
 mod retry;
 mod secret;
+mod transport;
 pub mod users;
 mod wire;
 
+pub use builder::{
+    ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL, MAX_BATCH,
+    MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
+};
 pub use bulk::ProgressFn;
 pub use canonical::{
     blocked_users_canonical_json, canonical_json_text, canonical_string, is_blocked_canonical_json,
 };
-pub use client::{
-    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL,
-    MAX_BATCH, MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
-};
+pub use client::Client;
 pub use error::{Error, ErrorKind};
 pub use fleet::{
     DEFAULT_FLEET_PARALLELISM, Fleet, FleetBlockedUser, FleetBlocklist, FleetBuilder, FleetEntry,
     FleetResults,
 };
-pub use listing::{BlockedUser, BlockedUsers, Page};
+pub use listing::{
+    BlockedUser, BlockedUsers, DEFAULT_PAGE_SIZE, MAX_PAGES_WITHOUT_NEW_USERS, Page,
+};
 pub use options::ClientOptions;
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};

@@ -1,13 +1,26 @@
 //! Listing the blocklist: one page, a lazy iterator over all of it, and `is_blocked`
-//! (SPEC §3.4).
+//! (docs/behaviour.md §3.4).
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 use crate::client::{Client, Inner, MAX_CURSOR_BYTES, Method, Reply};
 use crate::error::{Error, ErrorKind};
-use crate::users::{UserId, normalize_user};
+use crate::retry::{Attempt, RetryLoop};
+use crate::users::{MAX_USERS_PER_CALL, UserId, normalize_user};
 use crate::wire::{ListResponse, query_param};
+
+/// The page size sent when the caller gives none. wablock always sends a `limit`: without
+/// one, the walk would depend on the server's default page size.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// Pages in a row that bring no user not yet yielded before the walk gives up with
+/// `PROTOCOL`: a server handing out fresh cursors over the same users would otherwise keep
+/// the walk going forever.
+pub const MAX_PAGES_WITHOUT_NEW_USERS: u32 = 3;
+
+/// Most users a blocklist holds (Meta's limit); a walk yields at most this plus one page.
+const BLOCKLIST_CAPACITY: usize = MAX_USERS_PER_CALL;
 
 /// A blocked user as the list reports it: a WA ID, a BSUID, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,10 +55,11 @@ pub struct Page {
     pub after: Option<String>,
     /// Cursor for the previous page.
     pub before: Option<String>,
-    /// True when `paging.next` was present, or an `after` cursor came with a full page.
+    /// True when the page holds users and `paging.next` was present or an `after` cursor came.
     pub has_more: bool,
 }
 
+/// A cursor the caller passed: out of bounds is the caller's mistake.
 fn check_cursor(name: &str, cursor: Option<&str>) -> Result<(), Error> {
     match cursor {
         Some("") => Err(Error::invalid_argument(format!(
@@ -59,8 +73,29 @@ fn check_cursor(name: &str, cursor: Option<&str>) -> Result<(), Error> {
     }
 }
 
+/// A cursor the server sent: out of bounds is the server's fault, and passing it back would
+/// be refused as the caller's.
+fn check_server_cursor(name: &str, cursor: Option<&str>, status: u16) -> Result<(), Error> {
+    let problem = match cursor {
+        Some("") => "empty".to_string(),
+        Some(c) if c.len() > MAX_CURSOR_BYTES => {
+            format!(
+                "{} bytes long, over the {MAX_CURSOR_BYTES}-byte limit",
+                c.len()
+            )
+        }
+        _ => return Ok(()),
+    };
+    let mut err = Error::new(
+        ErrorKind::Protocol,
+        format!("the {name} cursor the server sent is {problem}; it cannot be used to read on"),
+    );
+    err.0.http_status = Some(status);
+    Err(err)
+}
+
 impl Client {
-    /// Fetches one page: `limit` users at most (the server's default when `None`), after or
+    /// Fetches one page: `limit` users at most ([`DEFAULT_PAGE_SIZE`] when `None`), after or
     /// before a cursor from an earlier page. A 139102 answer (the list changed since the
     /// cursor was issued) is a `CONCURRENT_UPDATE` error; restart from the first page.
     pub fn list_page(
@@ -89,11 +124,9 @@ impl Client {
         }
         check_cursor("after", after)?;
         check_cursor("before", before)?;
-        let limit_text = limit.map(|l| l.to_string());
+        let limit_text = limit.unwrap_or(DEFAULT_PAGE_SIZE).to_string();
         let mut query: Vec<(&str, &str)> = Vec::with_capacity(2);
-        if let Some(l) = &limit_text {
-            query.push(("limit", l));
-        }
+        query.push(("limit", &limit_text));
         if let Some(a) = after {
             query.push(("after", a));
         }
@@ -101,48 +134,42 @@ impl Client {
             query.push(("before", b));
         }
         let inner = &self.inner;
-        let policy = &inner.retry;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = inner
-                .exchange(Method::Get, &query, None, deadline)
-                .and_then(|reply| decode_page(inner, &reply, limit));
-            match result {
-                Err(err) if err.is_retryable() && attempt < policy.max_attempts => {
-                    let delay = match policy.delay(attempt, err.retry_after()) {
-                        Ok(delay) => delay,
-                        Err(_) => return Err(err),
-                    };
-                    if deadline.is_some_and(|d| inner.clock.now() + delay >= d) {
-                        return Err(err);
-                    }
-                    inner.clock.sleep(delay);
-                }
-                other => return other,
-            }
-        }
+        let retry = RetryLoop {
+            policy: &inner.retry,
+            clock: inner.clock.as_ref(),
+            deadline,
+        };
+        retry.run(|_attempt| {
+            let reply = inner.exchange(Method::Get, &query, None, deadline)?;
+            decode_page(inner, &reply).map(Attempt::Done)
+        })
     }
 
     /// A lazy iterator over every blocked user, following cursors, `page_size` users per
-    /// request (the server's default when `None`). It yields each user once, restarts from the
+    /// request ([`DEFAULT_PAGE_SIZE`] when `None`). It yields each user once, restarts from the
     /// first page on 139102 (up to the restart budget, then yields a `CONCURRENT_UPDATE`
-    /// error), and holds one page plus the set of ids already yielded.
+    /// error), and holds one page plus the set of ids already yielded. It always ends: pages
+    /// that bring no new user ([`MAX_PAGES_WITHOUT_NEW_USERS`] in a row), or more users than a
+    /// blocklist holds plus one page, end it with a `PROTOCOL` error.
     pub fn blocked_users(&self, page_size: Option<u32>) -> BlockedUsers {
         BlockedUsers {
             client: self.clone(),
-            page_size,
+            page_size: page_size.unwrap_or(DEFAULT_PAGE_SIZE),
             buffer: VecDeque::new(),
             cursor: None,
             seen_cursors: HashSet::new(),
             yielded: HashSet::new(),
             restarts: 0,
             requests: 0,
+            pages_this_pass: 0,
+            pages_without_new_users: 0,
+            stale_pages_allowed: MAX_PAGES_WITHOUT_NEW_USERS,
             finished: false,
         }
     }
 
-    /// Whether `user` is on the blocklist. Walks the whole list: O(blocklist) requests.
+    /// Whether `user` is on the blocklist. Walks the list as [`Client::blocked_users`] does
+    /// and stops at the first page that holds the user: O(blocklist) requests.
     pub fn is_blocked(&self, user: &str) -> Result<bool, Error> {
         let id = normalize_user(user)
             .map_err(|e| Error::invalid_argument(format!("cannot check this user: {}", e.0)))?;
@@ -156,7 +183,7 @@ impl Client {
 }
 
 /// Interprets a GET reply as a page, or the call's error.
-pub(crate) fn decode_page(inner: &Inner, reply: &Reply, limit: Option<u32>) -> Result<Page, Error> {
+pub(crate) fn decode_page(inner: &Inner, reply: &Reply) -> Result<Page, Error> {
     if !(200..300).contains(&reply.status) {
         return Err(inner.reply_error(reply));
     }
@@ -168,10 +195,16 @@ pub(crate) fn decode_page(inner: &Inner, reply: &Reply, limit: Option<u32>) -> R
         err.0.http_status = Some(reply.status);
         err
     })?;
-    Ok(page_from(body, limit))
+    let mut page = page_from(body);
+    // A cursor read out of a percent-encoded `next` URL was decoded after the body was scrubbed.
+    page.after = page.after.map(|c| inner.secret.scrub(c));
+    page.before = page.before.map(|c| inner.secret.scrub(c));
+    check_server_cursor("after", page.after.as_deref(), reply.status)?;
+    check_server_cursor("before", page.before.as_deref(), reply.status)?;
+    Ok(page)
 }
 
-fn page_from(body: ListResponse, limit: Option<u32>) -> Page {
+fn page_from(body: ListResponse) -> Page {
     let mut users = Vec::with_capacity(body.data.len());
     for item in body.data {
         match item.block_users {
@@ -198,8 +231,9 @@ fn page_from(body: ListResponse, limit: Option<u32>) -> Page {
             .as_deref()
             .and_then(|p| query_param(p, "before"))
     });
-    let full_page = limit.is_some_and(|l| users.len() >= l as usize);
-    let has_more = !users.is_empty() && (paging.next.is_some() || (after.is_some() && full_page));
+    // Meta's own sample answer carries cursors and no `next`: an `after` cursor with a
+    // non-empty page means "read on", whatever the page's size.
+    let has_more = !users.is_empty() && (paging.next.is_some() || after.is_some());
     Page {
         users,
         after,
@@ -212,13 +246,21 @@ fn page_from(body: ListResponse, limit: Option<u32>) -> Page {
 #[derive(Debug)]
 pub struct BlockedUsers {
     client: Client,
-    page_size: Option<u32>,
+    page_size: u32,
+    /// Users of the last page not yielded before, in the server's order.
     buffer: VecDeque<BlockedUser>,
     cursor: Option<String>,
     seen_cursors: HashSet<String>,
     yielded: HashSet<String>,
     restarts: u32,
     requests: u32,
+    /// Pages read since the walk last started from the first page.
+    pages_this_pass: u32,
+    /// Pages in a row that brought no user not yet yielded.
+    pages_without_new_users: u32,
+    /// How many such pages in a row are allowed: after a restart, the pages already read are
+    /// expected to bring nothing new.
+    stale_pages_allowed: u32,
     finished: bool,
 }
 
@@ -238,48 +280,90 @@ impl BlockedUsers {
         let deadline = self.client.call_deadline();
         match self
             .client
-            .list_page_by(self.page_size, self.cursor.as_deref(), None, deadline)
+            .list_page_by(Some(self.page_size), self.cursor.as_deref(), None, deadline)
         {
-            Ok(page) => {
-                let more = page.has_more;
-                self.buffer.extend(page.users);
-                match page.after {
-                    // A cursor seen twice would loop forever: it ends the list.
-                    Some(next) if more && self.seen_cursors.insert(next.clone()) => {
-                        self.cursor = Some(next)
-                    }
-                    _ => self.finished = true,
-                }
-                Ok(())
-            }
-            Err(err) if err.kind() == ErrorKind::ConcurrentUpdate => {
-                if self.restarts >= self.client.inner.list_restart_budget {
-                    let mut e = Error::new(
-                        ErrorKind::ConcurrentUpdate,
-                        format!(
-                            "the blocklist kept changing while it was listed; gave up after {} restart{}",
-                            self.restarts,
-                            if self.restarts == 1 { "" } else { "s" }
-                        ),
-                    );
-                    e.0.http_status = err.http_status();
-                    e.0.details = err.details().map(str::to_string);
-                    e.0.code = err.code();
-                    e.0.fbtrace_id = err.fbtrace_id().map(str::to_string);
-                    return Err(e);
-                }
-                // Meta: "retry with offset 0". Users already yielded are skipped.
-                self.restarts += 1;
-                log::info!(
-                    "blocklist changed while listing; restart {} from the first page",
-                    self.restarts
-                );
-                self.cursor = None;
-                self.seen_cursors.clear();
-                Ok(())
-            }
+            Ok(page) => self.take_page(page),
+            Err(err) if err.kind() == ErrorKind::ConcurrentUpdate => self.restart(err),
             Err(err) => Err(err),
         }
+    }
+
+    /// Keeps the users of `page` not yielded yet and decides whether the walk goes on.
+    fn take_page(&mut self, page: Page) -> Result<(), Error> {
+        self.pages_this_pass += 1;
+        let more = page.has_more;
+        for user in page.users {
+            let Some(key) = user.key() else { continue };
+            if !self.yielded.contains(key) {
+                self.yielded.insert(key.to_string());
+                self.buffer.push_back(user);
+            }
+        }
+        let limit = BLOCKLIST_CAPACITY + self.page_size as usize;
+        if self.yielded.len() > limit {
+            self.buffer.clear();
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "the server listed more than {limit} different users, more than a blocklist can hold ({BLOCKLIST_CAPACITY}) plus one page; the listing cannot be trusted, so wablock stopped"
+                ),
+            ));
+        }
+        if self.buffer.is_empty() {
+            self.pages_without_new_users += 1;
+            if more && self.pages_without_new_users >= self.stale_pages_allowed {
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "the server sent {} pages in a row that brought no user not already listed, each with a cursor to read on; the listing would never end, so wablock stopped",
+                        self.pages_without_new_users
+                    ),
+                ));
+            }
+        } else {
+            self.pages_without_new_users = 0;
+            self.stale_pages_allowed = MAX_PAGES_WITHOUT_NEW_USERS;
+        }
+        match page.after {
+            // A cursor seen twice would loop forever: it ends the list.
+            Some(next) if more && self.seen_cursors.insert(next.clone()) => {
+                self.cursor = Some(next)
+            }
+            _ => self.finished = true,
+        }
+        Ok(())
+    }
+
+    /// After 139102: from the first page again (Meta: "retry with offset 0"), skipping users
+    /// already yielded, or `CONCURRENT_UPDATE` once the restart budget is spent.
+    fn restart(&mut self, err: Error) -> Result<(), Error> {
+        if self.restarts >= self.client.inner.list_restart_budget {
+            let mut e = Error::new(
+                ErrorKind::ConcurrentUpdate,
+                format!(
+                    "the blocklist kept changing while it was listed; gave up after {} restart{}",
+                    self.restarts,
+                    if self.restarts == 1 { "" } else { "s" }
+                ),
+            );
+            e.0.http_status = err.http_status();
+            e.0.details = err.details().map(str::to_string);
+            e.0.code = err.code();
+            e.0.fbtrace_id = err.fbtrace_id().map(str::to_string);
+            return Err(e);
+        }
+        self.restarts += 1;
+        log::info!(
+            "blocklist changed while listing; restart {} from the first page",
+            self.restarts
+        );
+        // The pages already read hold users already yielded: re-reading them is expected.
+        self.stale_pages_allowed = self.pages_this_pass + MAX_PAGES_WITHOUT_NEW_USERS;
+        self.pages_without_new_users = 0;
+        self.pages_this_pass = 0;
+        self.cursor = None;
+        self.seen_cursors.clear();
+        Ok(())
     }
 }
 
@@ -288,14 +372,8 @@ impl Iterator for BlockedUsers {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            while let Some(user) = self.buffer.pop_front() {
-                let fresh = user.key().is_some_and(|k| !self.yielded.contains(k));
-                if fresh {
-                    if let Some(k) = user.key() {
-                        self.yielded.insert(k.to_string());
-                    }
-                    return Some(Ok(user));
-                }
+            if let Some(user) = self.buffer.pop_front() {
+                return Some(Ok(user));
             }
             if self.finished {
                 return None;

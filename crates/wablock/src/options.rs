@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::client::ClientBuilder;
+use crate::builder::ClientBuilder;
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 
@@ -117,18 +117,18 @@ mod tests {
 
     #[test]
     fn unset_options_keep_the_defaults_and_set_ones_are_checked_by_build() -> Result<(), Error> {
-        let client = Client::meta("1000", "t")
+        let client = Client::meta("1000", "t-token")
             .options(ClientOptions::default())
             .build()?;
         assert!(client.fits_one_batch(crate::MAX_BATCH));
-        let client = Client::meta("1000", "t")
+        let client = Client::meta("1000", "t-token")
             .options(ClientOptions {
                 max_batch: Some(2),
                 ..ClientOptions::default()
             })
             .build()?;
         assert!(!client.fits_one_batch(3));
-        let refused = Client::meta("1000", "t")
+        let refused = Client::meta("1000", "t-token")
             .options(ClientOptions {
                 max_attempts: Some(0),
                 ..ClientOptions::default()
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn one_retry_option_keeps_the_rest_of_the_policy() {
-        let builder = Client::meta("1000", "t").options(ClientOptions {
+        let builder = Client::meta("1000", "t-token").options(ClientOptions {
             jitter: Some(false),
             ..ClientOptions::default()
         });

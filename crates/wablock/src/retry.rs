@@ -1,8 +1,11 @@
-//! Retry policy (SPEC §3.3) and the injectable clock that lets tests run without sleeping.
+//! Retry policy (docs/behaviour.md §3.3), the one retry loop every request goes through (block,
+//! unblock and listing alike), and the injectable clock that lets tests run without sleeping.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind};
 
 /// Time as wablock sees it. The default is the real clock; tests pass a fake one whose
 /// `sleep` only advances `now`, so retry tests never sleep for real.
@@ -130,6 +133,115 @@ impl RetryPolicy {
             Some(hint) if hint > self.max_backoff => Err(hint),
             Some(hint) => Ok(hint.max(computed)),
             None => Ok(computed),
+        }
+    }
+}
+
+/// What one attempt of [`RetryLoop::run`] ended with, when it did not fail as a whole.
+pub(crate) enum Attempt<T> {
+    /// The final answer.
+    Done(T),
+    /// An answer that is final only if no retry is possible (users refused with a transient
+    /// reason): retry after the backoff, or, when the budget or the deadline allows no more,
+    /// keep `answer` as the final one.
+    Again {
+        /// The server's requested wait, if it gave one.
+        hint: Option<Duration>,
+        /// The answer to keep when no retry happens.
+        answer: T,
+    },
+}
+
+/// The retry loop of one request: attempts, backoff, the server's wait and the overall
+/// deadline, in one place for every operation.
+pub(crate) struct RetryLoop<'a> {
+    pub policy: &'a RetryPolicy,
+    pub clock: &'a dyn Clock,
+    pub deadline: Option<Instant>,
+}
+
+impl RetryLoop<'_> {
+    /// Calls `attempt` (with the 1-based attempt number) until it gives a final answer, fails
+    /// with an error that is not retryable, or no retry is possible. A retry whose backoff
+    /// would cross the deadline is not slept: the call fails with `TIMEOUT`, naming the last
+    /// error. A server wait longer than the cap ends the call with that error, `retry_after` set.
+    pub fn run<T>(
+        &self,
+        mut attempt: impl FnMut(u32) -> Result<Attempt<T>, Error>,
+    ) -> Result<T, Error> {
+        let mut number = 0;
+        loop {
+            number += 1;
+            match attempt(number) {
+                Ok(Attempt::Done(answer)) => return Ok(answer),
+                Ok(Attempt::Again { hint, answer }) => {
+                    if number >= self.policy.max_attempts || self.wait(number, hint).is_err() {
+                        return Ok(answer);
+                    }
+                    log::info!(
+                        "re-sending users refused with a transient reason (attempt {number})"
+                    );
+                }
+                Err(err) if err.is_retryable() && number < self.policy.max_attempts => {
+                    if let Err(refused) = self.wait(number, err.retry_after()) {
+                        return Err(refused.into_error(err));
+                    }
+                    log::info!("retrying after {} (attempt {number})", err.kind());
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Sleeps the backoff before the next attempt, or says why it will not.
+    fn wait(&self, attempt: u32, hint: Option<Duration>) -> Result<(), WaitRefused> {
+        let delay = self
+            .policy
+            .delay(attempt, hint)
+            .map_err(WaitRefused::TooLong)?;
+        if let Some(deadline) = self.deadline {
+            if self.clock.now() + delay >= deadline {
+                return Err(WaitRefused::Deadline);
+            }
+        }
+        self.clock.sleep(delay);
+        Ok(())
+    }
+}
+
+/// Why no retry happened.
+enum WaitRefused {
+    /// The server asked for a longer wait than the backoff cap.
+    TooLong(Duration),
+    /// The overall deadline would pass first.
+    Deadline,
+}
+
+impl WaitRefused {
+    /// The call's error, given the last attempt's.
+    fn into_error(self, mut err: Error) -> Error {
+        match self {
+            WaitRefused::TooLong(wait) => {
+                err.0.retry_after = Some(wait);
+                err.0.message = format!(
+                    "{} (the server asked to wait {} s, longer than the backoff cap, so wablock stopped)",
+                    err.0.message,
+                    wait.as_secs()
+                );
+                err
+            }
+            // A timeout already names the deadline; wrapping it would only repeat it.
+            WaitRefused::Deadline if err.kind() == ErrorKind::Timeout => err,
+            WaitRefused::Deadline => {
+                let mut timeout = Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the call's overall deadline would pass before the next retry; last error: {err}"
+                    ),
+                );
+                timeout.0.retry_after = err.0.retry_after;
+                timeout
+            }
         }
     }
 }

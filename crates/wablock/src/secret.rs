@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde_json::Value;
+
 /// An access token or API key. `Debug` and `Display` print `[redacted]`, so a secret cannot
 /// leak through logs, panics or error messages by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -20,19 +22,39 @@ impl Secret {
 
     /// Replaces every occurrence of the secret in `text` (a server may echo a bad token back).
     pub(crate) fn scrub(&self, text: String) -> String {
-        if self.is_scrubbable() && text.contains(&self.0) {
+        if text.contains(&self.0) {
             text.replace(&self.0, REDACTED)
         } else {
             text
         }
     }
 
-    /// [`Secret::scrub`] over raw bytes: a response body is scrubbed once, before decoding, so
-    /// no field of any answer (messages, details, trace ids, cursors, ids) can carry the secret.
-    /// `[redacted]` holds no quote or backslash, so a JSON string stays a JSON string.
-    pub(crate) fn scrub_bytes(&self, body: Vec<u8>) -> Vec<u8> {
+    /// Scrubs a response body before anything decodes it, so that no field of any answer
+    /// (messages, details, trace ids, refusals, cursors, ids) can carry the secret: first the
+    /// raw bytes, then, when the body holds JSON escapes, every decoded string, since a server
+    /// may spell the secret `\u0053…` or with `\/` for `/`. `[redacted]` holds no quote or
+    /// backslash, so a JSON string stays a JSON string.
+    pub(crate) fn scrub_body(&self, body: Vec<u8>) -> Vec<u8> {
+        let body = self.scrub_bytes(body);
+        if !body.contains(&b'\\') {
+            return body;
+        }
+        let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
+            // Not JSON: nothing decodes its escapes, and no message quotes a body that is not JSON.
+            return body;
+        };
+        if !self.scrub_value(&mut value) {
+            return body;
+        }
+        match serde_json::to_vec(&value) {
+            Ok(scrubbed) => scrubbed,
+            Err(_) => body,
+        }
+    }
+
+    fn scrub_bytes(&self, body: Vec<u8>) -> Vec<u8> {
         let needle = self.0.as_bytes();
-        if !self.is_scrubbable() || !body.windows(needle.len()).any(|w| w == needle) {
+        if needle.is_empty() || !body.windows(needle.len()).any(|w| w == needle) {
             return body;
         }
         let mut out = Vec::with_capacity(body.len());
@@ -46,11 +68,38 @@ impl Secret {
         out
     }
 
-    // Very short values would match innocent text; a real credential is never that short.
-    fn is_scrubbable(&self) -> bool {
-        self.0.len() >= 6
+    /// Scrubs every string and key of a decoded JSON value; true when anything changed.
+    fn scrub_value(&self, value: &mut Value) -> bool {
+        match value {
+            Value::String(text) if text.contains(&self.0) => {
+                *text = text.replace(&self.0, REDACTED);
+                true
+            }
+            Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |changed, item| self.scrub_value(item) | changed),
+            Value::Object(map) => {
+                let mut changed = false;
+                if map.keys().any(|k| k.contains(&self.0)) {
+                    let entries = std::mem::take(map);
+                    *map = entries
+                        .into_iter()
+                        .map(|(k, v)| (k.replace(&self.0, REDACTED), v))
+                        .collect();
+                    changed = true;
+                }
+                map.values_mut()
+                    .fold(changed, |changed, v| self.scrub_value(v) | changed)
+            }
+            _ => false,
+        }
     }
 }
+
+/// Shortest secret accepted. A shorter one would match innocent text, so it could be neither
+/// scrubbed reliably nor left in clear: `ClientBuilder::build` refuses it (real tokens and keys
+/// are far longer: Meta's run to about 200 characters).
+pub(crate) const MIN_SECRET_BYTES: usize = 6;
 
 const REDACTED: &str = "[redacted]";
 

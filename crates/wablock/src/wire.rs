@@ -36,9 +36,31 @@ impl<'a> RequestUser<'a> {
     }
 }
 
-/// A list that may come as `null`: read as empty (nothing confirmed or refused by it).
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+/// A list of per-user items where one odd item (wrong types, `null`) must not fail the whole
+/// answer: it is skipped, and the user it was about is left without a verdict from it
+/// (`UNCONFIRMED` unless another item speaks for them). A `null` list reads as empty.
+fn lenient_items<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item<T> {
+        Read(T),
+        Odd(de::IgnoredAny),
+    }
+    let items = Option::<Vec<Item<T>>>::deserialize(d)?.unwrap_or_default();
+    Ok(items
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Read(value) => Some(value),
+            Item::Odd(_) => {
+                log::debug!("skipped a per-user item of an unexpected shape");
+                None
+            }
+        })
+        .collect())
 }
 
 /// A Graph error code: a number on the wire, but a numeric string is accepted too.
@@ -58,6 +80,24 @@ fn code_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
             .map(Some)
             .map_err(|_| de::Error::custom(format!("error code {t:?} is not a number"))),
     }
+}
+
+/// The code of one user's refusal: like [`code_number`], but a code that is not a number reads
+/// as no code (the refusal stays a refusal, `OTHER`), since one odd item must not fail the
+/// answer that confirmed other users.
+fn item_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Code {
+        Num(i64),
+        Text(String),
+        Other(de::IgnoredAny),
+    }
+    Ok(match Option::<Code>::deserialize(d)? {
+        Some(Code::Num(n)) => Some(n),
+        Some(Code::Text(t)) => t.trim().parse::<i64>().ok(),
+        Some(Code::Other(_)) | None => None,
+    })
 }
 
 /// `error_data` is `{"details": …}` in the guide, and a bare string in some Graph answers.
@@ -135,7 +175,7 @@ pub(crate) struct ItemError {
     pub message: Option<String>,
     #[serde(default)]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "code_number")]
+    #[serde(default, deserialize_with = "item_code")]
     pub code: Option<i64>,
     #[serde(default, deserialize_with = "details_field")]
     pub error_data: Option<String>,
@@ -150,17 +190,18 @@ pub(crate) struct FailedItem {
     pub wa_id: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
-    #[serde(default)]
+    /// `null`, empty or missing still makes the item a refusal (`OTHER`, no code).
+    #[serde(default, deserialize_with = "lenient_items")]
     pub errors: Vec<ItemError>,
 }
 
 #[derive(Deserialize, Debug, Default)]
 pub(crate) struct BlockUsersResult {
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "lenient_items")]
     pub added_users: Vec<UserItem>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "lenient_items")]
     pub removed_users: Vec<UserItem>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "lenient_items")]
     pub failed_users: Vec<FailedItem>,
 }
 
@@ -298,6 +339,35 @@ mod tests {
         let b = r.block_users.unwrap();
         assert!(b.added_users.is_empty());
         assert_eq!(b.failed_users.len(), 1);
+    }
+
+    #[test]
+    fn one_odd_item_does_not_fail_the_answer() {
+        let r: MutationResponse = serde_json::from_str(
+            r#"{"block_users":{"added_users":[{"input":"1","wa_id":"1"},{"input":2}],
+                "failed_users":[{"input":"3","errors":null},{"input":"4"},
+                                {"input":"5","errors":[null,{"code":"abc","message":"m"}]},{"input":"6","errors":[{"code":131047}]}]}}"#,
+        )
+        .unwrap();
+        let b = r.block_users.unwrap();
+        assert_eq!(b.added_users.len(), 1, "the odd confirmed item is skipped");
+        let failed: Vec<(Option<&str>, usize)> = b
+            .failed_users
+            .iter()
+            .map(|f| (f.input.as_deref(), f.errors.len()))
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                (Some("3"), 0),
+                (Some("4"), 0),
+                (Some("5"), 1),
+                (Some("6"), 1)
+            ]
+        );
+        // An unreadable code is no code; the message stays.
+        let odd = &b.failed_users[2].errors[0];
+        assert_eq!((odd.code, odd.message.as_deref()), (None, Some("m")));
     }
 
     #[test]

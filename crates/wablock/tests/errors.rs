@@ -127,12 +127,26 @@ fn dialog360_text_errors() {
 }
 
 #[test]
-fn wrong_types_are_protocol_errors_and_numeric_string_codes_are_accepted() {
+fn wrong_types_in_the_frame_are_protocol_errors_odd_items_are_not_and_numeric_string_codes_are_accepted()
+ {
+    // A wrong type in the answer's frame fails the call...
     let server = Responder::script(vec![Reply::json(
         200,
-        json!({"block_users": {"added_users": [{"input": 5}]}}),
+        json!({"block_users": {"added_users": "everyone"}}),
     )]);
     assert_eq!(block_one(&server).kind(), ErrorKind::Protocol);
+    // ...but one unreadable per-user item only leaves its user unconfirmed (behaviour 1.1).
+    let server = Responder::script(vec![Reply::json(
+        200,
+        json!({"block_users": {"added_users": [{"input": 5}, {"input": "15550002222"}]}}),
+    )]);
+    let outcome = client(&server.url)
+        .build()
+        .unwrap()
+        .block(["15550001111", "15550002222"])
+        .unwrap();
+    assert_eq!(outcome.succeeded[0].input, "15550002222");
+    assert_eq!(outcome.failed[0].reason, wablock::Reason::Unconfirmed);
     let server = Responder::script(vec![Reply::json(
         400,
         json!({"error": {"message": "bad token", "code": "190"}}),

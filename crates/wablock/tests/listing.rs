@@ -55,8 +55,14 @@ fn list_page_maps_one_get() {
         (page.after.as_deref(), page.before.as_deref(), page.has_more),
         (Some("c2"), Some("c0"), true)
     );
+    // A short page with an after cursor may still have more (Meta's sample has no `next`).
     let last = c.list_page(Some(2), Some("c4"), None).unwrap();
-    assert_eq!((last.users.len(), last.has_more), (1, false));
+    assert_eq!((last.users.len(), last.has_more), (1, true));
+    let past_the_end = c.list_page(Some(2), Some("c5"), None).unwrap();
+    assert_eq!(
+        (past_the_end.users.len(), past_the_end.has_more),
+        (0, false)
+    );
     let seen = server.seen();
     assert_eq!(seen[0].method, "GET");
     assert_eq!(seen[0].path, "/v25.0/1000/block_users");
@@ -82,10 +88,23 @@ fn has_more_rules() {
             .unwrap()
             .has_more
     );
-    // A short page without next: the end.
+    // A short page with an after cursor and no next: maybe more (Meta's own sample answer).
     let server = Responder::script(vec![Reply::json(
         200,
         json!({"data": [{"wa_id": "1"}], "paging": {"cursors": {"after": "A"}}}),
+    )]);
+    assert!(
+        client(&server.url)
+            .build()
+            .unwrap()
+            .list_page(Some(2), None, None)
+            .unwrap()
+            .has_more
+    );
+    // No after cursor and no next: the end.
+    let server = Responder::script(vec![Reply::json(
+        200,
+        json!({"data": [{"wa_id": "1"}], "paging": {"cursors": {"before": "B"}}}),
     )]);
     assert!(
         !client(&server.url)
@@ -165,7 +184,8 @@ fn the_iterator_walks_every_page_lazily() {
     assert_eq!(server.seen().len(), 1);
     let rest: Vec<_> = it.map(|u| u.unwrap().wa_id.unwrap()).collect();
     assert_eq!(rest, users(7)[1..]);
-    assert_eq!(server.seen().len(), 3);
+    // Pages of 3, 3 and 1, then the empty page past the last cursor that ends the walk.
+    assert_eq!(server.seen().len(), 4);
 }
 
 #[test]
