@@ -24,6 +24,8 @@
 
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod boundary;
 mod bulk;
 mod canonical;
 mod client;
