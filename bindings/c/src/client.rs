@@ -181,9 +181,12 @@ unsafe fn mutate(
 ) -> wablock_status {
     call(err_out, outcome_out, "outcome_out", || {
         // SAFETY: per the caller's contract.
-        let client = unsafe { obj(client, "client") }?.open()?;
+        let client = unsafe { obj(client, "client") }?;
         // SAFETY: per the caller's contract.
         let users = unsafe { users_arg(users, n) }?;
+        let client = client
+            .open()
+            .map_err(|closed| boundary::refuse_call(closed, &users))?;
         let callback = progress.map(|f| Callback { f, user_data });
         let on_progress = |p: Progress| {
             let Some(cb) = &callback else {

@@ -64,6 +64,12 @@ pub fn operation_from_code(code: i64) -> Result<Operation, Error> {
     }
 }
 
+/// `error` as the refusal of a whole block or unblock call made before the core saw it (a
+/// closed client): every input is listed in `not_attempted`, so the accounting rule holds.
+pub fn refuse_call<S: AsRef<str>>(error: Error, inputs: &[S]) -> Error {
+    error.with_not_attempted(inputs.iter().map(|s| s.as_ref().to_string()).collect())
+}
+
 /// A call's users as raw bytes (`None` for a NULL element). Every element must be UTF-8;
 /// otherwise the whole call is `INVALID_ARGUMENT` and nothing is sent, but the error still
 /// accounts for every input: its `not_attempted` lists each string passed (bytes that are not
@@ -141,6 +147,8 @@ mod tests {
         let e = users_from_bytes(&[Some(ok), Some(bad)]).unwrap_err();
         assert_eq!(e.message(), "users[1] is not valid UTF-8");
         assert_eq!(e.not_attempted(), ["16505551234", "16\u{FFFD}5"]);
+        let e = refuse_call(Error::client_closed(), &["a", "b"]);
+        assert_eq!(e.not_attempted(), ["a", "b"]);
         let e = users_from_bytes(&[Some(ok), None, Some(ok)]).unwrap_err();
         assert_eq!(e.message(), "users[1] is NULL");
         assert_eq!(e.not_attempted().len(), 2);
