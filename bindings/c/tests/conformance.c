@@ -189,8 +189,9 @@ static char *run_operation(wablock_client *client, const cJSON *op) {
   }
   if (strcmp(name, "is_blocked") == 0) {
     bool blocked = false;
-    wablock_status st =
-        wablock_client_is_blocked(client, WS(str_or(op, "user", NULL)), &blocked, &err);
+    wablock_str user = user_str(cJSON_GetObjectItemCaseSensitive(op, "user"));
+    wablock_status st = wablock_client_is_blocked(client, user, &blocked, &err);
+    free_user_str(user);
     return st == WABLOCK_OK ? wablock_is_blocked_to_json(blocked) : error_json(err);
   }
   fprintf(stderr, "  unknown op \"%s\"\n", name);
