@@ -341,9 +341,7 @@ pub unsafe extern "C" fn wablock_operation_from_name(
 
 /// An optional count: `value` when `has_value`, passed to the core as the caller gave it.
 fn optional_count(has_value: bool, value: i64, name: &str) -> Result<Option<u32>, Error> {
-    has_value
-        .then(|| boundary::count(name, value))
-        .transpose()
+    has_value.then(|| boundary::count(name, value)).transpose()
 }
 
 /// Fetches one page of the blocklist: at most `limit` users when `has_limit` (otherwise

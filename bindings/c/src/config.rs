@@ -29,8 +29,7 @@ unsafe fn update(
 ) -> wablock_status {
     call_unit(err_out, || {
         // SAFETY: per the caller's contract.
-        let config =
-            unsafe { config.as_mut() }.ok_or_else(|| boundary::null_argument("config"))?;
+        let config = unsafe { config.as_mut() }.ok_or_else(|| boundary::null_argument("config"))?;
         config.builder = f(config.builder.clone())?;
         Ok(())
     })

@@ -265,11 +265,13 @@ pub unsafe extern "C" fn wablock_error_not_attempted_get(
 ) -> *const c_char {
     // SAFETY: per the contract above.
     unsafe {
-        with(error, std::ptr::null(), |e| match e.not_attempted.get(index) {
-            None => std::ptr::null(),
-            Some(s) => {
-                write_opt(len_out, Some(s.len()));
-                s.as_ptr()
+        with(error, std::ptr::null(), |e| {
+            match e.not_attempted.get(index) {
+                None => std::ptr::null(),
+                Some(s) => {
+                    write_opt(len_out, Some(s.len()));
+                    s.as_ptr()
+                }
             }
         })
     }

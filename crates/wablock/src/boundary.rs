@@ -99,6 +99,7 @@ pub fn users_from_bytes<'a>(users: &[Option<&'a [u8]>]) -> Result<Vec<&'a str>, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
@@ -124,7 +125,10 @@ mod tests {
 
     #[test]
     fn operations_by_name_and_code() {
-        assert_eq!(operation_from_name("unblock").ok(), Some(Operation::Unblock));
+        assert_eq!(
+            operation_from_name("unblock").ok(),
+            Some(Operation::Unblock)
+        );
         assert!(
             operation_from_name("Block")
                 .unwrap_err()
@@ -132,7 +136,12 @@ mod tests {
                 .contains("\"Block\"")
         );
         assert_eq!(operation_from_code(0).ok(), Some(Operation::Block));
-        assert!(operation_from_code(7).unwrap_err().message().contains("is 7"));
+        assert!(
+            operation_from_code(7)
+                .unwrap_err()
+                .message()
+                .contains("is 7")
+        );
     }
 
     #[test]

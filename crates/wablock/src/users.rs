@@ -302,7 +302,12 @@ mod tests {
         );
         assert!(normalize_user("abc").is_err());
         assert!(normalize_user("").is_err());
-        for raw in ["16505\u{0}551234", "US.123\u{0}", "1650555\t1234", "1650\u{7f}5551234"] {
+        for raw in [
+            "16505\u{0}551234",
+            "US.123\u{0}",
+            "1650555\t1234",
+            "1650\u{7f}5551234",
+        ] {
             let why = normalize_user(raw).unwrap_err().0;
             assert!(why.contains("control character U+00"), "{why}");
             assert!(!why.chars().any(char::is_control), "{why}");
