@@ -26,6 +26,21 @@ func newClient(t *testing.T, opts ...wablock.Option) *wablock.Client {
 	return c
 }
 
+// clientWithBlocklist resets the sandbox, blocks users (after a message from each) and returns
+// the client that did it.
+func clientWithBlocklist(t *testing.T, users []string) *wablock.Client {
+	t.Helper()
+	reset(t)
+	for _, u := range users {
+		inbound(t, u)
+	}
+	c := newClient(t)
+	if _, err := c.Block(users); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestBlockOutcome(t *testing.T) {
 	reset(t)
 	inbound(t, "16505551234")
@@ -136,15 +151,8 @@ func TestInvalidArguments(t *testing.T) {
 }
 
 func TestListingAndIterator(t *testing.T) {
-	reset(t)
 	users := []string{"16505550001", "16505550002", "16505550003"}
-	for _, u := range users {
-		inbound(t, u)
-	}
-	c := newClient(t)
-	if _, err := c.Block(users); err != nil {
-		t.Fatal(err)
-	}
+	c := clientWithBlocklist(t, users)
 	p, err := c.ListPage(wablock.WithLimit(2))
 	if err != nil {
 		t.Fatal(err)
@@ -334,15 +342,8 @@ func TestInvalidUTF8AccountsForEveryInput(t *testing.T) {
 }
 
 func TestClosedClientErrorsComeFromTheCore(t *testing.T) {
-	reset(t)
 	users := []string{"16505550001", "16505550002", "16505550003"}
-	for _, u := range users {
-		inbound(t, u)
-	}
-	c := newClient(t)
-	if _, err := c.Block(users); err != nil {
-		t.Fatal(err)
-	}
+	c := clientWithBlocklist(t, users)
 	// A walk started before Close goes on to the end: it holds its own connections.
 	var seen []string
 	for u, err := range c.BlockedUsers(wablock.WithLimit(1)) {
