@@ -164,10 +164,10 @@ impl Error {
         }))
     }
 
-    /// Sets the inputs that were never confirmed or refused. For a language layer that refuses
-    /// a call before the core sees it (a NULL element, bad UTF-8), so that the error still
-    /// accounts for every input the caller passed.
-    pub fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
+    /// Sets the inputs that were never confirmed or refused. A language layer that refuses a
+    /// call before the core sees it uses `boundary::users_from_bytes` or
+    /// `boundary::refuse_call`, which call this.
+    pub(crate) fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
         self.0.not_attempted = inputs;
         self
     }

@@ -31,6 +31,7 @@ mod canonical;
 mod client;
 mod error;
 mod fleet;
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod listing;
@@ -58,7 +59,10 @@ pub use fleet::{
 pub use listing::{BlockedUser, BlockedUsers, Page};
 pub use options::ClientOptions;
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
-pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub use retry::FakeClock;
+pub use retry::{Clock, RetryPolicy, SystemClock};
 pub use secret::Secret;
 
 /// The crate version, as sent in the `User-Agent` header (`wablock/<version>`).

@@ -11,6 +11,7 @@ use crate::wire::{ListResponse, query_param};
 
 /// A blocked user as the list reports it: a WA ID, a BSUID, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct BlockedUser {
     /// The user's WhatsApp ID (digits), when the list gives one.
     pub wa_id: Option<String>,
@@ -35,6 +36,7 @@ impl BlockedUser {
 
 /// One page of the blocklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Page {
     /// Users on this page, in the server's order.
     pub users: Vec<BlockedUser>,
@@ -145,7 +147,7 @@ impl Client {
     /// Whether `user` is on the blocklist. Walks the whole list: O(blocklist) requests.
     pub fn is_blocked(&self, user: &str) -> Result<bool, Error> {
         let id = normalize_user(user)
-            .map_err(|e| Error::invalid_argument(format!("cannot check this user: {}", e.0)))?;
+            .map_err(|e| Error::invalid_argument(format!("cannot check this user: {e}")))?;
         for entry in self.blocked_users(None) {
             if entry?.matches(&id) {
                 return Ok(true);

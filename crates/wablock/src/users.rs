@@ -49,7 +49,26 @@ impl UserId {
 
 /// Why a user string was refused; the text is shown to the caller as the failure message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidUser(pub String);
+pub struct InvalidUser(String);
+
+impl InvalidUser {
+    /// The reason, for a person.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn into_message(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for InvalidUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidUser {}
 
 /// Normalises one user string (SPEC §2).
 ///
