@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::ops::ControlFlow;
 use std::sync::{PoisonError, RwLock};
 
-use wablock::{Client, Error, Operation, Progress, boundary};
+use wablock::{Client, Cursor, Error, Operation, Progress, boundary};
 
 use crate::{
     call, free_box, guard_value, obj, opt_str_arg, owned_string, str_arg, str_bytes,
@@ -372,7 +372,7 @@ pub unsafe extern "C" fn wablock_client_list_page(
         let after = unsafe { opt_str_arg(after, "after") }?;
         // SAFETY: per the contract above.
         let before = unsafe { opt_str_arg(before, "before") }?;
-        let page = client.list_page(limit, after, before)?;
+        let page = client.list_page(limit, Cursor::from_options(after, before)?)?;
         Ok(Box::into_raw(Box::new(wablock_page::new(page))))
     })
 }

@@ -56,7 +56,7 @@ pub use fleet::{
     DEFAULT_FLEET_PARALLELISM, Fleet, FleetBlockedUser, FleetBlocklist, FleetBuilder, FleetEntry,
     FleetResults,
 };
-pub use listing::{BlockedUser, BlockedUsers, Page};
+pub use listing::{BlockedUser, BlockedUsers, Cursor, Page};
 pub use options::ClientOptions;
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 #[cfg(feature = "testing")]

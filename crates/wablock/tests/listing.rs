@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use wablock::ErrorKind;
+use wablock::{Cursor, ErrorKind};
 
 fn query_value(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|p| {
@@ -48,14 +48,14 @@ fn users(n: usize) -> Vec<String> {
 fn list_page_maps_one_get() {
     let server = list_server(users(5));
     let c = client(&server.url).build().unwrap();
-    let page = c.list_page(Some(2), None, None).unwrap();
+    let page = c.list_page(Some(2), Cursor::First).unwrap();
     assert_eq!(page.users.len(), 2);
     assert_eq!(page.users[0].wa_id.as_deref(), Some("15550000000"));
     assert_eq!(
         (page.after.as_deref(), page.before.as_deref(), page.has_more),
         (Some("c2"), Some("c0"), true)
     );
-    let last = c.list_page(Some(2), Some("c4"), None).unwrap();
+    let last = c.list_page(Some(2), Cursor::After("c4")).unwrap();
     assert_eq!((last.users.len(), last.has_more), (1, false));
     let seen = server.seen();
     assert_eq!(seen[0].method, "GET");
@@ -78,7 +78,7 @@ fn has_more_rules() {
         client(&server.url)
             .build()
             .unwrap()
-            .list_page(Some(2), None, None)
+            .list_page(Some(2), Cursor::First)
             .unwrap()
             .has_more
     );
@@ -91,7 +91,7 @@ fn has_more_rules() {
         !client(&server.url)
             .build()
             .unwrap()
-            .list_page(Some(2), None, None)
+            .list_page(Some(2), Cursor::First)
             .unwrap()
             .has_more
     );
@@ -104,7 +104,7 @@ fn has_more_rules() {
         !client(&server.url)
             .build()
             .unwrap()
-            .list_page(Some(2), None, None)
+            .list_page(Some(2), Cursor::First)
             .unwrap()
             .has_more
     );
@@ -122,7 +122,7 @@ fn dialog360_legacy_shape_and_headers() {
         .base_url(&server.url)
         .build()
         .unwrap();
-    let page = c.list_page(Some(2), None, None).unwrap();
+    let page = c.list_page(Some(2), Cursor::First).unwrap();
     assert_eq!(page.users.len(), 2);
     assert_eq!(page.users[1].user_id.as_deref(), Some("US.1"));
     assert_eq!(
@@ -228,7 +228,7 @@ fn the_iterator_gives_up_after_the_restart_budget() {
     assert_eq!(server.seen().len(), 6, "3 passes of 2 pages");
     // list_page itself reports 139102 without restarting.
     assert_eq!(
-        c.list_page(Some(1), Some("A"), None).unwrap_err().kind(),
+        c.list_page(Some(1), Cursor::After("A")).unwrap_err().kind(),
         ErrorKind::ConcurrentUpdate
     );
 }
@@ -279,7 +279,10 @@ fn cursor_and_limit_arguments_are_checked_before_any_request() {
         (None, Some("a"), Some("b")),
     ] {
         assert_eq!(
-            c.list_page(limit, after, before).unwrap_err().kind(),
+            Cursor::from_options(after, before)
+                .and_then(|cursor| c.list_page(limit, cursor))
+                .unwrap_err()
+                .kind(),
             ErrorKind::InvalidArgument
         );
     }
@@ -289,7 +292,7 @@ fn cursor_and_limit_arguments_are_checked_before_any_request() {
         client(&server.url)
             .build()
             .unwrap()
-            .list_page(None, Some(&"x".repeat(4096)), None)
+            .list_page(None, Cursor::After(&"x".repeat(4096)))
             .is_ok()
     );
 }
@@ -303,7 +306,7 @@ fn list_errors_are_retried_and_classified() {
     let page = client(&server.url)
         .build()
         .unwrap()
-        .list_page(None, None, None)
+        .list_page(None, Cursor::First)
         .unwrap();
     assert_eq!((page.users.len(), page.has_more), (1, false));
     let server = Responder::script(vec![Reply::json(200, json!({"data": "nope"}))]);
@@ -311,7 +314,7 @@ fn list_errors_are_retried_and_classified() {
         client(&server.url)
             .build()
             .unwrap()
-            .list_page(None, None, None)
+            .list_page(None, Cursor::First)
             .unwrap_err()
             .kind(),
         ErrorKind::Protocol
