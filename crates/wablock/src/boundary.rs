@@ -7,8 +7,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::listing::{BlockedUser, Page};
-use crate::outcome::{Failure, Operation, Outcome, Reason, Success};
+use crate::outcome::Operation;
 
 /// A required argument was NULL (or nil): `"{name} is NULL"`.
 pub fn null_argument(name: &str) -> Error {
@@ -97,85 +96,6 @@ pub fn users_from_bytes<'a>(users: &[Option<&'a [u8]>]) -> Result<Vec<&'a str>, 
         return Err(refused.with_not_attempted(inputs));
     }
     Ok(out)
-}
-
-// The result types are `#[non_exhaustive]`. A binding that mirrors them in records of its own
-// rebuilds them with these to ask the core for their canonical JSON.
-
-/// A [`Success`] from its fields.
-pub fn success(
-    input: String,
-    sent: String,
-    wa_id: Option<String>,
-    user_id: Option<String>,
-) -> Success {
-    Success {
-        input,
-        sent,
-        wa_id,
-        user_id,
-    }
-}
-
-/// A [`Failure`] from its fields.
-#[allow(clippy::too_many_arguments)]
-pub fn failure(
-    input: String,
-    sent: Option<String>,
-    wa_id: Option<String>,
-    user_id: Option<String>,
-    reason: Reason,
-    code: Option<i64>,
-    message: String,
-    details: Option<String>,
-    hint: String,
-) -> Failure {
-    Failure {
-        input,
-        sent,
-        wa_id,
-        user_id,
-        reason,
-        code,
-        message,
-        details,
-        hint,
-    }
-}
-
-/// An [`Outcome`] from its fields.
-pub fn outcome(
-    operation: Operation,
-    succeeded: Vec<Success>,
-    failed: Vec<Failure>,
-    requests: u32,
-) -> Outcome {
-    Outcome {
-        operation,
-        succeeded,
-        failed,
-        requests,
-    }
-}
-
-/// A [`BlockedUser`] from its fields.
-pub fn blocked_user(wa_id: Option<String>, user_id: Option<String>) -> BlockedUser {
-    BlockedUser { wa_id, user_id }
-}
-
-/// A [`Page`] from its fields.
-pub fn page(
-    users: Vec<BlockedUser>,
-    after: Option<String>,
-    before: Option<String>,
-    has_more: bool,
-) -> Page {
-    Page {
-        users,
-        after,
-        before,
-        has_more,
-    }
 }
 
 #[cfg(test)]

@@ -164,10 +164,11 @@ impl Error {
         }))
     }
 
-    /// Sets the inputs that were never confirmed or refused. A language layer that refuses a
-    /// call before the core sees it uses `boundary::users_from_bytes` or
-    /// `boundary::refuse_call`, which call this.
-    pub(crate) fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
+    /// Sets the inputs that were never confirmed or refused, for the workspace's own crates
+    /// that refuse a call before the core sees it. Hidden: a language binding uses
+    /// `boundary::users_from_bytes` or `boundary::refuse_call` instead.
+    #[doc(hidden)]
+    pub fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
         self.0.not_attempted = inputs;
         self
     }

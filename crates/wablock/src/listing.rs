@@ -11,7 +11,6 @@ use crate::wire::{ListResponse, query_param};
 
 /// A blocked user as the list reports it: a WA ID, a BSUID, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct BlockedUser {
     /// The user's WhatsApp ID (digits), when the list gives one.
     pub wa_id: Option<String>,
@@ -36,7 +35,6 @@ impl BlockedUser {
 
 /// One page of the blocklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Page {
     /// Users on this page, in the server's order.
     pub users: Vec<BlockedUser>,

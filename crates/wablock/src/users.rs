@@ -57,7 +57,8 @@ impl InvalidUser {
         &self.0
     }
 
-    pub(crate) fn into_message(self) -> String {
+    /// The reason, owned.
+    pub fn into_message(self) -> String {
         self.0
     }
 }
