@@ -292,8 +292,8 @@ impl PyClient {
                 client.list_page(limit, cursor)
             })
         })
-            .map(|inner| PyPage { inner })
-            .map_err(|e| core_err(py, e))
+        .map(|inner| PyPage { inner })
+        .map_err(|e| core_err(py, e))
     }
 
     /// A lazy iterator over every blocked user.

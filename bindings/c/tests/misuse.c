@@ -187,7 +187,7 @@ static void client_misuse(void) {
   check_error(wablock_client_block(client, NULL, 2, &outcome, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "users is NULL");
   check_error(wablock_client_block(client, users, 2, &outcome, &err), &err,
-              WABLOCK_INVALID_ARGUMENT, "users[1] is NULL");
+              WABLOCK_INVALID_ARGUMENT, "user #1 is not text");
   err = NULL;
   /* Empty arrays: the core refuses them, NULL array or not. */
   check_error(wablock_client_block(client, NULL, 0, &outcome, &err), &err,
@@ -196,7 +196,7 @@ static void client_misuse(void) {
               WABLOCK_INVALID_ARGUMENT, "empty");
   const wablock_str bad[] = {WS("16505551234"), WS(BAD_UTF8)};
   check_error(wablock_client_block(client, bad, 2, &outcome, &err), &err,
-              WABLOCK_INVALID_ARGUMENT, "users[1] is not valid UTF-8");
+              WABLOCK_INVALID_ARGUMENT, "user #1 is not text");
   /* Refused arrays still account for every string passed (bad bytes become U+FFFD). */
   CHECK(wablock_client_block(client, bad, 2, &outcome, &err) == WABLOCK_INVALID_ARGUMENT);
   CHECK(wablock_error_not_attempted_count(err) == 2);

@@ -71,23 +71,19 @@ pub fn refuse_call<S: AsRef<str>>(error: Error, inputs: &[S]) -> Error {
 }
 
 /// A call's users as raw bytes (`None` for a NULL element). Every element must be UTF-8;
-/// otherwise the whole call is `INVALID_ARGUMENT` and nothing is sent, but the error still
+/// otherwise the whole call is `INVALID_ARGUMENT` ([`Error::user_not_text`], the wording
+/// every language uses) and nothing is sent, but the error still
 /// accounts for every input: its `not_attempted` lists each string passed (bytes that are not
 /// UTF-8 replaced by U+FFFD; a NULL element names no user). A NUL byte is valid UTF-8: such a
 /// string reaches the core and is refused there, per user, as `INVALID_USER`.
 pub fn users_from_bytes<'a>(users: &[Option<&'a [u8]>]) -> Result<Vec<&'a str>, Error> {
     let mut out = Vec::with_capacity(users.len());
     for (i, user) in users.iter().enumerate() {
-        let refused = match user {
-            None => null_argument(&format!("users[{i}]")),
-            Some(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => {
-                    out.push(text);
-                    continue;
-                }
-                Err(_) => not_utf8(&format!("users[{i}]")),
-            },
-        };
+        if let Some(text) = user.and_then(|bytes| std::str::from_utf8(bytes).ok()) {
+            out.push(text);
+            continue;
+        }
+        let refused = Error::user_not_text(i);
         let inputs = users
             .iter()
             .flatten()
@@ -154,12 +150,20 @@ mod tests {
             vec!["16505551234", "165\0"]
         );
         let e = users_from_bytes(&[Some(ok), Some(bad)]).unwrap_err();
-        assert_eq!(e.message(), "users[1] is not valid UTF-8");
+        assert!(
+            e.message().starts_with("user #1 is not text"),
+            "{}",
+            e.message()
+        );
         assert_eq!(e.not_attempted(), ["16505551234", "16\u{FFFD}5"]);
         let e = refuse_call(Error::client_closed(), &["a", "b"]);
         assert_eq!(e.not_attempted(), ["a", "b"]);
         let e = users_from_bytes(&[Some(ok), None, Some(ok)]).unwrap_err();
-        assert_eq!(e.message(), "users[1] is NULL");
+        assert!(
+            e.message().starts_with("user #1 is not text"),
+            "{}",
+            e.message()
+        );
         assert_eq!(e.not_attempted().len(), 2);
     }
 }
