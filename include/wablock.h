@@ -373,6 +373,22 @@ const char *wablock_status_name(int32_t status);
 void wablock_string_free(char *s);
 
 /**
+ * The canonical JSON (docs/behaviour.md §5: keys sorted at every level, compact) of a JSON
+ * document given as text, written by the core, so a program that compares results (a
+ * conformance runner) never re-implements the form. Text that is not JSON is
+ * `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: `text` is borrowed for the call. On success `*json_out` is owned by the caller;
+ * free it with `wablock_string_free`.
+ *
+ * # Safety
+ * `text` is a valid `wablock_str`; `json_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_canonical_json(wablock_str text,
+                                      char **json_out,
+                                      wablock_error **err_out);
+
+/**
  * A `wablock_str` over a NUL-terminated string (its bytes before the NUL), for C callers
  * that hold one; NULL gives the empty string. The result borrows `s`.
  *

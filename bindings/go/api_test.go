@@ -458,6 +458,12 @@ func TestCanonicalJSONComesFromTheCore(t *testing.T) {
 	if wablock.IsBlockedCanonicalJSON(true) != `{"is_blocked":true}` || wablock.IsBlockedCanonicalJSON(false) != `{"is_blocked":false}` {
 		t.Fatal("is_blocked json")
 	}
+	if got, err := wablock.CanonicalJSONText(`{ "b": [1, {"d": null, "c": "x"}], "a": true }`); err != nil || got != `{"a":true,"b":[1,{"c":"x","d":null}]}` {
+		t.Fatalf("canonical text %q %v", got, err)
+	}
+	if _, err := wablock.CanonicalJSONText("{not json"); !errors.Is(err, wablock.ErrInvalidArgument) {
+		t.Fatalf("not JSON: %v", err)
+	}
 	// An error that ends the walk is part of the walk's JSON.
 	bad, err := wablock.NewMeta("1000", "wrong-token", wablock.WithBaseURL(sandboxURL))
 	if err != nil {

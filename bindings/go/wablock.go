@@ -485,6 +485,21 @@ func IsBlockedCanonicalJSON(blocked bool) string {
 	return takeString(C.wablock_is_blocked_to_json(C.bool(blocked)))
 }
 
+// CanonicalJSONText is the canonical JSON (keys sorted at every level, compact) of a JSON
+// document given as text, written by the core: what a program comparing results byte for byte
+// (a conformance runner) needs without re-implementing the form. Text that is not JSON is
+// KindInvalidArgument.
+func CanonicalJSONText(text string) (string, error) {
+	ct := newCString(text)
+	defer ct.free()
+	var json *C.char
+	var cerr *C.wablock_error
+	if st := C.wablock_canonical_json(ct.view, &json, &cerr); st != C.WABLOCK_OK {
+		return "", takeError(st, cerr)
+	}
+	return takeString(json), nil
+}
+
 // takeString converts and frees a string the C library returned.
 func takeString(s *C.char) string {
 	defer C.wablock_string_free(s)

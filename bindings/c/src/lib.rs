@@ -167,6 +167,29 @@ pub unsafe extern "C" fn wablock_string_free(s: *mut c_char) {
     })
 }
 
+/// The canonical JSON (docs/behaviour.md §5: keys sorted at every level, compact) of a JSON
+/// document given as text, written by the core, so a program that compares results (a
+/// conformance runner) never re-implements the form. Text that is not JSON is
+/// `WABLOCK_INVALID_ARGUMENT`.
+///
+/// Ownership: `text` is borrowed for the call. On success `*json_out` is owned by the caller;
+/// free it with `wablock_string_free`.
+///
+/// # Safety
+/// `text` is a valid `wablock_str`; `json_out` and `err_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_canonical_json(
+    text: wablock_str,
+    json_out: *mut *mut c_char,
+    err_out: *mut *mut wablock_error,
+) -> wablock_status {
+    call(err_out, json_out, "json_out", || {
+        // SAFETY: per the contract above.
+        let text = unsafe { str_arg(text, "text") }?;
+        Ok(owned_string(&wablock::canonical_json_text(text)?))
+    })
+}
+
 // ---------------------------------------------------------------------------------- helpers
 
 /// Entry `index` of a table of static C strings built once from the core's `&'static str`s

@@ -252,6 +252,19 @@ static void walk_json_from_core(wablock_client *client) {
   json = wablock_is_blocked_to_json(false);
   CHECK_STR(json, "{\"is_blocked\":false}");
   wablock_string_free(json);
+  /* Any JSON text in the core's canonical form: keys sorted at every level, compact. */
+  json = NULL;
+  CHECK_STATUS(wablock_canonical_json(WS("{ \"b\": [1, {\"d\": null, \"c\": \"x\"}], \"a\": true }"),
+                                      &json, NULL),
+               WABLOCK_OK);
+  CHECK_STR(json, "{\"a\":true,\"b\":[1,{\"c\":\"x\",\"d\":null}]}");
+  wablock_string_free(json);
+  char *untouched = (char *)0x1;
+  wablock_error *err = NULL;
+  CHECK_STATUS(wablock_canonical_json(WS("{not json"), &untouched, &err), WABLOCK_INVALID_ARGUMENT);
+  CHECK(untouched == (char *)0x1);
+  CHECK(err && strstr(wablock_error_message(err), "not JSON"));
+  wablock_error_free(err);
 }
 
 static void auth_error_fields(void) {

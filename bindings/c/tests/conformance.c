@@ -51,9 +51,10 @@ static const wablock_str *opt_str(const cJSON *obj, const char *key, wablock_str
   return storage;
 }
 
-/* cJSON strings end at their first NUL, so the operation is parsed from a copy of the vector
- * in which every JSON escape \u0000 became NUL_MARK (U+E000, which no vector uses); user_str
- * turns the marks back into NUL bytes, with the length cJSON cannot give. */
+/* cJSON strings end at their first NUL, so the operation and the expected result are read
+ * from a copy of the vector in which every JSON escape \u0000 became NUL_MARK (U+E000, which
+ * no vector uses); user_str turns the marks back into NUL bytes, with the length cJSON cannot
+ * give, and expected_canonical back into the escape. */
 #define NUL_ESCAPE "\\u0000"
 #define NUL_MARK_ESCAPE "\\uE000"
 #define NUL_MARK "\xEE\x80\x80"
@@ -86,6 +87,28 @@ static wablock_str user_str(const cJSON *item) {
   out.data = buf;
   out.len = n;
   return out;
+}
+
+/* The core's canonical JSON of a vector's expected result, parsed from the marked copy:
+ * NUL_MARKs become the JSON escape again before the core reads it. */
+static char *expected_canonical(const cJSON *want_marked) {
+  char *printed = want_marked ? cJSON_PrintUnformatted(want_marked) : NULL;
+  if (!printed) return NULL;
+  struct sb text = {0};
+  sb_cat(&text, "");
+  for (const char *p = printed; *p;) {
+    if (strncmp(p, NUL_MARK, 3) == 0) {
+      sb_cat(&text, "\\u0000");
+      p += 3;
+    } else {
+      sb_put(&text, p++, 1);
+    }
+  }
+  free(printed);
+  char *canonical = NULL;
+  wablock_canonical_json(wablock_str_from_cstr(text.s), &canonical, NULL);
+  free(text.s);
+  return canonical;
 }
 
 static void free_user_str(wablock_str s) {
@@ -286,15 +309,15 @@ static bool run_vector(const char *path, const char *out_dir) {
   }
   const cJSON *expect = cJSON_GetObjectItemCaseSensitive(v, "expect");
   if (result) {
-    cJSON *got = cJSON_Parse(result);
-    const cJSON *want = cJSON_GetObjectItemCaseSensitive(expect, "result");
-    if (!got || !cJSON_Compare(got, want, true)) {
-      char *ws = cJSON_PrintUnformatted(want);
-      fprintf(stderr, "  %s: result\n    got  %s\n    want %s\n", name, result, ws);
-      free(ws);
+    /* Byte for byte against the core's canonical form of the expected result. */
+    char *want = expected_canonical(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(v_marked, "expect"), "result"));
+    if (!want || strcmp(result, want) != 0) {
+      fprintf(stderr, "  %s: result\n    got  %s\n    want %s\n", name, result,
+              want ? want : "(not canonicalisable)");
       ok = false;
     }
-    cJSON_Delete(got);
+    wablock_string_free(want);
     /* Results are named after the vector's file, as the Rust runner names them. */
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
