@@ -2,12 +2,20 @@
  * wablock: a client for the WhatsApp Business Block Users API (Meta Cloud API, 360dialog).
  *
  * Conventions, the same for every function:
- *  - A fallible function returns a wablock_status: WABLOCK_OK (0), or the SPEC 3.2 code of
- *    the error kind. Its out-params are written only on success. Its last parameter,
- *    wablock_error **err_out, may be NULL; otherwise *err_out receives a new error object on
+ *  - A fallible function returns a wablock_status: WABLOCK_OK (0), or the code of the error
+ *    kind (docs/behaviour.md §3.2). Its out-params are written only on success. Its last
+ *    parameter, wablock_error **err_out, may be NULL; otherwise *err_out receives a new error object on
  *    failure (free it with wablock_error_free) and is left untouched on success.
- *  - NULL where a value is required, and strings that are not UTF-8, give
- *    WABLOCK_INVALID_ARGUMENT, never a crash. A panic inside wablock gives WABLOCK_INTERNAL.
+ *  - Strings passed in are wablock_str, a pointer and a length (wablock_str_from_cstr makes
+ *    one from a C string): a NUL byte is data, and a user holding one fails alone as
+ *    WABLOCK_REASON_INVALID_USER. NULL where a value is required, and strings that are not
+ *    UTF-8, give WABLOCK_INVALID_ARGUMENT, never a crash. A panic inside wablock gives
+ *    WABLOCK_INTERNAL.
+ *  - No value is a sentinel: an optional number travels with a has_... flag, an optional
+ *    string as a pointer that may be NULL, and a setting is removed by its ..._clear_...
+ *    function. Numbers are passed to the core as given, so a refusal names the value passed.
+ *  - This library converts types and nothing else: every rule, message and JSON shape comes
+ *    from the wablock core, the same in every language.
  *  - Ownership: every object is freed by its NULL-safe wablock_*_free; every char * returned
  *    is owned by the caller and freed by wablock_string_free; every const char * is borrowed
  *    from the object it came from and valid as long as that object (or, where a function
@@ -29,11 +37,6 @@
 
 /** This library's version, "MAJOR.MINOR.PATCH", as the header was generated. */
 #define WABLOCK_VERSION "0.1.0"
-
-/**
- * Passed as a `limit`, `page_size` or `deadline_ms` to mean "not set" (the default).
- */
-#define WABLOCK_UNSET -1
 
 /**
  * Major version of this library (SemVer).
@@ -179,7 +182,8 @@ typedef struct wablock_blocked_users wablock_blocked_users;
  *
  * Thread safety: a client handle may be shared by any number of threads and used from all of
  * them at once (every function taking a `const wablock_client *` is safe to call
- * concurrently). Free it once, after every call on it has returned.
+ * concurrently, `wablock_client_close` included). Free it once, after every call on it has
+ * returned.
  */
 typedef struct wablock_client wablock_client;
 
@@ -214,6 +218,22 @@ typedef struct wablock_outcome wablock_outcome;
 typedef struct wablock_page wablock_page;
 
 /**
+ * A string passed in: `len` bytes at `data`, UTF-8, not NUL-terminated. A NUL byte is data
+ * like any other (in a user it makes that user `WABLOCK_REASON_INVALID_USER`). `data` may be
+ * NULL only when `len` is 0 (the empty string). Borrowed for the call only.
+ */
+typedef struct {
+  /**
+   * The first byte, or NULL for the empty string.
+   */
+  const char *data;
+  /**
+   * The number of bytes at `data`.
+   */
+  size_t len;
+} wablock_str;
+
+/**
  * The progress callback of `wablock_client_mutate`: `done` users out of `total` distinct
  * valid users have had their batch finish. Return 0 to go on, nonzero to cancel: the call
  * then stops at the next batch boundary and fails with `WABLOCK_CANCELLED`, its error
@@ -232,9 +252,14 @@ typedef int (*wablock_progress_cb)(size_t done,
  */
 typedef struct {
   /**
-   * The caller's string, exactly as passed.
+   * The caller's string, exactly as passed (NUL-terminated; see `input_len`).
    */
   const char *input;
+  /**
+   * The length of `input` in bytes: an input may hold a NUL byte, where C's string
+   * functions would stop.
+   */
+  size_t input_len;
   /**
    * What was sent for it after normalisation.
    */
@@ -255,9 +280,14 @@ typedef struct {
  */
 typedef struct {
   /**
-   * The caller's string, exactly as passed.
+   * The caller's string, exactly as passed (NUL-terminated; see `input_len`).
    */
   const char *input;
+  /**
+   * The length of `input` in bytes: an input may hold a NUL byte, where C's string
+   * functions would stop.
+   */
+  size_t input_len;
   /**
    * What was sent for it, or NULL when it was never sent (`WABLOCK_REASON_INVALID_USER`).
    */
@@ -343,6 +373,31 @@ const char *wablock_status_name(int32_t status);
 void wablock_string_free(char *s);
 
 /**
+ * The canonical JSON (docs/behaviour.md §5: keys sorted at every level, compact) of a JSON
+ * document given as text, written by the core, so a program that compares results (a
+ * conformance runner) never re-implements the form. Text that is not JSON is
+ * `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: `text` is borrowed for the call. On success `*json_out` is owned by the caller;
+ * free it with `wablock_string_free`.
+ *
+ * # Safety
+ * `text` is a valid `wablock_str`; `json_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_canonical_json(wablock_str text,
+                                      char **json_out,
+                                      wablock_error **err_out);
+
+/**
+ * A `wablock_str` over a NUL-terminated string (its bytes before the NUL), for C callers
+ * that hold one; NULL gives the empty string. The result borrows `s`.
+ *
+ * # Safety
+ * `s` is NULL or NUL-terminated.
+ */
+wablock_str wablock_str_from_cstr(const char *s);
+
+/**
  * Builds a client from a config, checking every setting. The config is not consumed.
  *
  * Ownership: `config` is borrowed for the call. On success `*client_out` receives a new
@@ -367,6 +422,19 @@ wablock_status wablock_client_from_env(wablock_client **client_out,
                                        wablock_error **err_out);
 
 /**
+ * Closes a client: its connection pool is released, and every later call on it fails with
+ * `WABLOCK_INVALID_ARGUMENT` and the core's "the client is closed" message. Calls already in
+ * flight finish normally; iterators already made keep working. The handle itself stays valid
+ * until `wablock_client_free`. Closing twice, or closing NULL, does nothing. Safe to call while
+ * other threads use the client (unlike `wablock_client_free`), which is what a garbage-collected
+ * language needs: close when the user says so, free when nothing can reach the handle.
+ *
+ * # Safety
+ * `client` is NULL or a live client.
+ */
+void wablock_client_close(const wablock_client *client);
+
+/**
  * Frees a client. NULL is allowed and ignored. Outcomes, errors, pages and iterators obtained
  * from it stay valid (an iterator keeps its own reference to the connection pool).
  *
@@ -381,18 +449,20 @@ void wablock_client_free(wablock_client *client);
  * On success `*outcome_out` receives what happened to each input: every input appears
  * exactly once, as succeeded or failed. On failure of the call as a whole, `*err_out` gets
  * the error, whose `partial` outcome and `not_attempted` list still account for every input.
- * `n == 0` (with `users` NULL or not) is `WABLOCK_INVALID_ARGUMENT`, as is a NULL or non-UTF-8
- * element; nothing is sent then.
+ * `n == 0` (with `users` NULL or not) is `WABLOCK_INVALID_ARGUMENT`, as is an element that is
+ * NULL (with a non-zero length) or not UTF-8; nothing is sent then. A user with a NUL byte or
+ * any other unusable text is not a call error: it fails alone, as
+ * `WABLOCK_REASON_INVALID_USER`.
  *
  * Ownership: `users` and its strings are borrowed for the call. `*outcome_out` is owned by the
  * caller (free with `wablock_outcome_free`).
  *
  * # Safety
- * `client` is NULL or a live client; `users` is NULL or points to `n` pointers, each NULL or
- * NUL-terminated; `outcome_out` and `err_out` are NULL or writable.
+ * `client` is NULL or a live client; `users` is NULL or points to `n` `wablock_str`s, each
+ * with `len` readable bytes at `data`; `outcome_out` and `err_out` are NULL or writable.
  */
 wablock_status wablock_client_block(const wablock_client *client,
-                                    const char *const *users,
+                                    const wablock_str *users,
                                     size_t n,
                                     wablock_outcome **outcome_out,
                                     wablock_error **err_out);
@@ -404,14 +474,15 @@ wablock_status wablock_client_block(const wablock_client *client,
  * As `wablock_client_block`.
  */
 wablock_status wablock_client_unblock(const wablock_client *client,
-                                      const char *const *users,
+                                      const wablock_str *users,
                                       size_t n,
                                       wablock_outcome **outcome_out,
                                       wablock_error **err_out);
 
 /**
  * Blocks or unblocks with a progress callback. `operation` is `WABLOCK_OPERATION_BLOCK` or
- * `WABLOCK_OPERATION_UNBLOCK` (anything else is `WABLOCK_INVALID_ARGUMENT`). `progress` may
+ * `WABLOCK_OPERATION_UNBLOCK` (anything else is `WABLOCK_INVALID_ARGUMENT`; see also
+ * `wablock_operation_from_name`). `progress` may
  * be NULL; `user_data` is passed to it untouched. A nonzero return from `progress` cancels the
  * call (`WABLOCK_CANCELLED`). Otherwise as `wablock_client_block`.
  *
@@ -424,7 +495,7 @@ wablock_status wablock_client_unblock(const wablock_client *client,
  */
 wablock_status wablock_client_mutate(const wablock_client *client,
                                      int32_t operation,
-                                     const char *const *users,
+                                     const wablock_str *users,
                                      size_t n,
                                      wablock_progress_cb progress,
                                      void *user_data,
@@ -432,37 +503,50 @@ wablock_status wablock_client_mutate(const wablock_client *client,
                                      wablock_error **err_out);
 
 /**
- * Fetches one page of the blocklist: at most `limit` users (`WABLOCK_UNSET` for wablock's
- * default, 100; 0 is refused), after the cursor `after` or before the cursor `before` (either may
- * be NULL; not both set).
+ * The C number of an operation named `"block"` or `"unblock"` (for bindings whose operation
+ * is a name). Any other name is `WABLOCK_INVALID_ARGUMENT`, with a message quoting it.
+ *
+ * # Safety
+ * `name` is valid as a `wablock_str`; `operation_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_operation_from_name(wablock_str name,
+                                           wablock_operation *operation_out,
+                                           wablock_error **err_out);
+
+/**
+ * Fetches one page of the blocklist: at most `limit` users when `has_limit` (otherwise
+ * wablock's default, 100; 0 and negative limits are refused), after the cursor `*after` or before
+ * the cursor `*before` (either pointer may be NULL for none; not both set).
  *
  * Ownership: the cursors are borrowed for the call. `*page_out` is owned by the caller (free
  * with `wablock_page_free`).
  *
  * # Safety
- * `client` is NULL or a live client; `after` and `before` are NULL or NUL-terminated;
- * `page_out` and `err_out` are NULL or writable.
+ * `client` is NULL or a live client; `after` and `before` are NULL or point to valid
+ * `wablock_str`s; `page_out` and `err_out` are NULL or writable.
  */
 wablock_status wablock_client_list_page(const wablock_client *client,
+                                        bool has_limit,
                                         int64_t limit,
-                                        const char *after,
-                                        const char *before,
+                                        const wablock_str *after,
+                                        const wablock_str *before,
                                         wablock_page **page_out,
                                         wablock_error **err_out);
 
 /**
- * Starts a lazy walk over every blocked user, `page_size` users per request
- * (`WABLOCK_UNSET` for wablock's default, 100). Nothing is sent until the first
+ * Starts a lazy walk over every blocked user, `page_size` users per request when
+ * `has_page_size` (otherwise wablock's default, 100). Nothing is sent until the first
  * `wablock_blocked_users_next`.
  *
  * Ownership: on success `*iter_out` receives a new iterator, owned by the caller (free with
  * `wablock_blocked_users_free`). It holds its own reference to the client's connection pool,
- * so it may outlive `client`.
+ * so it may outlive `client`, and keeps working after `wablock_client_close`.
  *
  * # Safety
  * `client` is NULL or a live client; `iter_out` and `err_out` are NULL or writable.
  */
 wablock_status wablock_client_blocked_users(const wablock_client *client,
+                                            bool has_page_size,
                                             int64_t page_size,
                                             wablock_blocked_users **iter_out,
                                             wablock_error **err_out);
@@ -474,13 +558,21 @@ wablock_status wablock_client_blocked_users(const wablock_client *client,
  * Ownership: `user` is borrowed for the call. On success `*blocked_out` is written.
  *
  * # Safety
- * `client` is NULL or a live client; `user` is NULL or NUL-terminated; `blocked_out` and
+ * `client` is NULL or a live client; `user` is a valid `wablock_str`; `blocked_out` and
  * `err_out` are NULL or writable.
  */
 wablock_status wablock_client_is_blocked(const wablock_client *client,
-                                         const char *user,
+                                         wablock_str user,
                                          bool *blocked_out,
                                          wablock_error **err_out);
+
+/**
+ * The canonical JSON of an `is_blocked` answer, `{"is_blocked":true}` or
+ * `{"is_blocked":false}` (the shape every language and the CLI's `--json` use).
+ *
+ * Ownership: the returned string is owned by the caller; free it with `wablock_string_free`.
+ */
+char *wablock_is_blocked_to_json(bool blocked);
 
 /**
  * A config for Meta's Cloud API. `phone_number_id` is the numeric ID of the WhatsApp phone
@@ -490,11 +582,10 @@ wablock_status wablock_client_is_blocked(const wablock_client *client,
  * receives a new config, owned by the caller (free with `wablock_config_free`).
  *
  * # Safety
- * The strings are NULL or NUL-terminated; `config_out` is NULL or writable; `err_out` is NULL
- * or writable.
+ * The strings are valid `wablock_str`s; `config_out` and `err_out` are NULL or writable.
  */
-wablock_status wablock_config_new_meta(const char *phone_number_id,
-                                       const char *access_token,
+wablock_status wablock_config_new_meta(wablock_str phone_number_id,
+                                       wablock_str access_token,
                                        wablock_config **config_out,
                                        wablock_error **err_out);
 
@@ -506,9 +597,9 @@ wablock_status wablock_config_new_meta(const char *phone_number_id,
  * a new config, owned by the caller (free with `wablock_config_free`).
  *
  * # Safety
- * `api_key` is NULL or NUL-terminated; `config_out` and `err_out` are NULL or writable.
+ * `api_key` is a valid `wablock_str`; `config_out` and `err_out` are NULL or writable.
  */
-wablock_status wablock_config_new_360dialog(const char *api_key,
+wablock_status wablock_config_new_360dialog(wablock_str api_key,
                                             wablock_config **config_out,
                                             wablock_error **err_out);
 
@@ -542,11 +633,11 @@ void wablock_config_free(wablock_config *config);
  * Ownership: `base_url` is borrowed for the call and copied.
  *
  * # Safety
- * `config` is NULL or a live config; `base_url` is NULL or NUL-terminated; `err_out` is NULL
+ * `config` is NULL or a live config; `base_url` is a valid `wablock_str`; `err_out` is NULL
  * or writable.
  */
 wablock_status wablock_config_set_base_url(wablock_config *config,
-                                           const char *base_url,
+                                           wablock_str base_url,
                                            wablock_error **err_out);
 
 /**
@@ -558,35 +649,35 @@ wablock_status wablock_config_set_base_url(wablock_config *config,
  * As `wablock_config_set_base_url`.
  */
 wablock_status wablock_config_set_api_version(wablock_config *config,
-                                              const char *api_version,
+                                              wablock_str api_version,
                                               wablock_error **err_out);
 
 /**
- * Time allowed to open a connection, in milliseconds (default 10,000; 0 is refused when the
- * client is built).
+ * Time allowed to open a connection, in milliseconds (default 10,000). A negative value is
+ * `WABLOCK_INVALID_ARGUMENT` now, 0 when the client is built.
  *
  * # Safety
  * `config` is NULL or a live config; `err_out` is NULL or writable.
  */
 wablock_status wablock_config_set_connect_timeout_ms(wablock_config *config,
-                                                     uint64_t timeout_ms,
+                                                     int64_t timeout_ms,
                                                      wablock_error **err_out);
 
 /**
- * Time allowed to wait for a response and read its body, in milliseconds (default 30,000;
- * 0 is refused when the client is built).
+ * Time allowed to wait for a response and read its body, in milliseconds (default 30,000). A
+ * negative value is `WABLOCK_INVALID_ARGUMENT` now, 0 when the client is built.
  *
  * # Safety
  * `config` is NULL or a live config; `err_out` is NULL or writable.
  */
 wablock_status wablock_config_set_read_timeout_ms(wablock_config *config,
-                                                  uint64_t timeout_ms,
+                                                  int64_t timeout_ms,
                                                   wablock_error **err_out);
 
 /**
- * An overall deadline for each call, retries and backoff included, in milliseconds;
- * `WABLOCK_UNSET` (-1) removes it (the default). Other negative values are
- * `WABLOCK_INVALID_ARGUMENT`.
+ * An overall deadline for each call, retries and backoff included, in milliseconds (default:
+ * none; `wablock_config_clear_deadline` removes it again). A negative value is
+ * `WABLOCK_INVALID_ARGUMENT`, with a message naming it.
  *
  * # Safety
  * `config` is NULL or a live config; `err_out` is NULL or writable.
@@ -596,38 +687,50 @@ wablock_status wablock_config_set_deadline_ms(wablock_config *config,
                                               wablock_error **err_out);
 
 /**
+ * Removes the overall deadline (the default): a call then runs as long as its retries take.
+ *
+ * # Safety
+ * `config` is NULL or a live config; `err_out` is NULL or writable.
+ */
+wablock_status wablock_config_clear_deadline(wablock_config *config,
+                                             wablock_error **err_out);
+
+/**
  * The retry policy: `max_attempts` in all (the first included; 1 means no retries),
  * exponential backoff from `initial_backoff_ms` doubling up to `max_backoff_ms`, with full
- * jitter when `jitter` is true. Default: 4, 500, 30,000, true.
+ * jitter when `jitter` is true. Default: 4, 500, 30,000, true. A negative delay is
+ * `WABLOCK_INVALID_ARGUMENT`.
  *
  * # Safety
  * `config` is NULL or a live config; `err_out` is NULL or writable.
  */
 wablock_status wablock_config_set_retry_policy(wablock_config *config,
                                                uint32_t max_attempts,
-                                               uint64_t initial_backoff_ms,
-                                               uint64_t max_backoff_ms,
+                                               int64_t initial_backoff_ms,
+                                               int64_t max_backoff_ms,
                                                bool jitter,
                                                wablock_error **err_out);
 
 /**
- * Users per request, 1 to 1,000 (default 1,000); checked when the client is built.
+ * Users per request, 1 to 1,000 (default 1,000); checked when the client is built (a
+ * negative value at once), with a message naming the value passed.
  *
  * # Safety
  * `config` is NULL or a live config; `err_out` is NULL or writable.
  */
 wablock_status wablock_config_set_max_batch(wablock_config *config,
-                                            size_t max_batch,
+                                            int64_t max_batch,
                                             wablock_error **err_out);
 
 /**
- * Batches in flight at once, 1 to 16 (default 4); checked when the client is built.
+ * Batches in flight at once, 1 to 16 (default 4); checked when the client is built (a
+ * negative value at once), with a message naming the value passed.
  *
  * # Safety
  * `config` is NULL or a live config; `err_out` is NULL or writable.
  */
 wablock_status wablock_config_set_parallelism(wablock_config *config,
-                                              size_t parallelism,
+                                              int64_t parallelism,
                                               wablock_error **err_out);
 
 /**
@@ -688,6 +791,17 @@ wablock_status wablock_error_kind(const wablock_error *error);
  * `error` is NULL or a live error.
  */
 const char *wablock_error_message(const wablock_error *error);
+
+/**
+ * The error as one line for a person, the same text in every language (the core's `Display`):
+ * the kind, the message, and the Graph code when there is one, e.g.
+ * `"AUTH: Invalid OAuth access token. (code 190)"`. Borrowed from `error` and valid as long as
+ * it is; NULL only when `error` is NULL.
+ *
+ * # Safety
+ * `error` is NULL or a live error.
+ */
+const char *wablock_error_display(const wablock_error *error);
 
 /**
  * The HTTP status of the failing response: returns true and writes `*status_out` (when not
@@ -772,17 +886,20 @@ const wablock_outcome *wablock_error_partial(const wablock_error *error);
 size_t wablock_error_not_attempted_count(const wablock_error *error);
 
 /**
- * Input `index` (0-based, in input order) of those neither confirmed nor refused; NULL when
- * out of range. Borrowed from `error` and valid as long as it is.
+ * Input `index` (0-based, in input order) of those neither confirmed nor refused, exactly as
+ * the caller passed it; NULL when out of range. When `len_out` is not NULL it receives the
+ * string's length in bytes (an input may hold a NUL byte, where C's string functions would
+ * stop). Borrowed from `error` and valid as long as it is.
  *
  * # Safety
- * `error` is NULL or a live error.
+ * `error` is NULL or a live error; `len_out` is NULL or writable.
  */
 const char *wablock_error_not_attempted_get(const wablock_error *error,
-                                            size_t index);
+                                            size_t index,
+                                            size_t *len_out);
 
 /**
- * The error as canonical JSON (SPEC §5): `{"error":{…}}`, keys sorted, compact.
+ * The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
  *
  * Ownership: the returned string is owned by the caller; free it with
  * `wablock_string_free`. NULL when `error` is NULL.
@@ -862,7 +979,7 @@ wablock_status wablock_outcome_failed_get(const wablock_outcome *outcome,
                                           wablock_error **err_out);
 
 /**
- * The outcome as canonical JSON (SPEC §5): `{"outcome":{…}}`, keys sorted, compact.
+ * The outcome as canonical JSON (docs/behaviour.md §5): `{"outcome":{…}}`, keys sorted, compact.
  *
  * Ownership: the returned string is owned by the caller; free it with
  * `wablock_string_free`. NULL when `outcome` is NULL.
@@ -939,7 +1056,7 @@ const char *wablock_page_before(const wablock_page *page);
 bool wablock_page_has_more(const wablock_page *page);
 
 /**
- * The page as canonical JSON (SPEC §5): `{"page":{…}}`, keys sorted, compact.
+ * The page as canonical JSON (docs/behaviour.md §5): `{"page":{…}}`, keys sorted, compact.
  *
  * Ownership: the returned string is owned by the caller; free it with
  * `wablock_string_free`. NULL when `page` is NULL.
@@ -966,6 +1083,24 @@ wablock_status wablock_blocked_users_next(wablock_blocked_users *iter,
                                           wablock_blocked_user *user_out,
                                           bool *has_user_out,
                                           wablock_error **err_out);
+
+/**
+ * Runs the rest of the walk and writes its canonical JSON to `*json_out`:
+ * `{"blocked_users":{"error":null,"users":[…]}}`, or, when an error ended the walk, the users
+ * yielded before it and `"error":{…}` (the shape of the CLI's `--json` and of every language's
+ * conformance result, built by the core). Users already taken with
+ * `wablock_blocked_users_next` are not repeated. Only a NULL `iter` or `json_out` fails; an
+ * error of the walk is part of the JSON. The walk is over afterwards.
+ *
+ * Ownership: `*json_out` is owned by the caller; free it with `wablock_string_free`.
+ *
+ * # Safety
+ * `iter` is NULL or a live iterator used by no other thread; `json_out` and `err_out` are
+ * NULL or writable.
+ */
+wablock_status wablock_blocked_users_collect_to_json(wablock_blocked_users *iter,
+                                                     char **json_out,
+                                                     wablock_error **err_out);
 
 /**
  * Frees an iterator. NULL is allowed and ignored.

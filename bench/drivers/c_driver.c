@@ -45,8 +45,8 @@ int main(int argc, char **argv) {
     wablock_error *err = NULL;
     wablock_config *config = NULL;
     wablock_client *client = NULL;
-    if (wablock_config_new_meta(argv[3], argv[4], &config, &err) != WABLOCK_OK) return fail("config", err);
-    if (wablock_config_set_base_url(config, argv[2], &err) != WABLOCK_OK) return fail("base_url", err);
+    if (wablock_config_new_meta(wablock_str_from_cstr(argv[3]), wablock_str_from_cstr(argv[4]), &config, &err) != WABLOCK_OK) return fail("config", err);
+    if (wablock_config_set_base_url(config, wablock_str_from_cstr(argv[2]), &err) != WABLOCK_OK) return fail("base_url", err);
     if (wablock_client_new(config, &client, &err) != WABLOCK_OK) return fail("client", err);
     wablock_config_free(config);
 
@@ -55,10 +55,14 @@ int main(int argc, char **argv) {
         printf("{\"mode\": \"idle\", \"count\": 0}\n");
     } else if (strcmp(mode, "block") == 0) {
         char **users = calloc(n ? n : 1, sizeof *users);
-        for (size_t i = 0; i < n; i++) users[i] = user(i);
+        wablock_str *views = calloc(n ? n : 1, sizeof *views);
+        for (size_t i = 0; i < n; i++) {
+            users[i] = user(i);
+            views[i] = wablock_str_from_cstr(users[i]);
+        }
         wablock_outcome *outcome = NULL;
         double start = now_s();
-        if (wablock_client_block(client, (const char *const *)users, n, &outcome, &err) != WABLOCK_OK) {
+        if (wablock_client_block(client, views, n, &outcome, &err) != WABLOCK_OK) {
             rc = fail("block", err);
         } else {
             double work = now_s() - start;
@@ -69,11 +73,12 @@ int main(int argc, char **argv) {
         wablock_outcome_free(outcome);
         for (size_t i = 0; i < n; i++) free(users[i]);
         free(users);
+        free(views);
     } else if (strcmp(mode, "list") == 0) {
         wablock_blocked_users *it = NULL;
         double start = now_s();
         size_t count = 0;
-        if (wablock_client_blocked_users(client, (int64_t)n, &it, &err) != WABLOCK_OK) {
+        if (wablock_client_blocked_users(client, true, (int64_t)n, &it, &err) != WABLOCK_OK) {
             rc = fail("blocked_users", err);
         } else {
             for (;;) {
@@ -96,7 +101,7 @@ int main(int argc, char **argv) {
         double start = now_s();
         for (size_t i = 0; i < n && rc == 0; i++) {
             char *u = user(i);
-            const char *one[1] = {u};
+            const wablock_str one[1] = {wablock_str_from_cstr(u)};
             wablock_outcome *outcome = NULL;
             double t = now_s();
             if (wablock_client_block(client, one, 1, &outcome, &err) != WABLOCK_OK) {

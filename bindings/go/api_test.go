@@ -26,6 +26,21 @@ func newClient(t *testing.T, opts ...wablock.Option) *wablock.Client {
 	return c
 }
 
+// clientWithBlocklist resets the sandbox, blocks users (after a message from each) and returns
+// the client that did it.
+func clientWithBlocklist(t *testing.T, users []string) *wablock.Client {
+	t.Helper()
+	reset(t)
+	for _, u := range users {
+		inbound(t, u)
+	}
+	c := newClient(t)
+	if _, err := c.Block(users); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestBlockOutcome(t *testing.T) {
 	reset(t)
 	inbound(t, "16505551234")
@@ -83,6 +98,10 @@ func TestErrorsIsAndFields(t *testing.T) {
 	if fmt.Sprint(e.NotAttempted) != "[16505551234 15550001111]" {
 		t.Fatalf("not attempted %v", e.NotAttempted)
 	}
+	// The core's Display, byte for byte.
+	if e.Error() != "AUTH: Invalid OAuth access token - Cannot parse access token (code 190)" {
+		t.Fatalf("Error() %q", e.Error())
+	}
 	for _, s := range []string{e.Error(), e.CanonicalJSON(), fmt.Sprintf("%+v", e)} {
 		if strings.Contains(s, "wrong-secret-token") {
 			t.Fatalf("the token leaked: %s", s)
@@ -98,12 +117,16 @@ func TestInvalidArguments(t *testing.T) {
 	reset(t)
 	c := newClient(t)
 	cases := map[string]func() error{
-		"empty list":    func() error { _, err := c.Block(nil); return err },
-		"invalid UTF-8": func() error { _, err := c.Block([]string{"1650\xff555"}); return err },
-		"NUL byte":      func() error { _, err := c.Unblock([]string{"1650\x00555"}); return err },
-		"limit zero":    func() error { _, err := c.ListPage(wablock.WithLimit(0)); return err },
-		"limit -1":      func() error { _, err := c.ListPage(wablock.WithLimit(-1)); return err },
-		"bad user":      func() error { _, err := c.IsBlocked("not a number"); return err },
+		"empty list":     func() error { _, err := c.Block(nil); return err },
+		"invalid UTF-8":  func() error { _, err := c.Block([]string{"1650\xff555"}); return err },
+		"limit zero":     func() error { _, err := c.ListPage(wablock.WithLimit(0)); return err },
+		"limit -1":       func() error { _, err := c.ListPage(wablock.WithLimit(-1)); return err },
+		"bad user":       func() error { _, err := c.IsBlocked("not a number"); return err },
+		"NUL is_blocked": func() error { _, err := c.IsBlocked("1650\x00555"); return err },
+		"NUL in token": func() error {
+			_, err := wablock.NewMeta("1000", "tok\x00en", wablock.WithBaseURL(sandboxURL))
+			return err
+		},
 		"bad config": func() error {
 			_, err := wablock.NewMeta("1000", "t", wablock.WithBaseURL(sandboxURL), wablock.WithParallelism(0))
 			return err
@@ -111,8 +134,15 @@ func TestInvalidArguments(t *testing.T) {
 		"bad op": func() error { _, err := c.Mutate("delete", []string{"1"}, nil); return err },
 	}
 	for name, f := range cases {
-		if err := f(); !errors.Is(err, wablock.ErrInvalidArgument) {
+		err := f()
+		var e *wablock.Error
+		if !errors.Is(err, wablock.ErrInvalidArgument) || !errors.As(err, &e) {
 			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		// Every error is the core's: its JSON and its one-line text are never empty.
+		if !strings.HasPrefix(e.CanonicalJSON(), `{"error":{`) || !strings.HasPrefix(e.Error(), "INVALID_ARGUMENT: ") {
+			t.Errorf("%s: json %q text %q", name, e.CanonicalJSON(), e.Error())
 		}
 	}
 	if n := len(requestLog(t)); n != 0 {
@@ -121,15 +151,8 @@ func TestInvalidArguments(t *testing.T) {
 }
 
 func TestListingAndIterator(t *testing.T) {
-	reset(t)
 	users := []string{"16505550001", "16505550002", "16505550003"}
-	for _, u := range users {
-		inbound(t, u)
-	}
-	c := newClient(t)
-	if _, err := c.Block(users); err != nil {
-		t.Fatal(err)
-	}
+	c := clientWithBlocklist(t, users)
 	p, err := c.ListPage(wablock.WithLimit(2))
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +300,179 @@ func TestConcurrentUseAndClose(t *testing.T) {
 	}
 	if _, err := c.Block([]string{"16505550001"}); !errors.Is(err, wablock.ErrInvalidArgument) {
 		t.Fatalf("use after Close: %v", err)
+	}
+}
+
+func TestNULInOneUserFailsAlone(t *testing.T) {
+	reset(t)
+	inbound(t, "16505551234")
+	c := newClient(t)
+	withNUL := "16505\x00551234"
+	o, err := c.Block([]string{"16505551234", withNUL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Succeeded) != 1 || len(o.Failed) != 1 {
+		t.Fatalf("outcome %+v", o)
+	}
+	f := o.Failed[0]
+	if f.Input != withNUL || f.Reason != wablock.ReasonInvalidUser || f.Sent != "" ||
+		!strings.Contains(f.Message, "control character U+0000") {
+		t.Fatalf("failure %+v", f)
+	}
+	if !strings.Contains(o.CanonicalJSON(), `"input":"16505\u0000551234"`) {
+		t.Fatalf("json %s", o.CanonicalJSON())
+	}
+	if n := len(requestLog(t)); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
+func TestInvalidUTF8AccountsForEveryInput(t *testing.T) {
+	reset(t)
+	c := newClient(t)
+	_, err := c.Block([]string{"16505551234", "16\xff5"})
+	var e *wablock.Error
+	if !errors.As(err, &e) || e.Kind != wablock.KindInvalidArgument || !strings.HasPrefix(e.Message, "user #1 is not text") {
+		t.Fatalf("%v", err)
+	}
+	if len(e.NotAttempted) != 2 || e.NotAttempted[0] != "16505551234" || e.NotAttempted[1] != "16\uFFFD5" {
+		t.Fatalf("not attempted %q", e.NotAttempted)
+	}
+}
+
+func TestClosedClientErrorsComeFromTheCore(t *testing.T) {
+	users := []string{"16505550001", "16505550002", "16505550003"}
+	c := clientWithBlocklist(t, users)
+	// A walk started before Close goes on to the end: it holds its own connections.
+	var seen []string
+	for u, err := range c.BlockedUsers(wablock.WithLimit(1)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, u.WaID)
+		c.Close()
+	}
+	if len(seen) != 3 {
+		t.Fatalf("walk after Close yielded %v", seen)
+	}
+	reset(t)
+	_, blockErr := c.Block(users)
+	_, pageErr := c.ListPage()
+	_, isErr := c.IsBlocked("16505550001")
+	_, jsonErr := c.BlockedUsersCanonicalJSON()
+	var walkErr error
+	for _, err := range c.BlockedUsers() {
+		walkErr = err
+	}
+	for name, err := range map[string]error{"block": blockErr, "list": pageErr, "is_blocked": isErr, "json": jsonErr, "walk": walkErr} {
+		var e *wablock.Error
+		if !errors.As(err, &e) || e.Kind != wablock.KindInvalidArgument ||
+			!strings.Contains(e.Message, "the client is closed") || !strings.Contains(e.CanonicalJSON(), "the client is closed") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	var e *wablock.Error
+	if errors.As(blockErr, &e) && fmt.Sprint(e.NotAttempted) != fmt.Sprint(users) {
+		t.Errorf("not attempted %v, want every input", e.NotAttempted)
+	}
+	if n := len(requestLog(t)); n != 0 {
+		t.Fatalf("%d requests after Close", n)
+	}
+}
+
+func TestNegativeValuesAreNamedAsPassed(t *testing.T) {
+	reset(t)
+	cases := map[string]wablock.Option{
+		"deadline_ms is -5: it is out of range":           wablock.WithDeadline(-5 * time.Millisecond),
+		"connect_timeout_ms is -2000: it is out of range": wablock.WithConnectTimeout(-2 * time.Second),
+		"max_batch is -3: it is out of range":             wablock.WithMaxBatch(-3),
+		"parallelism is -1: it is out of range":           wablock.WithParallelism(-1),
+	}
+	for want, opt := range cases {
+		_, err := wablock.NewMeta("1000", "t", wablock.WithBaseURL(sandboxURL), opt)
+		var e *wablock.Error
+		if !errors.As(err, &e) || e.Message != want {
+			t.Errorf("want %q, got %v", want, err)
+		}
+	}
+	c := newClient(t)
+	_, err := c.ListPage(wablock.WithLimit(-1))
+	if err == nil || err.Error() != "INVALID_ARGUMENT: limit is -1: it is out of range" {
+		t.Fatalf("%v", err)
+	}
+	_, err = c.Mutate("delete", []string{"16505551234"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `operation is "delete"`) {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestDeadlineSetAndCleared(t *testing.T) {
+	slowPage := map[string]any{"responses": []any{map[string]any{
+		"status": 200, "json": map[string]any{"data": []any{}, "paging": map[string]any{}}, "delay_ms": 400,
+	}}}
+	for _, cleared := range []bool{false, true} {
+		reset(t)
+		mustControl(t, "POST", "/_sandbox/script", slowPage)
+		opts := []wablock.Option{wablock.WithDeadline(100 * time.Millisecond)}
+		if cleared {
+			opts = append(opts, wablock.WithoutDeadline())
+		}
+		c := newClient(t, opts...)
+		_, err := c.ListPage()
+		if cleared && err != nil {
+			t.Fatalf("no deadline: %v", err)
+		}
+		if !cleared && !errors.Is(err, wablock.ErrTimeout) {
+			t.Fatalf("deadline: want TIMEOUT, got %v", err)
+		}
+	}
+}
+
+func TestLimitIsSentOnlyWhenGiven(t *testing.T) {
+	c := newClient(t)
+	for _, opts := range [][]wablock.ListOption{nil, {wablock.WithLimit(7)}} {
+		reset(t)
+		if _, err := c.ListPage(opts...); err != nil {
+			t.Fatal(err)
+		}
+		query, _ := requestLog(t)[0]["query"].(string)
+		if want := len(opts) > 0; strings.Contains(query, "limit=7") != want || strings.Contains(query, "limit=") != want {
+			t.Fatalf("query %q with %d options", query, len(opts))
+		}
+	}
+}
+
+func TestCanonicalJSONComesFromTheCore(t *testing.T) {
+	reset(t)
+	inbound(t, "16505551234")
+	c := newClient(t)
+	if _, err := c.Block([]string{"16505551234"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.BlockedUsersCanonicalJSON(wablock.WithLimit(1))
+	want := `{"blocked_users":{"error":null,"users":[{"user_id":null,"wa_id":"16505551234"}]}}`
+	if err != nil || got != want {
+		t.Fatalf("walk json %q %v", got, err)
+	}
+	if wablock.IsBlockedCanonicalJSON(true) != `{"is_blocked":true}` || wablock.IsBlockedCanonicalJSON(false) != `{"is_blocked":false}` {
+		t.Fatal("is_blocked json")
+	}
+	if got, err := wablock.CanonicalJSONText(`{ "b": [1, {"d": null, "c": "x"}], "a": true }`); err != nil || got != `{"a":true,"b":[1,{"c":"x","d":null}]}` {
+		t.Fatalf("canonical text %q %v", got, err)
+	}
+	if _, err := wablock.CanonicalJSONText("{not json"); !errors.Is(err, wablock.ErrInvalidArgument) {
+		t.Fatalf("not JSON: %v", err)
+	}
+	// An error that ends the walk is part of the walk's JSON.
+	bad, err := wablock.NewMeta("1000", "wrong-token", wablock.WithBaseURL(sandboxURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	got, err = bad.BlockedUsersCanonicalJSON()
+	if err != nil || !strings.HasPrefix(got, `{"blocked_users":{"error":{`) || !strings.Contains(got, `"kind":"AUTH"`) {
+		t.Fatalf("walk json %q %v", got, err)
 	}
 }
 

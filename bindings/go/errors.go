@@ -91,15 +91,18 @@ type Error struct {
 	NotAttempted []string
 
 	canonical string
+	display   string
 }
 
-// Error formats the kind and message (and the Graph code when there is one).
+// Error is the core's one-line text for the error, the same in every language: the kind, the
+// message, and the Graph code when there is one, e.g.
+// "AUTH: Invalid OAuth access token (code 190)". (An Error not made by this package has only
+// its Message.)
 func (e *Error) Error() string {
-	s := e.Kind.String() + ": " + e.Message
-	if e.Code != nil {
-		s += fmt.Sprintf(" (code %d)", *e.Code)
+	if e.display == "" {
+		return e.Message
 	}
-	return s
+	return e.display
 }
 
 // Is makes errors.Is(err, wablock.ErrAuth) (and the other sentinels) match on the kind.
@@ -112,11 +115,12 @@ func (e *Error) Is(target error) bool {
 // It is the core's own text, byte for byte the same in every language.
 func (e *Error) CanonicalJSON() string { return e.canonical }
 
-// takeError converts and frees a C error. A nil pointer (err_out not written) becomes an
-// INTERNAL error naming the status.
+// takeError converts and frees the error a failing C call wrote. The C library writes one on
+// every failure when err_out is given, as it always is here; nil would be a bug in this
+// package, not a condition to report.
 func takeError(status C.wablock_status, cerr *C.wablock_error) *Error {
 	if cerr == nil {
-		return &Error{Kind: Kind(status), Message: "the C library returned " + Kind(status).String() + " without an error object"}
+		panic("wablock: a C call failed with status " + Kind(status).String() + " and wrote no error")
 	}
 	defer C.wablock_error_free(cerr)
 	return convertError(cerr)
@@ -126,6 +130,7 @@ func convertError(cerr *C.wablock_error) *Error {
 	e := &Error{
 		Kind:      Kind(C.wablock_error_kind(cerr)),
 		Message:   C.GoString(C.wablock_error_message(cerr)),
+		display:   C.GoString(C.wablock_error_display(cerr)),
 		Details:   goStringOrEmpty(C.wablock_error_details(cerr)),
 		FBTraceID: goStringOrEmpty(C.wablock_error_fbtrace_id(cerr)),
 		Retryable: bool(C.wablock_error_retryable(cerr)),
@@ -156,11 +161,11 @@ func convertError(cerr *C.wablock_error) *Error {
 	n := int(C.wablock_error_not_attempted_count(cerr))
 	e.NotAttempted = make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		e.NotAttempted = append(e.NotAttempted, C.GoString(C.wablock_error_not_attempted_get(cerr, C.size_t(i))))
+		var n C.size_t
+		input := C.wablock_error_not_attempted_get(cerr, C.size_t(i), &n)
+		e.NotAttempted = append(e.NotAttempted, C.GoStringN(input, C.int(n)))
 	}
-	json := C.wablock_error_to_json(cerr)
-	e.canonical = C.GoString(json)
-	C.wablock_string_free(json)
+	e.canonical = takeString(C.wablock_error_to_json(cerr))
 	return e
 }
 

@@ -89,7 +89,7 @@ func convertOutcome(co *C.wablock_outcome) *Outcome {
 			continue
 		}
 		o.Succeeded = append(o.Succeeded, Success{
-			Input:  C.GoString(s.input),
+			Input:  C.GoStringN(s.input, C.int(s.input_len)),
 			Sent:   C.GoString(s.sent),
 			WaID:   goStringOrEmpty(s.wa_id),
 			UserID: goStringOrEmpty(s.user_id),
@@ -103,7 +103,7 @@ func convertOutcome(co *C.wablock_outcome) *Outcome {
 			continue
 		}
 		fail := Failure{
-			Input:   C.GoString(f.input),
+			Input:   C.GoStringN(f.input, C.int(f.input_len)),
 			Sent:    goStringOrEmpty(f.sent),
 			WaID:    goStringOrEmpty(f.wa_id),
 			UserID:  goStringOrEmpty(f.user_id),
@@ -118,9 +118,7 @@ func convertOutcome(co *C.wablock_outcome) *Outcome {
 		}
 		o.Failed = append(o.Failed, fail)
 	}
-	json := C.wablock_outcome_to_json(co)
-	o.canonical = C.GoString(json)
-	C.wablock_string_free(json)
+	o.canonical = takeString(C.wablock_outcome_to_json(co))
 	return o
 }
 
@@ -161,8 +159,6 @@ func convertPage(cp *C.wablock_page) *Page {
 			p.Users = append(p.Users, convertUser(u))
 		}
 	}
-	json := C.wablock_page_to_json(cp)
-	p.canonical = C.GoString(json)
-	C.wablock_string_free(json)
+	p.canonical = takeString(C.wablock_page_to_json(cp))
 	return p
 }

@@ -5,8 +5,14 @@
 // Build order: the package links the static library target/debug/libwablock.a of the
 // repository's Cargo workspace; `make go-test` builds it first (cargo build -p wablock-c).
 //
-// A Client is safe for concurrent use by many goroutines. Close it when done; there are no
-// finalizers.
+// The package converts types and nothing else: every rule, error, message and JSON shape comes
+// from the core through the C ABI, so a Go error reads exactly as it does in Rust, C, Python or
+// Kotlin. Strings cross as (pointer, length) pairs, so a NUL byte is data: a user holding one
+// fails alone, as ReasonInvalidUser. Numbers are passed as given, so a refusal names the value
+// the caller passed.
+//
+// A Client is safe for concurrent use by many goroutines. Close it when done: that releases its
+// connections at once; the small C handle left behind is freed by the garbage collector.
 package wablock
 
 /*
@@ -25,9 +31,8 @@ import "C"
 
 import (
 	"iter"
+	"runtime"
 	"runtime/cgo"
-	"strings"
-	"sync"
 	"time"
 	"unsafe"
 )
@@ -35,43 +40,85 @@ import (
 // Version is the version of the linked libwablock, e.g. "0.1.0".
 func Version() string { return C.GoString(C.wablock_version()) }
 
+// cString is a C copy of a Go string, every byte kept (NUL included), and its view for the C
+// API. Free it with free.
+type cString struct {
+	ptr  *C.char
+	view C.wablock_str
+}
+
+func newCString(s string) cString {
+	// C.CString copies all len(s) bytes; the C side reads exactly that many.
+	p := C.CString(s)
+	return cString{ptr: p, view: C.wablock_str{data: p, len: C.size_t(len(s))}}
+}
+
+func (s cString) free() { C.free(unsafe.Pointer(s.ptr)) }
+
+// cStringList is a C copy of a list of Go strings: one buffer for the bytes, one array of views.
+type cStringList struct {
+	bytes unsafe.Pointer
+	views *C.wablock_str
+}
+
+func newCStringList(items []string) cStringList {
+	if len(items) == 0 {
+		return cStringList{}
+	}
+	total := 0
+	for _, s := range items {
+		total += len(s)
+	}
+	l := cStringList{
+		bytes: C.malloc(C.size_t(max(total, 1))),
+		views: (*C.wablock_str)(C.malloc(C.size_t(len(items)) * C.size_t(unsafe.Sizeof(C.wablock_str{})))),
+	}
+	views := unsafe.Slice(l.views, len(items))
+	buf := unsafe.Slice((*byte)(l.bytes), max(total, 1))
+	off := 0
+	for i, s := range items {
+		n := copy(buf[off:], s)
+		views[i] = C.wablock_str{data: (*C.char)(unsafe.Add(l.bytes, off)), len: C.size_t(n)}
+		off += n
+	}
+	return l
+}
+
+func (l cStringList) free() {
+	C.free(l.bytes)
+	C.free(unsafe.Pointer(l.views))
+}
+
 // Option changes one setting of a client before it is built.
 type Option struct {
 	apply func(cfg *C.wablock_config, errOut **C.wablock_error) C.wablock_status
 }
 
-func stringOption(s string, set func(*C.wablock_config, *C.char, **C.wablock_error) C.wablock_status) Option {
+func stringOption(s string, set func(*C.wablock_config, C.wablock_str, **C.wablock_error) C.wablock_status) Option {
 	return Option{func(cfg *C.wablock_config, errOut **C.wablock_error) C.wablock_status {
-		cs, err := cString("value", s)
-		if err != nil {
-			return invalidStatus
-		}
-		defer C.free(unsafe.Pointer(cs))
-		return set(cfg, cs, errOut)
+		cs := newCString(s)
+		defer cs.free()
+		return set(cfg, cs.view, errOut)
 	}}
 }
 
 // WithBaseURL replaces the provider's base URL (a sandbox, a proxy). Plain http:// is
 // accepted only for loopback hosts unless WithAllowInsecureHTTP(true).
 func WithBaseURL(url string) Option {
-	return stringOption(url, func(c *C.wablock_config, s *C.char, e **C.wablock_error) C.wablock_status {
+	return stringOption(url, func(c *C.wablock_config, s C.wablock_str, e **C.wablock_error) C.wablock_status {
 		return C.wablock_config_set_base_url(c, s, e)
 	})
 }
 
 // WithAPIVersion sets the Graph API version, e.g. "v25.0" (Meta only).
 func WithAPIVersion(version string) Option {
-	return stringOption(version, func(c *C.wablock_config, s *C.char, e **C.wablock_error) C.wablock_status {
+	return stringOption(version, func(c *C.wablock_config, s C.wablock_str, e **C.wablock_error) C.wablock_status {
 		return C.wablock_config_set_api_version(c, s, e)
 	})
 }
 
-func millis(d time.Duration) C.uint64_t {
-	if d < 0 {
-		return 0 // refused by the core as a zero timeout
-	}
-	return C.uint64_t(d.Milliseconds())
-}
+// millis is d in whole milliseconds, negative values included: the core judges them.
+func millis(d time.Duration) C.int64_t { return C.int64_t(d.Milliseconds()) }
 
 // WithConnectTimeout sets the time allowed to open a connection (default 10 s).
 func WithConnectTimeout(d time.Duration) Option {
@@ -87,15 +134,18 @@ func WithReadTimeout(d time.Duration) Option {
 	}}
 }
 
-// WithDeadline bounds each whole call, retries and backoff included (default: none).
-// A negative duration is refused.
+// WithDeadline bounds each whole call, retries and backoff included (default: none), in whole
+// milliseconds. A negative duration is refused (KindInvalidArgument, naming the milliseconds).
 func WithDeadline(d time.Duration) Option {
 	return Option{func(c *C.wablock_config, e **C.wablock_error) C.wablock_status {
-		ms := d.Milliseconds()
-		if d < 0 {
-			ms = min(ms, -2) // -1 would mean "unset" to the C API
-		}
-		return C.wablock_config_set_deadline_ms(c, C.int64_t(ms), e)
+		return C.wablock_config_set_deadline_ms(c, millis(d), e)
+	}}
+}
+
+// WithoutDeadline removes the overall deadline (the default; for undoing an earlier option).
+func WithoutDeadline() Option {
+	return Option{func(c *C.wablock_config, e **C.wablock_error) C.wablock_status {
+		return C.wablock_config_clear_deadline(c, e)
 	}}
 }
 
@@ -115,24 +165,17 @@ func WithRetryPolicy(p RetryPolicy) Option {
 	}}
 }
 
-func size(n int) C.size_t {
-	if n < 0 {
-		return 0 // refused by the core's range check
-	}
-	return C.size_t(n)
-}
-
 // WithMaxBatch sets the users per request, 1 to 1,000 (default 1,000).
 func WithMaxBatch(n int) Option {
 	return Option{func(c *C.wablock_config, e **C.wablock_error) C.wablock_status {
-		return C.wablock_config_set_max_batch(c, size(n), e)
+		return C.wablock_config_set_max_batch(c, C.int64_t(n), e)
 	}}
 }
 
 // WithParallelism sets the batches in flight at once, 1 to 16 (default 4).
 func WithParallelism(n int) Option {
 	return Option{func(c *C.wablock_config, e **C.wablock_error) C.wablock_status {
-		return C.wablock_config_set_parallelism(c, size(n), e)
+		return C.wablock_config_set_parallelism(c, C.int64_t(n), e)
 	}}
 }
 
@@ -160,18 +203,15 @@ func WithListRestartBudget(n uint32) Option {
 // Client talks to one phone number's blocklist. It is safe for concurrent use; Close it when
 // done.
 type Client struct {
-	mu  sync.RWMutex
+	// The C handle lives as long as the Client: the C side makes Close safe against calls in
+	// flight, so no lock is needed here, and a finalizer frees the handle once unreachable.
 	ptr *C.wablock_client
 }
 
-const invalidStatus = C.WABLOCK_INVALID_ARGUMENT
-
-// cString copies s for C. A NUL byte cannot cross the C boundary, so it is a caller error.
-func cString(name, s string) (*C.char, error) {
-	if strings.IndexByte(s, 0) >= 0 {
-		return nil, &Error{Kind: KindInvalidArgument, Message: name + " contains a NUL byte"}
-	}
-	return C.CString(s), nil
+func newClient(ptr *C.wablock_client) *Client {
+	c := &Client{ptr: ptr}
+	runtime.SetFinalizer(c, func(c *Client) { C.wablock_client_free(c.ptr) })
+	return c
 }
 
 func build(create func(**C.wablock_config, **C.wablock_error) C.wablock_status, opts []Option) (*Client, error) {
@@ -183,9 +223,6 @@ func build(create func(**C.wablock_config, **C.wablock_error) C.wablock_status, 
 	defer C.wablock_config_free(cfg)
 	for _, o := range opts {
 		if st := o.apply(cfg, &cerr); st != C.WABLOCK_OK {
-			if cerr == nil {
-				return nil, &Error{Kind: Kind(st), Message: "an option value contains a NUL byte"}
-			}
 			return nil, takeError(st, cerr)
 		}
 	}
@@ -193,36 +230,27 @@ func build(create func(**C.wablock_config, **C.wablock_error) C.wablock_status, 
 	if st := C.wablock_client_new(cfg, &client, &cerr); st != C.WABLOCK_OK {
 		return nil, takeError(st, cerr)
 	}
-	return &Client{ptr: client}, nil
+	return newClient(client), nil
 }
 
 // NewMeta builds a client for Meta's Cloud API: phoneNumberID is the numeric ID of the
 // WhatsApp phone number, accessToken the bearer token (never shown in any message).
 func NewMeta(phoneNumberID, accessToken string, opts ...Option) (*Client, error) {
-	id, err := cString("phone_number_id", phoneNumberID)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(id))
-	token, err := cString("access_token", accessToken)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(token))
+	id := newCString(phoneNumberID)
+	defer id.free()
+	token := newCString(accessToken)
+	defer token.free()
 	return build(func(cfg **C.wablock_config, e **C.wablock_error) C.wablock_status {
-		return C.wablock_config_new_meta(id, token, cfg, e)
+		return C.wablock_config_new_meta(id.view, token.view, cfg, e)
 	}, opts)
 }
 
 // NewDialog360 builds a client for 360dialog with the phone number's D360-API-KEY.
 func NewDialog360(apiKey string, opts ...Option) (*Client, error) {
-	key, err := cString("api_key", apiKey)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(key))
+	key := newCString(apiKey)
+	defer key.free()
 	return build(func(cfg **C.wablock_config, e **C.wablock_error) C.wablock_status {
-		return C.wablock_config_new_360dialog(key, cfg, e)
+		return C.wablock_config_new_360dialog(key.view, cfg, e)
 	}, opts)
 }
 
@@ -235,24 +263,13 @@ func FromEnv(opts ...Option) (*Client, error) {
 	}, opts)
 }
 
-// Close frees the client. It waits for calls in flight; later calls fail with
-// KindInvalidArgument. Closing twice is harmless.
+// Close releases the client's connections. Calls in flight finish; later calls fail with
+// KindInvalidArgument and the core's "the client is closed" message; iterators already started
+// keep working. Closing twice is harmless. It never fails.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	C.wablock_client_free(c.ptr)
-	c.ptr = nil
+	C.wablock_client_close(c.ptr)
+	runtime.KeepAlive(c)
 	return nil
-}
-
-// use runs f with the C client, holding it open for the duration.
-func (c *Client) use(f func(*C.wablock_client) error) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.ptr == nil {
-		return &Error{Kind: KindInvalidArgument, Message: "the client is closed"}
-	}
-	return f(c.ptr)
 }
 
 // Block blocks users (phone numbers in any common writing, WA IDs or BSUIDs). The outcome
@@ -274,32 +291,15 @@ type ProgressFunc func(done, total int) bool
 
 // Mutate blocks or unblocks with an optional progress function.
 func (c *Client) Mutate(op Operation, users []string, progress ProgressFunc) (*Outcome, error) {
-	cop := C.int32_t(C.WABLOCK_OPERATION_BLOCK)
-	switch op {
-	case OperationBlock:
-	case OperationUnblock:
-		cop = C.WABLOCK_OPERATION_UNBLOCK
-	default:
-		return nil, &Error{Kind: KindInvalidArgument, Message: "operation must be block or unblock"}
+	name := newCString(string(op))
+	defer name.free()
+	var cop C.wablock_operation
+	var cerr *C.wablock_error
+	if st := C.wablock_operation_from_name(name.view, &cop, &cerr); st != C.WABLOCK_OK {
+		return nil, takeError(st, cerr)
 	}
-	var arr **C.char
-	if len(users) > 0 {
-		arr = (**C.char)(C.calloc(C.size_t(len(users)), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
-		defer C.free(unsafe.Pointer(arr))
-		elems := unsafe.Slice(arr, len(users))
-		defer func() {
-			for _, p := range elems {
-				C.free(unsafe.Pointer(p))
-			}
-		}()
-		for i, u := range users {
-			p, err := cString("users["+itoa(i)+"]", u)
-			if err != nil {
-				return nil, err
-			}
-			elems[i] = p
-		}
-	}
+	list := newCStringList(users)
+	defer list.free()
 	var state *progressState
 	var cb C.wablock_progress_cb
 	var userData unsafe.Pointer
@@ -310,44 +310,29 @@ func (c *Client) Mutate(op Operation, users []string, progress ProgressFunc) (*O
 		cb = C.wablock_progress_cb(C.wablockGoProgress)
 		userData = C.wablock_handle_ptr(C.uintptr_t(h))
 	}
-	var out *Outcome
-	err := c.use(func(client *C.wablock_client) error {
-		var co *C.wablock_outcome
-		var cerr *C.wablock_error
-		st := C.wablock_client_mutate(client, cop, arr, C.size_t(len(users)), cb, userData, &co, &cerr)
-		if st != C.WABLOCK_OK {
-			return takeError(st, cerr)
-		}
-		defer C.wablock_outcome_free(co)
-		out = convertOutcome(co)
-		return nil
-	})
+	var co *C.wablock_outcome
+	st := C.wablock_client_mutate(c.ptr, C.int32_t(cop), list.views, C.size_t(len(users)), cb, userData, &co, &cerr)
+	runtime.KeepAlive(c)
 	if state != nil && state.panicked != nil {
+		if st == C.WABLOCK_OK {
+			C.wablock_outcome_free(co)
+		} else {
+			C.wablock_error_free(cerr)
+		}
 		panic(state.panicked)
 	}
-	if err != nil {
-		return nil, err
+	if st != C.WABLOCK_OK {
+		return nil, takeError(st, cerr)
 	}
-	return out, nil
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	n := len(b)
-	for ; i > 0; i /= 10 {
-		n--
-		b[n] = byte('0' + i%10)
-	}
-	return string(b[n:])
+	defer C.wablock_outcome_free(co)
+	return convertOutcome(co), nil
 }
 
 // ListOption sets a parameter of ListPage or BlockedUsers.
 type ListOption func(*listParams)
 
 type listParams struct {
+	hasLimit      bool
 	limit         int64
 	after, before *string
 }
@@ -356,10 +341,8 @@ type listParams struct {
 // least 1. For BlockedUsers it is the page size.
 func WithLimit(n int) ListOption {
 	return func(p *listParams) {
+		p.hasLimit = true
 		p.limit = int64(n)
-		if n < 0 {
-			p.limit = min(p.limit, -2) // -1 would mean "unset" to the C API; negatives are refused
-		}
 	}
 }
 
@@ -370,48 +353,63 @@ func WithAfter(cursor string) ListOption { return func(p *listParams) { p.after 
 func WithBefore(cursor string) ListOption { return func(p *listParams) { p.before = &cursor } }
 
 func listParamsOf(opts []ListOption) listParams {
-	p := listParams{limit: C.WABLOCK_UNSET}
+	var p listParams
 	for _, o := range opts {
 		o(&p)
 	}
 	return p
 }
 
-func optCString(name string, s *string) (*C.char, error) {
+// optCString is a C copy of an optional string: nil stays nil.
+func optCString(s *string) *cString {
 	if s == nil {
-		return nil, nil
+		return nil
 	}
-	return cString(name, *s)
+	cs := newCString(*s)
+	return &cs
+}
+
+func (s *cString) viewPtr() *C.wablock_str {
+	if s == nil {
+		return nil
+	}
+	return &s.view
+}
+
+func (s *cString) freeOpt() {
+	if s != nil {
+		s.free()
+	}
 }
 
 // ListPage fetches one page of the blocklist.
 func (c *Client) ListPage(opts ...ListOption) (*Page, error) {
 	p := listParamsOf(opts)
-	after, err := optCString("after", p.after)
-	if err != nil {
-		return nil, err
+	after := optCString(p.after)
+	defer after.freeOpt()
+	before := optCString(p.before)
+	defer before.freeOpt()
+	var cp *C.wablock_page
+	var cerr *C.wablock_error
+	st := C.wablock_client_list_page(c.ptr, C.bool(p.hasLimit), C.int64_t(p.limit), after.viewPtr(), before.viewPtr(), &cp, &cerr)
+	runtime.KeepAlive(c)
+	if st != C.WABLOCK_OK {
+		return nil, takeError(st, cerr)
 	}
-	defer C.free(unsafe.Pointer(after))
-	before, err := optCString("before", p.before)
-	if err != nil {
-		return nil, err
+	defer C.wablock_page_free(cp)
+	return convertPage(cp), nil
+}
+
+// startWalk makes the C iterator of a walk over the blocklist.
+func (c *Client) startWalk(p listParams) (*C.wablock_blocked_users, error) {
+	var it *C.wablock_blocked_users
+	var cerr *C.wablock_error
+	st := C.wablock_client_blocked_users(c.ptr, C.bool(p.hasLimit), C.int64_t(p.limit), &it, &cerr)
+	runtime.KeepAlive(c)
+	if st != C.WABLOCK_OK {
+		return nil, takeError(st, cerr)
 	}
-	defer C.free(unsafe.Pointer(before))
-	var page *Page
-	err = c.use(func(client *C.wablock_client) error {
-		var cp *C.wablock_page
-		var cerr *C.wablock_error
-		if st := C.wablock_client_list_page(client, C.int64_t(p.limit), after, before, &cp, &cerr); st != C.WABLOCK_OK {
-			return takeError(st, cerr)
-		}
-		defer C.wablock_page_free(cp)
-		page = convertPage(cp)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return page, nil
+	return it, nil
 }
 
 // BlockedUsers walks the whole blocklist lazily, following cursors; WithLimit sets the page
@@ -425,14 +423,7 @@ func (c *Client) ListPage(opts ...ListOption) (*Page, error) {
 func (c *Client) BlockedUsers(opts ...ListOption) iter.Seq2[BlockedUser, error] {
 	p := listParamsOf(opts)
 	return func(yield func(BlockedUser, error) bool) {
-		var it *C.wablock_blocked_users
-		err := c.use(func(client *C.wablock_client) error {
-			var cerr *C.wablock_error
-			if st := C.wablock_client_blocked_users(client, C.int64_t(p.limit), &it, &cerr); st != C.WABLOCK_OK {
-				return takeError(st, cerr)
-			}
-			return nil
-		})
+		it, err := c.startWalk(p)
 		if err != nil {
 			yield(BlockedUser{}, err)
 			return
@@ -454,21 +445,63 @@ func (c *Client) BlockedUsers(opts ...ListOption) iter.Seq2[BlockedUser, error] 
 	}
 }
 
+// BlockedUsersCanonicalJSON walks the whole blocklist as BlockedUsers does and returns the
+// walk as canonical JSON, the core's own text (the CLI's --json shape):
+// {"blocked_users":{"error":null|{…},"users":[…]}}, an error that ends the walk included. The
+// error returned is only one that stops the walk from starting (a closed client, a bad
+// WithLimit).
+func (c *Client) BlockedUsersCanonicalJSON(opts ...ListOption) (string, error) {
+	it, err := c.startWalk(listParamsOf(opts))
+	if err != nil {
+		return "", err
+	}
+	defer C.wablock_blocked_users_free(it)
+	var json *C.char
+	var cerr *C.wablock_error
+	if st := C.wablock_blocked_users_collect_to_json(it, &json, &cerr); st != C.WABLOCK_OK {
+		return "", takeError(st, cerr)
+	}
+	return takeString(json), nil
+}
+
 // IsBlocked reports whether user is on the blocklist. It walks the whole list:
 // O(blocklist) requests.
 func (c *Client) IsBlocked(user string) (bool, error) {
-	cu, err := cString("user", user)
-	if err != nil {
-		return false, err
-	}
-	defer C.free(unsafe.Pointer(cu))
+	cu := newCString(user)
+	defer cu.free()
 	var blocked C.bool
-	err = c.use(func(client *C.wablock_client) error {
-		var cerr *C.wablock_error
-		if st := C.wablock_client_is_blocked(client, cu, &blocked, &cerr); st != C.WABLOCK_OK {
-			return takeError(st, cerr)
-		}
-		return nil
-	})
-	return bool(blocked), err
+	var cerr *C.wablock_error
+	st := C.wablock_client_is_blocked(c.ptr, cu.view, &blocked, &cerr)
+	runtime.KeepAlive(c)
+	if st != C.WABLOCK_OK {
+		return false, takeError(st, cerr)
+	}
+	return bool(blocked), nil
+}
+
+// IsBlockedCanonicalJSON is an IsBlocked answer as canonical JSON, the core's own text:
+// {"is_blocked":true} or {"is_blocked":false}.
+func IsBlockedCanonicalJSON(blocked bool) string {
+	return takeString(C.wablock_is_blocked_to_json(C.bool(blocked)))
+}
+
+// CanonicalJSONText is the canonical JSON (keys sorted at every level, compact) of a JSON
+// document given as text, written by the core: what a program comparing results byte for byte
+// (a conformance runner) needs without re-implementing the form. Text that is not JSON is
+// KindInvalidArgument.
+func CanonicalJSONText(text string) (string, error) {
+	ct := newCString(text)
+	defer ct.free()
+	var json *C.char
+	var cerr *C.wablock_error
+	if st := C.wablock_canonical_json(ct.view, &json, &cerr); st != C.WABLOCK_OK {
+		return "", takeError(st, cerr)
+	}
+	return takeString(json), nil
+}
+
+// takeString converts and frees a string the C library returned.
+func takeString(s *C.char) string {
+	defer C.wablock_string_free(s)
+	return C.GoString(s)
 }

@@ -7,18 +7,17 @@
  *
  * Exit status: 0 when every user was blocked, 1 when some were not, 2 when the call failed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <wablock.h>
 
 static int print_error(const char *what, wablock_error *err) {
   uint16_t http = 0;
-  int64_t code = 0;
-  fprintf(stderr, "%s failed: %s: %s", what, wablock_status_name(wablock_error_kind(err)),
-          wablock_error_message(err));
+  /* wablock_error_display is the one-line text every wablock language shows. */
+  fprintf(stderr, "%s failed: %s", what, wablock_error_display(err));
   if (wablock_error_http_status(err, &http)) fprintf(stderr, " (HTTP %u)", (unsigned)http);
-  if (wablock_error_code(err, &code)) fprintf(stderr, " (code %lld)", (long long)code);
   fprintf(stderr, "\n");
   for (size_t i = 0; i < wablock_error_not_attempted_count(err); i++)
-    fprintf(stderr, "  not attempted: %s\n", wablock_error_not_attempted_get(err, i));
+    fprintf(stderr, "  not attempted: %s\n", wablock_error_not_attempted_get(err, i, NULL));
   wablock_error_free(err);
   return 2;
 }
@@ -33,9 +32,15 @@ int main(int argc, char **argv) {
   wablock_error *err = NULL;
   if (wablock_client_from_env(&client, &err) != WABLOCK_OK) return print_error("client", err);
 
+  /* Strings cross as (pointer, length) pairs. */
+  size_t n_users = (size_t)(argc - 1);
+  wablock_str *users = calloc(n_users, sizeof *users);
+  if (!users) return 2;
+  for (size_t i = 0; i < n_users; i++) users[i] = wablock_str_from_cstr(argv[i + 1]);
   wablock_outcome *outcome = NULL;
-  if (wablock_client_block(client, (const char *const *)(argv + 1), (size_t)(argc - 1), &outcome,
-                           &err) != WABLOCK_OK) {
+  wablock_status st = wablock_client_block(client, users, n_users, &outcome, &err);
+  free(users);
+  if (st != WABLOCK_OK) {
     wablock_client_free(client);
     return print_error("block", err);
   }
@@ -52,9 +57,9 @@ int main(int argc, char **argv) {
   int status = wablock_outcome_failed_count(outcome) == 0 ? 0 : 1;
   wablock_outcome_free(outcome);
 
-  /* Walk the whole blocklist, page by page. */
+  /* Walk the whole blocklist, page by page (false: wablock's default page size). */
   wablock_blocked_users *it = NULL;
-  if (wablock_client_blocked_users(client, WABLOCK_UNSET, &it, &err) == WABLOCK_OK) {
+  if (wablock_client_blocked_users(client, false, 0, &it, &err) == WABLOCK_OK) {
     wablock_blocked_user user;
     bool has = false;
     size_t n = 0;

@@ -286,9 +286,14 @@ impl PyClient {
     ) -> PyResult<PyPage> {
         let client = self.client(py)?;
         let limit = optional_u32(py, "limit", limit)?;
-        py.detach(|| guarded(|| client.list_page(limit, after.as_deref(), before.as_deref())))
-            .map(|inner| PyPage { inner })
-            .map_err(|e| core_err(py, e))
+        py.detach(|| {
+            guarded(|| {
+                let cursor = wablock::Cursor::from_options(after.as_deref(), before.as_deref())?;
+                client.list_page(limit, cursor)
+            })
+        })
+        .map(|inner| PyPage { inner })
+        .map_err(|e| core_err(py, e))
     }
 
     /// A lazy iterator over every blocked user.

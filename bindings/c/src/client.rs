@@ -2,21 +2,43 @@
 
 use std::ffi::{c_char, c_int, c_void};
 use std::ops::ControlFlow;
+use std::sync::{PoisonError, RwLock};
 
-use wablock::{Client, Error, Operation, Progress};
+use wablock::{Client, Cursor, Error, Operation, Progress, boundary};
 
 use crate::{
-    call, free_box, invalid, obj, opt_str_arg, optional_u32, str_arg, wablock_blocked_users,
-    wablock_config, wablock_error, wablock_outcome, wablock_page, wablock_status,
+    call, free_box, guard_value, obj, opt_str_arg, owned_string, str_arg, str_bytes,
+    wablock_blocked_users, wablock_config, wablock_error, wablock_outcome, wablock_page,
+    wablock_status, wablock_str,
 };
 
 /// A client for one phone number's blocklist, with its connection pool.
 ///
 /// Thread safety: a client handle may be shared by any number of threads and used from all of
 /// them at once (every function taking a `const wablock_client *` is safe to call
-/// concurrently). Free it once, after every call on it has returned.
+/// concurrently, `wablock_client_close` included). Free it once, after every call on it has
+/// returned.
 pub struct wablock_client {
-    pub(crate) client: Client,
+    /// `None` once closed. Calls clone the client (an `Arc`) and release the lock, so a close
+    /// never waits for a call in flight, and the call finishes on its own clone.
+    client: RwLock<Option<Client>>,
+}
+
+impl wablock_client {
+    fn new(client: Client) -> *mut wablock_client {
+        Box::into_raw(Box::new(wablock_client {
+            client: RwLock::new(Some(client)),
+        }))
+    }
+
+    /// The client, or the core's "client is closed" error.
+    pub(crate) fn open(&self) -> Result<Client, Error> {
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(Error::client_closed)
+    }
 }
 
 /// Which mutation a call performs or performed.
@@ -55,8 +77,7 @@ pub unsafe extern "C" fn wablock_client_new(
     call(err_out, client_out, "client_out", || {
         // SAFETY: per the contract above.
         let config = unsafe { obj(config, "config") }?;
-        let client = config.builder.clone().build()?;
-        Ok(Box::into_raw(Box::new(wablock_client { client })))
+        Ok(wablock_client::new(config.builder.clone().build()?))
     })
 }
 
@@ -72,8 +93,32 @@ pub unsafe extern "C" fn wablock_client_from_env(
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     call(err_out, client_out, "client_out", || {
-        let client = Client::from_env()?;
-        Ok(Box::into_raw(Box::new(wablock_client { client })))
+        Ok(wablock_client::new(Client::from_env()?))
+    })
+}
+
+/// Closes a client: its connection pool is released, and every later call on it fails with
+/// `WABLOCK_INVALID_ARGUMENT` and the core's "the client is closed" message. Calls already in
+/// flight finish normally; iterators already made keep working. The handle itself stays valid
+/// until `wablock_client_free`. Closing twice, or closing NULL, does nothing. Safe to call while
+/// other threads use the client (unlike `wablock_client_free`), which is what a garbage-collected
+/// language needs: close when the user says so, free when nothing can reach the handle.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_client_close(client: *const wablock_client) {
+    guard_value((), || {
+        // SAFETY: per the contract above.
+        if let Some(c) = unsafe { client.as_ref() } {
+            // Dropped outside the lock: the pool's teardown does not block other callers.
+            let closed = c
+                .client
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            drop(closed);
+        }
     })
 }
 
@@ -88,43 +133,27 @@ pub unsafe extern "C" fn wablock_client_free(client: *mut wablock_client) {
     unsafe { free_box(client) }
 }
 
-/// Borrows `n` C strings as `&str`s: NULL elements and bad UTF-8 are caller errors.
+/// Borrows `n` users as `&str`s. A NULL element or bytes that are not UTF-8 refuse the whole
+/// call, with the core's error (which still lists every input in `not_attempted`).
 ///
 /// # Safety
-/// `users` is NULL or points to `n` readable pointers, each NULL or NUL-terminated.
-unsafe fn users_arg<'a>(users: *const *const c_char, n: usize) -> Result<Vec<&'a str>, Error> {
+/// `users` is NULL or points to `n` readable `wablock_str`s, each valid as in `str_bytes`.
+unsafe fn users_arg<'a>(users: *const wablock_str, n: usize) -> Result<Vec<&'a str>, Error> {
     if n == 0 {
         // An empty list is the core's to refuse, with its own message.
         return Ok(Vec::new());
     }
     if users.is_null() {
-        return Err(invalid(format!("users is NULL but n is {n}")));
+        return Err(boundary::null_argument("users"));
     }
-    if n > isize::MAX as usize / size_of::<*const c_char>() {
-        return Err(invalid(format!("n is {n}, larger than any array")));
+    if n > isize::MAX as usize / size_of::<wablock_str>() {
+        return Err(boundary::out_of_range("n", n));
     }
     // SAFETY: non-NULL, `n` elements per the caller's contract, size checked above.
-    let ptrs = unsafe { std::slice::from_raw_parts(users, n) };
-    ptrs.iter()
-        .enumerate()
-        // SAFETY: each element is NULL or NUL-terminated per the contract.
-        .map(|(i, p)| unsafe { str_arg(*p, &format!("users[{i}]")) })
-        .collect::<Result<Vec<_>, Error>>()
-        .map_err(|err| {
-            // The accounting rule holds here too: every string the caller passed is listed
-            // (bad UTF-8 replaced by U+FFFD); a NULL element names no user.
-            let inputs = ptrs
-                .iter()
-                .filter(|p| !p.is_null())
-                // SAFETY: non-NULL and NUL-terminated per the contract.
-                .map(|p| {
-                    unsafe { std::ffi::CStr::from_ptr(*p) }
-                        .to_string_lossy()
-                        .into_owned()
-                })
-                .collect();
-            err.with_not_attempted(inputs)
-        })
+    let views = unsafe { std::slice::from_raw_parts(users, n) };
+    // SAFETY: each element is valid per the contract.
+    let bytes: Vec<Option<&[u8]>> = views.iter().map(|s| unsafe { str_bytes(*s) }).collect();
+    boundary::users_from_bytes(&bytes)
 }
 
 struct Callback {
@@ -143,7 +172,7 @@ unsafe impl Sync for Callback {}
 unsafe fn mutate(
     client: *const wablock_client,
     operation: Operation,
-    users: *const *const c_char,
+    users: *const wablock_str,
     n: usize,
     progress: wablock_progress_cb,
     user_data: *mut c_void,
@@ -155,6 +184,9 @@ unsafe fn mutate(
         let client = unsafe { obj(client, "client") }?;
         // SAFETY: per the caller's contract.
         let users = unsafe { users_arg(users, n) }?;
+        let client = client
+            .open()
+            .map_err(|closed| boundary::refuse_call(closed, &users))?;
         let callback = progress.map(|f| Callback { f, user_data });
         let on_progress = |p: Progress| {
             let Some(cb) = &callback else {
@@ -172,7 +204,7 @@ unsafe fn mutate(
         } else {
             None
         };
-        let outcome = client.client.mutate(operation, users, on_progress)?;
+        let outcome = client.mutate(operation, users, on_progress)?;
         Ok(Box::into_raw(Box::new(wablock_outcome::new(outcome))))
     })
 }
@@ -182,19 +214,21 @@ unsafe fn mutate(
 /// On success `*outcome_out` receives what happened to each input: every input appears
 /// exactly once, as succeeded or failed. On failure of the call as a whole, `*err_out` gets
 /// the error, whose `partial` outcome and `not_attempted` list still account for every input.
-/// `n == 0` (with `users` NULL or not) is `WABLOCK_INVALID_ARGUMENT`, as is a NULL or non-UTF-8
-/// element; nothing is sent then.
+/// `n == 0` (with `users` NULL or not) is `WABLOCK_INVALID_ARGUMENT`, as is an element that is
+/// NULL (with a non-zero length) or not UTF-8; nothing is sent then. A user with a NUL byte or
+/// any other unusable text is not a call error: it fails alone, as
+/// `WABLOCK_REASON_INVALID_USER`.
 ///
 /// Ownership: `users` and its strings are borrowed for the call. `*outcome_out` is owned by the
 /// caller (free with `wablock_outcome_free`).
 ///
 /// # Safety
-/// `client` is NULL or a live client; `users` is NULL or points to `n` pointers, each NULL or
-/// NUL-terminated; `outcome_out` and `err_out` are NULL or writable.
+/// `client` is NULL or a live client; `users` is NULL or points to `n` `wablock_str`s, each
+/// with `len` readable bytes at `data`; `outcome_out` and `err_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_client_block(
     client: *const wablock_client,
-    users: *const *const c_char,
+    users: *const wablock_str,
     n: usize,
     outcome_out: *mut *mut wablock_outcome,
     err_out: *mut *mut wablock_error,
@@ -221,7 +255,7 @@ pub unsafe extern "C" fn wablock_client_block(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_client_unblock(
     client: *const wablock_client,
-    users: *const *const c_char,
+    users: *const wablock_str,
     n: usize,
     outcome_out: *mut *mut wablock_outcome,
     err_out: *mut *mut wablock_error,
@@ -242,7 +276,8 @@ pub unsafe extern "C" fn wablock_client_unblock(
 }
 
 /// Blocks or unblocks with a progress callback. `operation` is `WABLOCK_OPERATION_BLOCK` or
-/// `WABLOCK_OPERATION_UNBLOCK` (anything else is `WABLOCK_INVALID_ARGUMENT`). `progress` may
+/// `WABLOCK_OPERATION_UNBLOCK` (anything else is `WABLOCK_INVALID_ARGUMENT`; see also
+/// `wablock_operation_from_name`). `progress` may
 /// be NULL; `user_data` is passed to it untouched. A nonzero return from `progress` cancels the
 /// call (`WABLOCK_CANCELLED`). Otherwise as `wablock_client_block`.
 ///
@@ -257,23 +292,16 @@ pub unsafe extern "C" fn wablock_client_unblock(
 pub unsafe extern "C" fn wablock_client_mutate(
     client: *const wablock_client,
     operation: i32,
-    users: *const *const c_char,
+    users: *const wablock_str,
     n: usize,
     progress: wablock_progress_cb,
     user_data: *mut c_void,
     outcome_out: *mut *mut wablock_outcome,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
-    let op = match operation {
-        x if x == wablock_operation::WABLOCK_OPERATION_BLOCK as i32 => Operation::Block,
-        x if x == wablock_operation::WABLOCK_OPERATION_UNBLOCK as i32 => Operation::Unblock,
-        other => {
-            return call(err_out, outcome_out, "outcome_out", || {
-                Err(invalid(format!(
-                    "operation is {other}: it must be WABLOCK_OPERATION_BLOCK or WABLOCK_OPERATION_UNBLOCK"
-                )))
-            });
-        }
+    let op = match boundary::operation_from_code(i64::from(operation)) {
+        Ok(op) => op,
+        Err(error) => return call(err_out, outcome_out, "outcome_out", || Err(error)),
     };
     // SAFETY: forwarded contract.
     unsafe {
@@ -290,60 +318,88 @@ pub unsafe extern "C" fn wablock_client_mutate(
     }
 }
 
-/// Fetches one page of the blocklist: at most `limit` users (`WABLOCK_UNSET` for wablock's
-/// default, 100; 0 is refused), after the cursor `after` or before the cursor `before` (either may
-/// be NULL; not both set).
+/// The C number of an operation named `"block"` or `"unblock"` (for bindings whose operation
+/// is a name). Any other name is `WABLOCK_INVALID_ARGUMENT`, with a message quoting it.
+///
+/// # Safety
+/// `name` is valid as a `wablock_str`; `operation_out` and `err_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_operation_from_name(
+    name: wablock_str,
+    operation_out: *mut wablock_operation,
+    err_out: *mut *mut wablock_error,
+) -> wablock_status {
+    call(err_out, operation_out, "operation_out", || {
+        // SAFETY: per the contract above.
+        let name = unsafe { str_arg(name, "operation") }?;
+        Ok(match boundary::operation_from_name(name)? {
+            Operation::Block => wablock_operation::WABLOCK_OPERATION_BLOCK,
+            Operation::Unblock => wablock_operation::WABLOCK_OPERATION_UNBLOCK,
+        })
+    })
+}
+
+/// An optional count: `value` when `has_value`, passed to the core as the caller gave it.
+fn optional_count(has_value: bool, value: i64, name: &str) -> Result<Option<u32>, Error> {
+    has_value.then(|| boundary::count(name, value)).transpose()
+}
+
+/// Fetches one page of the blocklist: at most `limit` users when `has_limit` (otherwise
+/// wablock's default, 100; 0 and negative limits are refused), after the cursor `*after` or before
+/// the cursor `*before` (either pointer may be NULL for none; not both set).
 ///
 /// Ownership: the cursors are borrowed for the call. `*page_out` is owned by the caller (free
 /// with `wablock_page_free`).
 ///
 /// # Safety
-/// `client` is NULL or a live client; `after` and `before` are NULL or NUL-terminated;
-/// `page_out` and `err_out` are NULL or writable.
+/// `client` is NULL or a live client; `after` and `before` are NULL or point to valid
+/// `wablock_str`s; `page_out` and `err_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_client_list_page(
     client: *const wablock_client,
+    has_limit: bool,
     limit: i64,
-    after: *const c_char,
-    before: *const c_char,
+    after: *const wablock_str,
+    before: *const wablock_str,
     page_out: *mut *mut wablock_page,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     call(err_out, page_out, "page_out", || {
         // SAFETY: per the contract above.
-        let client = unsafe { obj(client, "client") }?;
-        let limit = optional_u32(limit, "limit")?;
+        let client = unsafe { obj(client, "client") }?.open()?;
+        let limit = optional_count(has_limit, limit, "limit")?;
         // SAFETY: per the contract above.
         let after = unsafe { opt_str_arg(after, "after") }?;
         // SAFETY: per the contract above.
         let before = unsafe { opt_str_arg(before, "before") }?;
-        let page = client.client.list_page(limit, after, before)?;
+        let page = client.list_page(limit, Cursor::from_options(after, before)?)?;
         Ok(Box::into_raw(Box::new(wablock_page::new(page))))
     })
 }
 
-/// Starts a lazy walk over every blocked user, `page_size` users per request
-/// (`WABLOCK_UNSET` for wablock's default, 100). Nothing is sent until the first
+/// Starts a lazy walk over every blocked user, `page_size` users per request when
+/// `has_page_size` (otherwise wablock's default, 100). Nothing is sent until the first
 /// `wablock_blocked_users_next`.
 ///
 /// Ownership: on success `*iter_out` receives a new iterator, owned by the caller (free with
 /// `wablock_blocked_users_free`). It holds its own reference to the client's connection pool,
-/// so it may outlive `client`.
+/// so it may outlive `client`, and keeps working after `wablock_client_close`.
 ///
 /// # Safety
 /// `client` is NULL or a live client; `iter_out` and `err_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_client_blocked_users(
     client: *const wablock_client,
+    has_page_size: bool,
     page_size: i64,
     iter_out: *mut *mut wablock_blocked_users,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     call(err_out, iter_out, "iter_out", || {
         // SAFETY: per the contract above.
-        let client = unsafe { obj(client, "client") }?;
-        let page_size = optional_u32(page_size, "page_size")?;
-        let iter = client.client.blocked_users(page_size);
+        let client = unsafe { obj(client, "client") }?.open()?;
+        let page_size = optional_count(has_page_size, page_size, "page_size")?;
+        let iter = client.blocked_users(page_size);
         Ok(Box::into_raw(Box::new(wablock_blocked_users::new(iter))))
     })
 }
@@ -354,20 +410,31 @@ pub unsafe extern "C" fn wablock_client_blocked_users(
 /// Ownership: `user` is borrowed for the call. On success `*blocked_out` is written.
 ///
 /// # Safety
-/// `client` is NULL or a live client; `user` is NULL or NUL-terminated; `blocked_out` and
+/// `client` is NULL or a live client; `user` is a valid `wablock_str`; `blocked_out` and
 /// `err_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_client_is_blocked(
     client: *const wablock_client,
-    user: *const c_char,
+    user: wablock_str,
     blocked_out: *mut bool,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     call(err_out, blocked_out, "blocked_out", || {
         // SAFETY: per the contract above.
-        let client = unsafe { obj(client, "client") }?;
+        let client = unsafe { obj(client, "client") }?.open()?;
         // SAFETY: per the contract above.
         let user = unsafe { str_arg(user, "user") }?;
-        client.client.is_blocked(user)
+        client.is_blocked(user)
+    })
+}
+
+/// The canonical JSON of an `is_blocked` answer, `{"is_blocked":true}` or
+/// `{"is_blocked":false}` (the shape every language and the CLI's `--json` use).
+///
+/// Ownership: the returned string is owned by the caller; free it with `wablock_string_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wablock_is_blocked_to_json(blocked: bool) -> *mut c_char {
+    guard_value(std::ptr::null_mut(), || {
+        owned_string(&wablock::is_blocked_canonical_json(blocked))
     })
 }

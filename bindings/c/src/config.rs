@@ -1,11 +1,8 @@
 //! `wablock_config`: the client builder.
 
-use std::ffi::c_char;
-use std::time::Duration;
+use wablock::{Client, ClientBuilder, Error, RetryPolicy, boundary};
 
-use wablock::{Client, ClientBuilder, Error, RetryPolicy};
-
-use crate::{call, call_unit, free_box, invalid, str_arg, wablock_error, wablock_status};
+use crate::{call, call_unit, free_box, str_arg, wablock_error, wablock_status, wablock_str};
 
 /// The settings of a client, before it is built: credentials, base URL, timeouts, retry
 /// policy, batching and parallelism. Created by `wablock_config_new_meta`,
@@ -32,7 +29,7 @@ unsafe fn update(
 ) -> wablock_status {
     call_unit(err_out, || {
         // SAFETY: per the caller's contract.
-        let config = unsafe { config.as_mut() }.ok_or_else(|| invalid("config is NULL"))?;
+        let config = unsafe { config.as_mut() }.ok_or_else(|| boundary::null_argument("config"))?;
         config.builder = f(config.builder.clone())?;
         Ok(())
     })
@@ -45,12 +42,11 @@ unsafe fn update(
 /// receives a new config, owned by the caller (free with `wablock_config_free`).
 ///
 /// # Safety
-/// The strings are NULL or NUL-terminated; `config_out` is NULL or writable; `err_out` is NULL
-/// or writable.
+/// The strings are valid `wablock_str`s; `config_out` and `err_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_new_meta(
-    phone_number_id: *const c_char,
-    access_token: *const c_char,
+    phone_number_id: wablock_str,
+    access_token: wablock_str,
     config_out: *mut *mut wablock_config,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
@@ -70,10 +66,10 @@ pub unsafe extern "C" fn wablock_config_new_meta(
 /// a new config, owned by the caller (free with `wablock_config_free`).
 ///
 /// # Safety
-/// `api_key` is NULL or NUL-terminated; `config_out` and `err_out` are NULL or writable.
+/// `api_key` is a valid `wablock_str`; `config_out` and `err_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_new_360dialog(
-    api_key: *const c_char,
+    api_key: wablock_str,
     config_out: *mut *mut wablock_config,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
@@ -120,12 +116,12 @@ pub unsafe extern "C" fn wablock_config_free(config: *mut wablock_config) {
 /// Ownership: `base_url` is borrowed for the call and copied.
 ///
 /// # Safety
-/// `config` is NULL or a live config; `base_url` is NULL or NUL-terminated; `err_out` is NULL
+/// `config` is NULL or a live config; `base_url` is a valid `wablock_str`; `err_out` is NULL
 /// or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_set_base_url(
     config: *mut wablock_config,
-    base_url: *const c_char,
+    base_url: wablock_str,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     // SAFETY: per the contract above.
@@ -145,7 +141,7 @@ pub unsafe extern "C" fn wablock_config_set_base_url(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_set_api_version(
     config: *mut wablock_config,
-    api_version: *const c_char,
+    api_version: wablock_str,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     // SAFETY: per the contract above.
@@ -156,47 +152,47 @@ pub unsafe extern "C" fn wablock_config_set_api_version(
     }
 }
 
-/// Time allowed to open a connection, in milliseconds (default 10,000; 0 is refused when the
-/// client is built).
+/// Time allowed to open a connection, in milliseconds (default 10,000). A negative value is
+/// `WABLOCK_INVALID_ARGUMENT` now, 0 when the client is built.
 ///
 /// # Safety
 /// `config` is NULL or a live config; `err_out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_set_connect_timeout_ms(
     config: *mut wablock_config,
-    timeout_ms: u64,
+    timeout_ms: i64,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     // SAFETY: per the contract above.
     unsafe {
         update(config, err_out, |b| {
-            Ok(b.connect_timeout(Duration::from_millis(timeout_ms)))
+            Ok(b.connect_timeout(boundary::millis("connect_timeout_ms", timeout_ms)?))
         })
     }
 }
 
-/// Time allowed to wait for a response and read its body, in milliseconds (default 30,000;
-/// 0 is refused when the client is built).
+/// Time allowed to wait for a response and read its body, in milliseconds (default 30,000). A
+/// negative value is `WABLOCK_INVALID_ARGUMENT` now, 0 when the client is built.
 ///
 /// # Safety
 /// `config` is NULL or a live config; `err_out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_set_read_timeout_ms(
     config: *mut wablock_config,
-    timeout_ms: u64,
+    timeout_ms: i64,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     // SAFETY: per the contract above.
     unsafe {
         update(config, err_out, |b| {
-            Ok(b.read_timeout(Duration::from_millis(timeout_ms)))
+            Ok(b.read_timeout(boundary::millis("read_timeout_ms", timeout_ms)?))
         })
     }
 }
 
-/// An overall deadline for each call, retries and backoff included, in milliseconds;
-/// `WABLOCK_UNSET` (-1) removes it (the default). Other negative values are
-/// `WABLOCK_INVALID_ARGUMENT`.
+/// An overall deadline for each call, retries and backoff included, in milliseconds (default:
+/// none; `wablock_config_clear_deadline` removes it again). A negative value is
+/// `WABLOCK_INVALID_ARGUMENT`, with a message naming it.
 ///
 /// # Safety
 /// `config` is NULL or a live config; `err_out` is NULL or writable.
@@ -209,15 +205,28 @@ pub unsafe extern "C" fn wablock_config_set_deadline_ms(
     // SAFETY: per the contract above.
     unsafe {
         update(config, err_out, |b| {
-            let deadline = crate::optional_i64(deadline_ms, "deadline_ms")?;
-            Ok(b.deadline(deadline.map(Duration::from_millis)))
+            Ok(b.deadline(Some(boundary::millis("deadline_ms", deadline_ms)?)))
         })
     }
 }
 
+/// Removes the overall deadline (the default): a call then runs as long as its retries take.
+///
+/// # Safety
+/// `config` is NULL or a live config; `err_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_config_clear_deadline(
+    config: *mut wablock_config,
+    err_out: *mut *mut wablock_error,
+) -> wablock_status {
+    // SAFETY: per the contract above.
+    unsafe { update(config, err_out, |b| Ok(b.deadline(None))) }
+}
+
 /// The retry policy: `max_attempts` in all (the first included; 1 means no retries),
 /// exponential backoff from `initial_backoff_ms` doubling up to `max_backoff_ms`, with full
-/// jitter when `jitter` is true. Default: 4, 500, 30,000, true.
+/// jitter when `jitter` is true. Default: 4, 500, 30,000, true. A negative delay is
+/// `WABLOCK_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `config` is NULL or a live config; `err_out` is NULL or writable.
@@ -225,8 +234,8 @@ pub unsafe extern "C" fn wablock_config_set_deadline_ms(
 pub unsafe extern "C" fn wablock_config_set_retry_policy(
     config: *mut wablock_config,
     max_attempts: u32,
-    initial_backoff_ms: u64,
-    max_backoff_ms: u64,
+    initial_backoff_ms: i64,
+    max_backoff_ms: i64,
     jitter: bool,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
@@ -235,40 +244,50 @@ pub unsafe extern "C" fn wablock_config_set_retry_policy(
         update(config, err_out, |b| {
             Ok(b.retry_policy(RetryPolicy {
                 max_attempts,
-                initial_backoff: Duration::from_millis(initial_backoff_ms),
-                max_backoff: Duration::from_millis(max_backoff_ms),
+                initial_backoff: boundary::millis("initial_backoff_ms", initial_backoff_ms)?,
+                max_backoff: boundary::millis("max_backoff_ms", max_backoff_ms)?,
                 jitter,
             }))
         })
     }
 }
 
-/// Users per request, 1 to 1,000 (default 1,000); checked when the client is built.
+/// Users per request, 1 to 1,000 (default 1,000); checked when the client is built (a
+/// negative value at once), with a message naming the value passed.
 ///
 /// # Safety
 /// `config` is NULL or a live config; `err_out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_set_max_batch(
     config: *mut wablock_config,
-    max_batch: usize,
+    max_batch: i64,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     // SAFETY: per the contract above.
-    unsafe { update(config, err_out, |b| Ok(b.max_batch(max_batch))) }
+    unsafe {
+        update(config, err_out, |b| {
+            Ok(b.max_batch(boundary::count("max_batch", max_batch)?))
+        })
+    }
 }
 
-/// Batches in flight at once, 1 to 16 (default 4); checked when the client is built.
+/// Batches in flight at once, 1 to 16 (default 4); checked when the client is built (a
+/// negative value at once), with a message naming the value passed.
 ///
 /// # Safety
 /// `config` is NULL or a live config; `err_out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_config_set_parallelism(
     config: *mut wablock_config,
-    parallelism: usize,
+    parallelism: i64,
     err_out: *mut *mut wablock_error,
 ) -> wablock_status {
     // SAFETY: per the contract above.
-    unsafe { update(config, err_out, |b| Ok(b.parallelism(parallelism))) }
+    unsafe {
+        update(config, err_out, |b| {
+            Ok(b.parallelism(boundary::count("parallelism", parallelism)?))
+        })
+    }
 }
 
 /// Allows plain `http://` to any host (default off: the token would cross the network in

@@ -5,7 +5,8 @@ use std::ffi::{CString, c_char};
 use wablock::Error;
 
 use crate::{
-    guard_value, opt_cstring, opt_ptr, owned_string, to_cstring, wablock_outcome, wablock_status,
+    ExactCString, guard_value, opt_cstring, opt_ptr, owned_string, to_cstring, wablock_outcome,
+    wablock_status,
 };
 
 /// A call that failed as a whole. Written to `*err_out` by a failing function; owned by the
@@ -13,16 +14,18 @@ use crate::{
 pub struct wablock_error {
     pub(crate) error: Error,
     message: CString,
+    display: CString,
     details: Option<CString>,
     fbtrace_id: Option<CString>,
     partial: Option<Box<wablock_outcome>>,
-    not_attempted: Vec<CString>,
+    not_attempted: Vec<ExactCString>,
 }
 
 impl wablock_error {
     pub(crate) fn new(error: Error) -> wablock_error {
         wablock_error {
             message: to_cstring(error.message()),
+            display: to_cstring(&error.to_string()),
             details: opt_cstring(error.details()),
             fbtrace_id: opt_cstring(error.fbtrace_id()),
             partial: error
@@ -31,7 +34,7 @@ impl wablock_error {
             not_attempted: error
                 .not_attempted()
                 .iter()
-                .map(|s| to_cstring(s))
+                .map(|s| ExactCString::new(s))
                 .collect(),
             error,
         }
@@ -104,6 +107,19 @@ pub unsafe extern "C" fn wablock_error_kind(error: *const wablock_error) -> wabl
 pub unsafe extern "C" fn wablock_error_message(error: *const wablock_error) -> *const c_char {
     // SAFETY: per the contract above.
     unsafe { with(error, std::ptr::null(), |e| e.message.as_ptr()) }
+}
+
+/// The error as one line for a person, the same text in every language (the core's `Display`):
+/// the kind, the message, and the Graph code when there is one, e.g.
+/// `"AUTH: Invalid OAuth access token. (code 190)"`. Borrowed from `error` and valid as long as
+/// it is; NULL only when `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_display(error: *const wablock_error) -> *const c_char {
+    // SAFETY: per the contract above.
+    unsafe { with(error, std::ptr::null(), |e| e.display.as_ptr()) }
 }
 
 /// The HTTP status of the failing response: returns true and writes `*status_out` (when not
@@ -234,27 +250,34 @@ pub unsafe extern "C" fn wablock_error_not_attempted_count(error: *const wablock
     unsafe { with(error, 0, |e| e.not_attempted.len()) }
 }
 
-/// Input `index` (0-based, in input order) of those neither confirmed nor refused; NULL when
-/// out of range. Borrowed from `error` and valid as long as it is.
+/// Input `index` (0-based, in input order) of those neither confirmed nor refused, exactly as
+/// the caller passed it; NULL when out of range. When `len_out` is not NULL it receives the
+/// string's length in bytes (an input may hold a NUL byte, where C's string functions would
+/// stop). Borrowed from `error` and valid as long as it is.
 ///
 /// # Safety
-/// `error` is NULL or a live error.
+/// `error` is NULL or a live error; `len_out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_error_not_attempted_get(
     error: *const wablock_error,
     index: usize,
+    len_out: *mut usize,
 ) -> *const c_char {
     // SAFETY: per the contract above.
     unsafe {
         with(error, std::ptr::null(), |e| {
-            e.not_attempted
-                .get(index)
-                .map_or(std::ptr::null(), |s| s.as_ptr())
+            match e.not_attempted.get(index) {
+                None => std::ptr::null(),
+                Some(s) => {
+                    write_opt(len_out, Some(s.len()));
+                    s.as_ptr()
+                }
+            }
         })
     }
 }
 
-/// The error as canonical JSON (SPEC §5): `{"error":{…}}`, keys sorted, compact.
+/// The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
 ///
 /// Ownership: the returned string is owned by the caller; free it with
 /// `wablock_string_free`. NULL when `error` is NULL.

@@ -10,9 +10,13 @@
 //!   parameter `wablock_error **err_out` may be NULL; when it is not, `*err_out` receives a new
 //!   error object on failure (free it with `wablock_error_free`) and is left untouched on
 //!   success.
-//! - NULL where a value is required, and strings that are not UTF-8, give
-//!   `WABLOCK_INVALID_ARGUMENT`, never a crash.
-//! - Every export runs inside a panic boundary: a panic becomes `WABLOCK_INTERNAL`.
+//! - Strings passed in are `wablock_str` (pointer and length), so a NUL byte is data and no
+//!   length is guessed. NULL where a value is required, and strings that are not UTF-8, give
+//!   `WABLOCK_INVALID_ARGUMENT`, never a crash; the core words every such error.
+//! - No value is a sentinel: an optional number comes with a `has_…` flag, an optional string
+//!   as a pointer that may be NULL, and a setting is removed by its own `…_clear_…` function.
+//! - Every export runs inside a panic boundary: a panic becomes `WABLOCK_INTERNAL`, worded by
+//!   the core (`Error::from_panic`).
 //! - Every object Rust allocates is freed by its NULL-safe `wablock_*_free`; every `char *`
 //!   returned is freed by `wablock_string_free`. A `const char *` is borrowed from the object it
 //!   came from and lives as long as that object.
@@ -26,7 +30,7 @@ use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
-use wablock::{Error, ErrorKind};
+use wablock::{Error, ErrorKind, boundary};
 
 mod client;
 mod config;
@@ -102,9 +106,6 @@ impl wablock_status {
     }
 }
 
-/// Passed as a `limit`, `page_size` or `deadline_ms` to mean "not set" (the default).
-pub const WABLOCK_UNSET: i64 = -1;
-
 /// Major version of this library (SemVer).
 pub const WABLOCK_VERSION_MAJOR: u32 = 0;
 /// Minor version of this library.
@@ -166,6 +167,29 @@ pub unsafe extern "C" fn wablock_string_free(s: *mut c_char) {
     })
 }
 
+/// The canonical JSON (docs/behaviour.md §5: keys sorted at every level, compact) of a JSON
+/// document given as text, written by the core, so a program that compares results (a
+/// conformance runner) never re-implements the form. Text that is not JSON is
+/// `WABLOCK_INVALID_ARGUMENT`.
+///
+/// Ownership: `text` is borrowed for the call. On success `*json_out` is owned by the caller;
+/// free it with `wablock_string_free`.
+///
+/// # Safety
+/// `text` is a valid `wablock_str`; `json_out` and `err_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_canonical_json(
+    text: wablock_str,
+    json_out: *mut *mut c_char,
+    err_out: *mut *mut wablock_error,
+) -> wablock_status {
+    call(err_out, json_out, "json_out", || {
+        // SAFETY: per the contract above.
+        let text = unsafe { str_arg(text, "text") }?;
+        Ok(owned_string(&wablock::canonical_json_text(text)?))
+    })
+}
+
 // ---------------------------------------------------------------------------------- helpers
 
 /// Entry `index` of a table of static C strings built once from the core's `&'static str`s
@@ -198,59 +222,80 @@ pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
 }
 
-pub(crate) fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidArgument, message)
+/// A string passed in: `len` bytes at `data`, UTF-8, not NUL-terminated. A NUL byte is data
+/// like any other (in a user it makes that user `WABLOCK_REASON_INVALID_USER`). `data` may be
+/// NULL only when `len` is 0 (the empty string). Borrowed for the call only.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct wablock_str {
+    /// The first byte, or NULL for the empty string.
+    pub data: *const c_char,
+    /// The number of bytes at `data`.
+    pub len: usize,
 }
 
-/// An optional number: `WABLOCK_UNSET` (-1) means absent; other negatives are refused.
-pub(crate) fn optional_i64(value: i64, name: &str) -> Result<Option<u64>, Error> {
-    match value {
-        WABLOCK_UNSET => Ok(None),
-        v => u64::try_from(v).map(Some).map_err(|_| {
-            invalid(format!(
-                "{name} is {v}: pass a non-negative value, or WABLOCK_UNSET (-1) for none"
-            ))
-        }),
-    }
+/// A `wablock_str` over a NUL-terminated string (its bytes before the NUL), for C callers
+/// that hold one; NULL gives the empty string. The result borrows `s`.
+///
+/// # Safety
+/// `s` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_str_from_cstr(s: *const c_char) -> wablock_str {
+    guard_value(
+        wablock_str {
+            data: std::ptr::null(),
+            len: 0,
+        },
+        || wablock_str {
+            data: s,
+            // SAFETY: non-NULL and NUL-terminated per the contract.
+            len: if s.is_null() {
+                0
+            } else {
+                unsafe { CStr::from_ptr(s) }.to_bytes().len()
+            },
+        },
+    )
 }
 
-/// As [`optional_i64`], for values the core takes as `u32` (`limit`, `page_size`).
-pub(crate) fn optional_u32(value: i64, name: &str) -> Result<Option<u32>, Error> {
-    match optional_i64(value, name)? {
-        None => Ok(None),
-        Some(v) => u32::try_from(v)
-            .map(Some)
-            .map_err(|_| invalid(format!("{name} is {v}: it must be at most {}", u32::MAX))),
+/// The bytes of a `wablock_str`; `None` when `data` is NULL with a non-zero `len`.
+///
+/// # Safety
+/// `s.data` is NULL or points to `s.len` readable bytes that outlive `'a`.
+pub(crate) unsafe fn str_bytes<'a>(s: wablock_str) -> Option<&'a [u8]> {
+    match (s.data.is_null(), s.len) {
+        (true, 0) => Some(&[]),
+        (true, _) => None,
+        // A length no allocation can have is treated as a bad pointer.
+        (false, n) if n > isize::MAX as usize => None,
+        // SAFETY: non-NULL and `len` readable bytes per the caller's contract.
+        (false, n) => Some(unsafe { std::slice::from_raw_parts(s.data.cast::<u8>(), n) }),
     }
 }
 
 /// A required string argument.
 ///
 /// # Safety
-/// `p` is NULL or points to a NUL-terminated string that outlives `'a`.
-pub(crate) unsafe fn str_arg<'a>(p: *const c_char, name: &str) -> Result<&'a str, Error> {
-    if p.is_null() {
-        return Err(invalid(format!("{name} is NULL")));
-    }
-    // SAFETY: non-NULL and NUL-terminated per the caller's contract.
-    unsafe { CStr::from_ptr(p) }
-        .to_str()
-        .map_err(|_| invalid(format!("{name} is not valid UTF-8")))
+/// As [`str_bytes`].
+pub(crate) unsafe fn str_arg<'a>(s: wablock_str, name: &str) -> Result<&'a str, Error> {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { str_bytes(s) }.ok_or_else(|| boundary::null_argument(name))?;
+    std::str::from_utf8(bytes).map_err(|_| boundary::not_utf8(name))
 }
 
-/// An optional string argument: NULL means absent.
+/// An optional string argument: a NULL pointer means absent.
 ///
 /// # Safety
-/// As [`str_arg`].
+/// `p` is NULL or points to a `wablock_str` valid as in [`str_bytes`].
 pub(crate) unsafe fn opt_str_arg<'a>(
-    p: *const c_char,
+    p: *const wablock_str,
     name: &str,
 ) -> Result<Option<&'a str>, Error> {
-    if p.is_null() {
-        Ok(None)
-    } else {
+    // SAFETY: per the caller's contract.
+    match unsafe { p.as_ref() } {
+        None => Ok(None),
         // SAFETY: forwarded contract.
-        unsafe { str_arg(p, name) }.map(Some)
+        Some(s) => unsafe { str_arg(*s, name) }.map(Some),
     }
 }
 
@@ -260,7 +305,27 @@ pub(crate) unsafe fn opt_str_arg<'a>(
 /// `p` is NULL or a live object of type `T` created by this library.
 pub(crate) unsafe fn obj<'a, T>(p: *const T, name: &str) -> Result<&'a T, Error> {
     // SAFETY: per the caller's contract.
-    unsafe { p.as_ref() }.ok_or_else(|| invalid(format!("{name} is NULL")))
+    unsafe { p.as_ref() }.ok_or_else(|| boundary::null_argument(name))
+}
+
+/// A C copy of a caller's string that keeps every byte, NUL included: C reads it up to the
+/// first NUL, and the `_len` field next to it gives the whole length.
+pub(crate) struct ExactCString(Box<[u8]>);
+
+impl ExactCString {
+    pub(crate) fn new(s: &str) -> ExactCString {
+        let mut bytes = Vec::with_capacity(s.len() + 1);
+        bytes.extend_from_slice(s.as_bytes());
+        bytes.push(0);
+        ExactCString(bytes.into_boxed_slice())
+    }
+    pub(crate) fn as_ptr(&self) -> *const c_char {
+        self.0.as_ptr().cast()
+    }
+    /// The length without the terminating NUL.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len() - 1
+    }
 }
 
 /// Writes a failure into `err_out` (when given) and returns its status.
@@ -273,13 +338,6 @@ fn fail(err_out: *mut *mut wablock_error, error: Error) -> wablock_status {
     status
 }
 
-fn panic_error() -> Error {
-    Error::new(
-        ErrorKind::Internal,
-        "a bug in wablock: a panic was caught at the C boundary",
-    )
-}
-
 /// The panic boundary and out-param discipline of every fallible export: checks `out`, runs
 /// `f`, writes `*out` only on success and `*err_out` only on failure.
 pub(crate) fn call<T>(
@@ -289,7 +347,7 @@ pub(crate) fn call<T>(
     f: impl FnOnce() -> Result<T, Error>,
 ) -> wablock_status {
     if out.is_null() {
-        return fail(err_out, invalid(format!("{out_name} is NULL")));
+        return fail(err_out, boundary::null_argument(out_name));
     }
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(value)) => {
@@ -298,7 +356,7 @@ pub(crate) fn call<T>(
             wablock_status::WABLOCK_OK
         }
         Ok(Err(error)) => fail(err_out, error),
-        Err(_) => fail(err_out, panic_error()),
+        Err(payload) => fail(err_out, Error::from_panic(&*payload)),
     }
 }
 
@@ -310,7 +368,7 @@ pub(crate) fn call_unit(
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => wablock_status::WABLOCK_OK,
         Ok(Err(error)) => fail(err_out, error),
-        Err(_) => fail(err_out, panic_error()),
+        Err(payload) => fail(err_out, Error::from_panic(&*payload)),
     }
 }
 

@@ -3,11 +3,11 @@
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
-use wablock::{Operation, Outcome, Reason};
+use wablock::{Operation, Outcome, Reason, boundary};
 
 use crate::{
-    call, free_box, guard_value, invalid, obj, opt_cstring, opt_ptr, owned_string, static_cstr,
-    to_cstring, wablock_error, wablock_operation, wablock_status,
+    ExactCString, call, free_box, guard_value, obj, opt_cstring, opt_ptr, owned_string,
+    static_cstr, to_cstring, wablock_error, wablock_operation, wablock_status,
 };
 
 /// Why one user was not blocked or unblocked. The numbering follows `wablock::Reason::ALL`
@@ -59,8 +59,11 @@ impl wablock_reason {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct wablock_success {
-    /// The caller's string, exactly as passed.
+    /// The caller's string, exactly as passed (NUL-terminated; see `input_len`).
     pub input: *const c_char,
+    /// The length of `input` in bytes: an input may hold a NUL byte, where C's string
+    /// functions would stop.
+    pub input_len: usize,
     /// What was sent for it after normalisation.
     pub sent: *const c_char,
     /// The WhatsApp ID the server reported, or NULL.
@@ -74,8 +77,11 @@ pub struct wablock_success {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct wablock_failure {
-    /// The caller's string, exactly as passed.
+    /// The caller's string, exactly as passed (NUL-terminated; see `input_len`).
     pub input: *const c_char,
+    /// The length of `input` in bytes: an input may hold a NUL byte, where C's string
+    /// functions would stop.
+    pub input_len: usize,
     /// What was sent for it, or NULL when it was never sent (`WABLOCK_REASON_INVALID_USER`).
     pub sent: *const c_char,
     /// The WhatsApp ID the server reported, or NULL.
@@ -97,14 +103,14 @@ pub struct wablock_failure {
 }
 
 struct SuccessC {
-    input: CString,
+    input: ExactCString,
     sent: CString,
     wa_id: Option<CString>,
     user_id: Option<CString>,
 }
 
 struct FailureC {
-    input: CString,
+    input: ExactCString,
     sent: Option<CString>,
     wa_id: Option<CString>,
     user_id: Option<CString>,
@@ -130,7 +136,7 @@ impl wablock_outcome {
             .succeeded
             .iter()
             .map(|s| SuccessC {
-                input: to_cstring(&s.input),
+                input: ExactCString::new(&s.input),
                 sent: to_cstring(&s.sent),
                 wa_id: opt_cstring(s.wa_id.as_deref()),
                 user_id: opt_cstring(s.user_id.as_deref()),
@@ -140,7 +146,7 @@ impl wablock_outcome {
             .failed
             .iter()
             .map(|f| FailureC {
-                input: to_cstring(&f.input),
+                input: ExactCString::new(&f.input),
                 sent: opt_cstring(f.sent.as_deref()),
                 wa_id: opt_cstring(f.wa_id.as_deref()),
                 user_id: opt_cstring(f.user_id.as_deref()),
@@ -239,13 +245,11 @@ pub unsafe extern "C" fn wablock_outcome_succeeded_get(
         // SAFETY: per the contract above.
         let o = unsafe { obj(outcome, "outcome") }?;
         let s = o.succeeded.get(index).ok_or_else(|| {
-            invalid(format!(
-                "index {index} is out of range: the outcome has {} succeeded users",
-                o.succeeded.len()
-            ))
+            boundary::index_out_of_range(index, "outcome", o.succeeded.len(), "succeeded users")
         })?;
         Ok(wablock_success {
             input: s.input.as_ptr(),
+            input_len: s.input.len(),
             sent: s.sent.as_ptr(),
             wa_id: opt_ptr(&s.wa_id),
             user_id: opt_ptr(&s.user_id),
@@ -276,13 +280,11 @@ pub unsafe extern "C" fn wablock_outcome_failed_get(
             .get(index)
             .zip(o.failed.get(index))
             .ok_or_else(|| {
-                invalid(format!(
-                    "index {index} is out of range: the outcome has {} failed users",
-                    o.failed.len()
-                ))
+                boundary::index_out_of_range(index, "outcome", o.failed.len(), "failed users")
             })?;
         Ok(wablock_failure {
             input: c.input.as_ptr(),
+            input_len: c.input.len(),
             sent: opt_ptr(&c.sent),
             wa_id: opt_ptr(&c.wa_id),
             user_id: opt_ptr(&c.user_id),
@@ -296,7 +298,7 @@ pub unsafe extern "C" fn wablock_outcome_failed_get(
     })
 }
 
-/// The outcome as canonical JSON (SPEC §5): `{"outcome":{…}}`, keys sorted, compact.
+/// The outcome as canonical JSON (docs/behaviour.md §5): `{"outcome":{…}}`, keys sorted, compact.
 ///
 /// Ownership: the returned string is owned by the caller; free it with
 /// `wablock_string_free`. NULL when `outcome` is NULL.

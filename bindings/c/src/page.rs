@@ -2,10 +2,10 @@
 
 use std::ffi::{CString, c_char};
 
-use wablock::{BlockedUser, BlockedUsers, Page};
+use wablock::{BlockedUser, BlockedUsers, Page, boundary};
 
 use crate::{
-    call, free_box, guard_value, invalid, obj, opt_cstring, opt_ptr, owned_string, wablock_error,
+    call, free_box, guard_value, obj, opt_cstring, opt_ptr, owned_string, wablock_error,
     wablock_status,
 };
 
@@ -98,12 +98,10 @@ pub unsafe extern "C" fn wablock_page_user_get(
     call(err_out, user_out, "user_out", || {
         // SAFETY: per the contract above.
         let p = unsafe { obj(page, "page") }?;
-        p.users.get(index).map(UserC::view).ok_or_else(|| {
-            invalid(format!(
-                "index {index} is out of range: the page has {} users",
-                p.users.len()
-            ))
-        })
+        p.users
+            .get(index)
+            .map(UserC::view)
+            .ok_or_else(|| boundary::index_out_of_range(index, "page", p.users.len(), "users"))
     })
 }
 
@@ -143,7 +141,7 @@ pub unsafe extern "C" fn wablock_page_has_more(page: *const wablock_page) -> boo
     })
 }
 
-/// The page as canonical JSON (SPEC §5): `{"page":{…}}`, keys sorted, compact.
+/// The page as canonical JSON (docs/behaviour.md §5): `{"page":{…}}`, keys sorted, compact.
 ///
 /// Ownership: the returned string is owned by the caller; free it with
 /// `wablock_string_free`. NULL when `page` is NULL.
@@ -197,12 +195,12 @@ pub unsafe extern "C" fn wablock_blocked_users_next(
 ) -> wablock_status {
     if user_out.is_null() {
         return call(err_out, has_user_out, "user_out", || {
-            Err(invalid("user_out is NULL"))
+            Err(boundary::null_argument("user_out"))
         });
     }
     call(err_out, has_user_out, "has_user_out", || {
         // SAFETY: per the contract above.
-        let it = unsafe { iter.as_mut() }.ok_or_else(|| invalid("iter is NULL"))?;
+        let it = unsafe { iter.as_mut() }.ok_or_else(|| boundary::null_argument("iter"))?;
         it.current = None;
         match it.iter.next() {
             None => Ok(false),
@@ -215,6 +213,46 @@ pub unsafe extern "C" fn wablock_blocked_users_next(
                 Ok(true)
             }
         }
+    })
+}
+
+/// Runs the rest of the walk and writes its canonical JSON to `*json_out`:
+/// `{"blocked_users":{"error":null,"users":[…]}}`, or, when an error ended the walk, the users
+/// yielded before it and `"error":{…}` (the shape of the CLI's `--json` and of every language's
+/// conformance result, built by the core). Users already taken with
+/// `wablock_blocked_users_next` are not repeated. Only a NULL `iter` or `json_out` fails; an
+/// error of the walk is part of the JSON. The walk is over afterwards.
+///
+/// Ownership: `*json_out` is owned by the caller; free it with `wablock_string_free`.
+///
+/// # Safety
+/// `iter` is NULL or a live iterator used by no other thread; `json_out` and `err_out` are
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_blocked_users_collect_to_json(
+    iter: *mut wablock_blocked_users,
+    json_out: *mut *mut c_char,
+    err_out: *mut *mut wablock_error,
+) -> wablock_status {
+    call(err_out, json_out, "json_out", || {
+        // SAFETY: per the contract above.
+        let it = unsafe { iter.as_mut() }.ok_or_else(|| boundary::null_argument("iter"))?;
+        it.current = None;
+        let mut users = Vec::new();
+        let mut error = None;
+        for item in it.iter.by_ref() {
+            match item {
+                Ok(user) => users.push(user),
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        Ok(owned_string(&wablock::blocked_users_canonical_json(
+            &users,
+            error.as_ref(),
+        )))
     })
 }
 

@@ -28,35 +28,6 @@ static void sb_put(struct sb *b, const char *s, size_t n) {
 }
 static void sb_cat(struct sb *b, const char *s) { sb_put(b, s, strlen(s)); }
 
-/* A JSON string exactly as serde_json writes it (the core's canonical form). */
-static void sb_json_string(struct sb *b, const char *s) {
-  if (!s) {
-    sb_cat(b, "null");
-    return;
-  }
-  sb_cat(b, "\"");
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    char esc[8];
-    switch (*p) {
-      case '"': sb_cat(b, "\\\""); break;
-      case '\\': sb_cat(b, "\\\\"); break;
-      case '\n': sb_cat(b, "\\n"); break;
-      case '\r': sb_cat(b, "\\r"); break;
-      case '\t': sb_cat(b, "\\t"); break;
-      case '\b': sb_cat(b, "\\b"); break;
-      case '\f': sb_cat(b, "\\f"); break;
-      default:
-        if (*p < 0x20) {
-          snprintf(esc, sizeof esc, "\\u%04x", *p);
-          sb_cat(b, esc);
-        } else {
-          sb_put(b, (const char *)p, 1);
-        }
-    }
-  }
-  sb_cat(b, "\"");
-}
-
 static const char *str_or(const cJSON *obj, const char *key, const char *fallback) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
   return cJSON_IsString(v) ? v->valuestring : fallback;
@@ -67,10 +38,81 @@ static double num_or(const cJSON *obj, const char *key, double fallback) {
   return cJSON_IsNumber(v) ? v->valuedouble : fallback;
 }
 
-/* -1 when absent or null: the C API's WABLOCK_UNSET. */
-static int64_t opt_num(const cJSON *obj, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-  return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : WABLOCK_UNSET;
+/* Whether obj holds a number under key (absent and null are "not set"). */
+static bool has_num(const cJSON *obj, const char *key) {
+  return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+/* The string under key as a wablock_str, or NULL when absent. */
+static const wablock_str *opt_str(const cJSON *obj, const char *key, wablock_str *storage) {
+  const char *s = str_or(obj, key, NULL);
+  if (!s) return NULL;
+  *storage = wablock_str_from_cstr(s);
+  return storage;
+}
+
+/* cJSON strings end at their first NUL, so the operation and the expected result are read
+ * from a copy of the vector in which every JSON escape \u0000 became NUL_MARK (U+E000, which
+ * no vector uses); user_str turns the marks back into NUL bytes, with the length cJSON cannot
+ * give, and expected_canonical back into the escape. */
+#define NUL_ESCAPE "\\u0000"
+#define NUL_MARK_ESCAPE "\\uE000"
+#define NUL_MARK "\xEE\x80\x80"
+
+/* A malloc'd copy of text with every NUL_ESCAPE replaced by NUL_MARK_ESCAPE (same length). */
+static char *mark_nuls(const char *text) {
+  char *copy = strdup(text);
+  for (char *p = copy; (p = strstr(p, NUL_ESCAPE)) != NULL; p += strlen(NUL_MARK_ESCAPE))
+    memcpy(p, NUL_MARK_ESCAPE, strlen(NUL_MARK_ESCAPE));
+  return copy;
+}
+
+/* A user of a vector as a wablock_str over a malloc'd buffer (NUL_MARKs back to NUL bytes);
+ * a non-string item becomes a NULL element, which the C API refuses. */
+static wablock_str user_str(const cJSON *item) {
+  wablock_str out = {NULL, 1};
+  if (!cJSON_IsString(item)) return out;
+  const char *in = item->valuestring;
+  char *buf = malloc(strlen(in) + 1);
+  size_t n = 0;
+  for (const char *p = in; *p;) {
+    if (strncmp(p, NUL_MARK, 3) == 0) {
+      buf[n++] = '\0';
+      p += 3;
+    } else {
+      buf[n++] = *p++;
+    }
+  }
+  buf[n] = '\0';
+  out.data = buf;
+  out.len = n;
+  return out;
+}
+
+/* The core's canonical JSON of a vector's expected result, parsed from the marked copy:
+ * NUL_MARKs become the JSON escape again before the core reads it. */
+static char *expected_canonical(const cJSON *want_marked) {
+  char *printed = want_marked ? cJSON_PrintUnformatted(want_marked) : NULL;
+  if (!printed) return NULL;
+  struct sb text = {0};
+  sb_cat(&text, "");
+  for (const char *p = printed; *p;) {
+    if (strncmp(p, NUL_MARK, 3) == 0) {
+      sb_cat(&text, "\\u0000");
+      p += 3;
+    } else {
+      sb_put(&text, p++, 1);
+    }
+  }
+  free(printed);
+  char *canonical = NULL;
+  wablock_canonical_json(wablock_str_from_cstr(text.s), &canonical, NULL);
+  free(text.s);
+  return canonical;
+}
+
+static void free_user_str(wablock_str s) {
+  if (s.len != 1 || s.data != NULL) free((void *)s.data);
 }
 
 /* The error's canonical JSON, for a result. */
@@ -85,32 +127,33 @@ static wablock_client *vector_client(const cJSON *c, wablock_error **err) {
   wablock_config *cfg = NULL;
   wablock_status st;
   if (strcmp(str_or(c, "provider", "meta"), "360dialog") == 0) {
-    st = wablock_config_new_360dialog(str_or(c, "api_key", "sandbox-key"), &cfg, err);
+    st = wablock_config_new_360dialog(WS(str_or(c, "api_key", "sandbox-key")), &cfg, err);
   } else {
-    st = wablock_config_new_meta(str_or(c, "phone_number_id", "1000"),
-                                 str_or(c, "access_token", "sandbox-token"), &cfg, err);
+    st = wablock_config_new_meta(WS(str_or(c, "phone_number_id", "1000")),
+                                 WS(str_or(c, "access_token", "sandbox-token")), &cfg, err);
     if (st == WABLOCK_OK)
-      st = wablock_config_set_api_version(cfg, str_or(c, "api_version", "v25.0"), err);
+      st = wablock_config_set_api_version(cfg, WS(str_or(c, "api_version", "v25.0")), err);
   }
   const cJSON *retry = cJSON_GetObjectItemCaseSensitive(c, "retry");
   const cJSON *jitter = cJSON_GetObjectItemCaseSensitive(retry, "jitter");
-  if (st == WABLOCK_OK) st = wablock_config_set_base_url(cfg, sandbox_base, err);
+  if (st == WABLOCK_OK) st = wablock_config_set_base_url(cfg, WS(sandbox_base), err);
   if (st == WABLOCK_OK)
-    st = wablock_config_set_max_batch(cfg, (size_t)num_or(c, "max_batch", 1000), err);
+    st = wablock_config_set_max_batch(cfg, (int64_t)num_or(c, "max_batch", 1000), err);
   if (st == WABLOCK_OK)
-    st = wablock_config_set_parallelism(cfg, (size_t)num_or(c, "parallelism", 1), err);
+    st = wablock_config_set_parallelism(cfg, (int64_t)num_or(c, "parallelism", 1), err);
   if (st == WABLOCK_OK)
     st = wablock_config_set_retry_policy(
         cfg, (uint32_t)num_or(retry, "max_attempts", 4),
-        (uint64_t)num_or(retry, "initial_backoff_ms", 1),
-        (uint64_t)num_or(retry, "max_backoff_ms", 50), cJSON_IsTrue(jitter), err);
+        (int64_t)num_or(retry, "initial_backoff_ms", 1),
+        (int64_t)num_or(retry, "max_backoff_ms", 50), cJSON_IsTrue(jitter), err);
   if (st == WABLOCK_OK)
     st = wablock_config_set_connect_timeout_ms(
-        cfg, (uint64_t)num_or(c, "connect_timeout_ms", 2000), err);
+        cfg, (int64_t)num_or(c, "connect_timeout_ms", 2000), err);
   if (st == WABLOCK_OK)
-    st = wablock_config_set_read_timeout_ms(cfg, (uint64_t)num_or(c, "read_timeout_ms", 2000),
+    st = wablock_config_set_read_timeout_ms(cfg, (int64_t)num_or(c, "read_timeout_ms", 2000),
                                             err);
-  if (st == WABLOCK_OK) st = wablock_config_set_deadline_ms(cfg, opt_num(c, "deadline_ms"), err);
+  if (st == WABLOCK_OK && has_num(c, "deadline_ms"))
+    st = wablock_config_set_deadline_ms(cfg, (int64_t)num_or(c, "deadline_ms", 0), err);
   if (st == WABLOCK_OK)
     st = wablock_config_set_list_restart_budget(
         cfg, (uint32_t)num_or(c, "list_restart_budget", 3), err);
@@ -123,20 +166,22 @@ static wablock_client *vector_client(const cJSON *c, wablock_error **err) {
   return client;
 }
 
-/* Runs the operation; returns the canonical result (malloc'd) or NULL for an unknown op. */
+/* Runs the operation; returns the canonical result (from the core, freed with
+ * wablock_string_free) or NULL for an unknown op. Every shape comes from the C API. */
 static char *run_operation(wablock_client *client, const cJSON *op) {
   const char *name = str_or(op, "op", "");
   wablock_error *err = NULL;
   if (strcmp(name, "block") == 0 || strcmp(name, "unblock") == 0) {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(op, "users");
     int n = cJSON_GetArraySize(list);
-    const char **users = calloc(n > 0 ? (size_t)n : 1, sizeof *users);
+    wablock_str *users = calloc(n > 0 ? (size_t)n : 1, sizeof *users);
     int i = 0;
     const cJSON *u;
-    cJSON_ArrayForEach(u, list) users[i++] = cJSON_IsString(u) ? u->valuestring : NULL;
+    cJSON_ArrayForEach(u, list) users[i++] = user_str(u);
     wablock_outcome *o = NULL;
     wablock_status st = name[0] == 'b' ? wablock_client_block(client, users, (size_t)n, &o, &err)
                                        : wablock_client_unblock(client, users, (size_t)n, &o, &err);
+    for (int j = 0; j < n; j++) free_user_str(users[j]);
     free(users);
     if (st != WABLOCK_OK) return error_json(err);
     char *json = wablock_outcome_to_json(o);
@@ -145,58 +190,32 @@ static char *run_operation(wablock_client *client, const cJSON *op) {
   }
   if (strcmp(name, "list_page") == 0) {
     wablock_page *page = NULL;
-    wablock_status st =
-        wablock_client_list_page(client, opt_num(op, "limit"), str_or(op, "after", NULL),
-                                 str_or(op, "before", NULL), &page, &err);
+    wablock_str after, before;
+    wablock_status st = wablock_client_list_page(
+        client, has_num(op, "limit"), (int64_t)num_or(op, "limit", 0),
+        opt_str(op, "after", &after), opt_str(op, "before", &before), &page, &err);
     if (st != WABLOCK_OK) return error_json(err);
     char *json = wablock_page_to_json(page);
     wablock_page_free(page);
     return json;
   }
   if (strcmp(name, "blocked_users") == 0) {
-    struct sb b = {0};
-    sb_cat(&b, "{\"blocked_users\":{\"error\":");
-    struct sb users = {0};
-    sb_cat(&users, "[");
     wablock_blocked_users *it = NULL;
-    wablock_status st = wablock_client_blocked_users(client, opt_num(op, "page_size"), &it, &err);
-    bool first = true;
-    while (st == WABLOCK_OK) {
-      wablock_blocked_user u;
-      bool has = false;
-      st = wablock_blocked_users_next(it, &u, &has, &err);
-      if (st != WABLOCK_OK || !has) break;
-      sb_cat(&users, first ? "{\"user_id\":" : ",{\"user_id\":");
-      sb_json_string(&users, u.user_id);
-      sb_cat(&users, ",\"wa_id\":");
-      sb_json_string(&users, u.wa_id);
-      sb_cat(&users, "}");
-      first = false;
-    }
+    if (wablock_client_blocked_users(client, has_num(op, "page_size"),
+                                     (int64_t)num_or(op, "page_size", 0), &it,
+                                     &err) != WABLOCK_OK)
+      return error_json(err);
+    char *json = NULL;
+    wablock_status st = wablock_blocked_users_collect_to_json(it, &json, &err);
     wablock_blocked_users_free(it);
-    sb_cat(&users, "]");
-    if (st != WABLOCK_OK) {
-      /* The error object without its {"error": …} wrapper. */
-      char *json = error_json(err);
-      size_t len = strlen(json);
-      sb_put(&b, json + 9, len - 10);
-      wablock_string_free(json);
-    } else {
-      sb_cat(&b, "null");
-    }
-    sb_cat(&b, ",\"users\":");
-    sb_cat(&b, users.s);
-    sb_cat(&b, "}}");
-    free(users.s);
-    return b.s;
+    return st == WABLOCK_OK ? json : error_json(err);
   }
   if (strcmp(name, "is_blocked") == 0) {
     bool blocked = false;
-    wablock_status st = wablock_client_is_blocked(client, str_or(op, "user", NULL), &blocked, &err);
-    if (st != WABLOCK_OK) return error_json(err);
-    struct sb b = {0};
-    sb_cat(&b, blocked ? "{\"is_blocked\":true}" : "{\"is_blocked\":false}");
-    return b.s;
+    wablock_str user = user_str(cJSON_GetObjectItemCaseSensitive(op, "user"));
+    wablock_status st = wablock_client_is_blocked(client, user, &blocked, &err);
+    free_user_str(user);
+    return st == WABLOCK_OK ? wablock_is_blocked_to_json(blocked) : error_json(err);
   }
   fprintf(stderr, "  unknown op \"%s\"\n", name);
   return NULL;
@@ -252,9 +271,14 @@ static char *read_file(const char *path) {
 static bool run_vector(const char *path, const char *out_dir) {
   char *text = read_file(path);
   cJSON *v = text ? cJSON_Parse(text) : NULL;
+  char *marked = text ? mark_nuls(text) : NULL;
+  cJSON *v_marked = marked ? cJSON_Parse(marked) : NULL;
   free(text);
-  if (!v) {
+  free(marked);
+  if (!v || !v_marked) {
     fprintf(stderr, "  %s: not JSON\n", path);
+    cJSON_Delete(v);
+    cJSON_Delete(v_marked);
     return false;
   }
   const char *name = str_or(v, "name", "unnamed");
@@ -277,7 +301,7 @@ static bool run_vector(const char *path, const char *out_dir) {
     wablock_client *client =
         vector_client(cJSON_GetObjectItemCaseSensitive(v, "client"), &err);
     if (client) {
-      result = run_operation(client, cJSON_GetObjectItemCaseSensitive(v, "operation"));
+      result = run_operation(client, cJSON_GetObjectItemCaseSensitive(v_marked, "operation"));
       wablock_client_free(client);
     } else {
       result = error_json(err);
@@ -285,15 +309,15 @@ static bool run_vector(const char *path, const char *out_dir) {
   }
   const cJSON *expect = cJSON_GetObjectItemCaseSensitive(v, "expect");
   if (result) {
-    cJSON *got = cJSON_Parse(result);
-    const cJSON *want = cJSON_GetObjectItemCaseSensitive(expect, "result");
-    if (!got || !cJSON_Compare(got, want, true)) {
-      char *ws = cJSON_PrintUnformatted(want);
-      fprintf(stderr, "  %s: result\n    got  %s\n    want %s\n", name, result, ws);
-      free(ws);
+    /* Byte for byte against the core's canonical form of the expected result. */
+    char *want = expected_canonical(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(v_marked, "expect"), "result"));
+    if (!want || strcmp(result, want) != 0) {
+      fprintf(stderr, "  %s: result\n    got  %s\n    want %s\n", name, result,
+              want ? want : "(not canonicalisable)");
       ok = false;
     }
-    cJSON_Delete(got);
+    wablock_string_free(want);
     /* Results are named after the vector's file, as the Rust runner names them. */
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -309,8 +333,9 @@ static bool run_vector(const char *path, const char *out_dir) {
   }
   const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(expect, "requests");
   if (ok && cJSON_IsArray(reqs) && !requests_match(reqs, name)) ok = false;
-  free(result);
+  wablock_string_free(result);
   cJSON_Delete(v);
+  cJSON_Delete(v_marked);
   return ok;
 }
 

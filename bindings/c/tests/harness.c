@@ -131,13 +131,18 @@ int sandbox_request_count(void) {
 wablock_client *sandbox_client(const char *token, size_t max_batch, size_t parallelism) {
   wablock_config *cfg = NULL;
   wablock_client *client = NULL;
-  if (wablock_config_new_meta("1000", token, &cfg, NULL) != WABLOCK_OK) return NULL;
-  wablock_config_set_base_url(cfg, sandbox_base, NULL);
+  if (wablock_config_new_meta(wablock_str_from_cstr("1000"), wablock_str_from_cstr(token), &cfg,
+                              NULL) != WABLOCK_OK) return NULL;
+  wablock_config_set_base_url(cfg, wablock_str_from_cstr(sandbox_base), NULL);
   wablock_config_set_retry_policy(cfg, 3, 1, 20, false, NULL);
   wablock_config_set_read_timeout_ms(cfg, 5000, NULL);
-  wablock_config_set_max_batch(cfg, max_batch, NULL);
-  wablock_config_set_parallelism(cfg, parallelism, NULL);
+  wablock_config_set_max_batch(cfg, (int64_t)max_batch, NULL);
+  wablock_config_set_parallelism(cfg, (int64_t)parallelism, NULL);
   wablock_status st = wablock_client_new(cfg, &client, NULL);
   wablock_config_free(cfg);
   return st == WABLOCK_OK ? client : NULL;
+}
+
+void to_strs(const char *const *in, size_t n, wablock_str *out) {
+  for (size_t i = 0; i < n; i++) out[i] = wablock_str_from_cstr(in[i]);
 }

@@ -44,6 +44,11 @@ extern int t_checks;
     }                                                                                      \
   } while (0)
 
+/* A wablock_str over a C string (NULL gives the empty string). */
+#define WS(s) wablock_str_from_cstr(s)
+/* Fills out[0..n) with views of the n C strings in `in`. */
+void to_strs(const char *const *in, size_t n, wablock_str *out);
+
 /* The sandbox base URL, e.g. "http://127.0.0.1:41234". */
 extern char sandbox_base[128];
 

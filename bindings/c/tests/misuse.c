@@ -8,6 +8,8 @@
 #include "harness.h"
 
 static const char BAD_UTF8[] = {'1', '6', (char)0xff, (char)0xfe, '5', '\0'};
+/* A NULL pointer with a length: the only wablock_str that is not a string. */
+static const wablock_str NULL_STR = {NULL, 1};
 
 /* The error written for a status: kind matches, message is non-empty, JSON is parseable. */
 static void check_error(wablock_status st, wablock_error **errp, wablock_status want,
@@ -37,6 +39,7 @@ static void frees_accept_null(void) {
   wablock_client_free(NULL);
   wablock_outcome_free(NULL);
   wablock_error_free(NULL);
+  wablock_client_close(NULL);
   wablock_page_free(NULL);
   wablock_blocked_users_free(NULL);
   wablock_string_free(NULL);
@@ -49,6 +52,7 @@ static void accessors_accept_null(void) {
   CHECK(wablock_outcome_requests(NULL) == 0);
   CHECK(wablock_outcome_to_json(NULL) == NULL);
   CHECK(wablock_error_message(NULL) == NULL);
+  CHECK(wablock_error_display(NULL) == NULL);
   CHECK_STATUS(wablock_error_kind(NULL), WABLOCK_INVALID_ARGUMENT);
   CHECK(!wablock_error_http_status(NULL, NULL));
   CHECK(!wablock_error_code(NULL, NULL));
@@ -59,7 +63,10 @@ static void accessors_accept_null(void) {
   CHECK(!wablock_error_retry_after_ms(NULL, NULL));
   CHECK(wablock_error_partial(NULL) == NULL);
   CHECK(wablock_error_not_attempted_count(NULL) == 0);
-  CHECK(wablock_error_not_attempted_get(NULL, 0) == NULL);
+  CHECK(wablock_error_not_attempted_get(NULL, 0, NULL) == NULL);
+  /* NULL with length 0 is the empty string; wablock_str_from_cstr(NULL) gives it too. */
+  CHECK(WS(NULL).data == NULL && WS(NULL).len == 0);
+  CHECK(WS("ab").len == 2);
   CHECK(wablock_error_to_json(NULL) == NULL);
   CHECK(wablock_page_count(NULL) == 0);
   CHECK(wablock_page_after(NULL) == NULL);
@@ -100,22 +107,22 @@ static void names_and_versions(void) {
 static void config_misuse(void) {
   wablock_config *cfg = (wablock_config *)0x1; /* sentinel: must stay untouched */
   wablock_error *err = NULL;
-  check_error(wablock_config_new_meta(NULL, "tok", &cfg, &err), &err, WABLOCK_INVALID_ARGUMENT,
-              "phone_number_id is NULL");
+  check_error(wablock_config_new_meta(NULL_STR, WS("tok"), &cfg, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "phone_number_id is NULL");
   CHECK(cfg == (wablock_config *)0x1);
-  check_error(wablock_config_new_meta("1000", NULL, &cfg, &err), &err, WABLOCK_INVALID_ARGUMENT,
-              "access_token is NULL");
-  check_error(wablock_config_new_meta("1000", BAD_UTF8, &cfg, &err), &err,
+  check_error(wablock_config_new_meta(WS("1000"), NULL_STR, &cfg, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "access_token is NULL");
+  check_error(wablock_config_new_meta(WS("1000"), WS(BAD_UTF8), &cfg, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "not valid UTF-8");
   CHECK(cfg == (wablock_config *)0x1);
-  check_error(wablock_config_new_meta("1000", "tok", NULL, &err), &err, WABLOCK_INVALID_ARGUMENT,
-              "config_out is NULL");
-  check_error(wablock_config_new_360dialog(NULL, &cfg, &err), &err, WABLOCK_INVALID_ARGUMENT,
+  check_error(wablock_config_new_meta(WS("1000"), WS("tok"), NULL, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "config_out is NULL");
+  check_error(wablock_config_new_360dialog(NULL_STR, &cfg, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "api_key is NULL");
   /* A NULL err_out is allowed: only the status comes back. */
-  CHECK_STATUS(wablock_config_new_360dialog(NULL, &cfg, NULL), WABLOCK_INVALID_ARGUMENT);
+  CHECK_STATUS(wablock_config_new_360dialog(NULL_STR, &cfg, NULL), WABLOCK_INVALID_ARGUMENT);
 
-  check_error(wablock_config_set_base_url(NULL, "http://127.0.0.1:1", &err), &err,
+  check_error(wablock_config_set_base_url(NULL, WS("http://127.0.0.1:1"), &err), &err,
               WABLOCK_INVALID_ARGUMENT, "config is NULL");
   check_error(wablock_config_set_max_batch(NULL, 10, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "config is NULL");
@@ -123,14 +130,24 @@ static void config_misuse(void) {
               "config is NULL");
 
   cfg = NULL;
-  CHECK_STATUS(wablock_config_new_meta("1000", "secret-token-xyz", &cfg, NULL), WABLOCK_OK);
-  check_error(wablock_config_set_base_url(cfg, NULL, &err), &err, WABLOCK_INVALID_ARGUMENT,
+  CHECK_STATUS(wablock_config_new_meta(WS("1000"), WS("secret-token-xyz"), &cfg, NULL), WABLOCK_OK);
+  check_error(wablock_config_set_base_url(cfg, NULL_STR, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "base_url is NULL");
-  check_error(wablock_config_set_api_version(cfg, BAD_UTF8, &err), &err,
+  check_error(wablock_config_set_api_version(cfg, WS(BAD_UTF8), &err), &err,
               WABLOCK_INVALID_ARGUMENT, "api_version is not valid UTF-8");
-  check_error(wablock_config_set_deadline_ms(cfg, -2, &err), &err, WABLOCK_INVALID_ARGUMENT,
-              "deadline_ms");
-  CHECK_STATUS(wablock_config_set_deadline_ms(cfg, WABLOCK_UNSET, NULL), WABLOCK_OK);
+  /* Negative numbers reach the core as passed, and its message names them. */
+  check_error(wablock_config_set_deadline_ms(cfg, -1, &err), &err, WABLOCK_INVALID_ARGUMENT,
+              "deadline_ms is -1: it is out of range");
+  check_error(wablock_config_set_connect_timeout_ms(cfg, -250, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "connect_timeout_ms is -250");
+  check_error(wablock_config_set_max_batch(cfg, -3, &err), &err, WABLOCK_INVALID_ARGUMENT,
+              "max_batch is -3: it is out of range");
+  check_error(wablock_config_set_retry_policy(cfg, 2, -10, 100, false, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "initial_backoff_ms is -10");
+  CHECK_STATUS(wablock_config_set_deadline_ms(cfg, 0, NULL), WABLOCK_OK);
+  CHECK_STATUS(wablock_config_clear_deadline(cfg, NULL), WABLOCK_OK);
+  check_error(wablock_config_clear_deadline(NULL, &err), &err, WABLOCK_INVALID_ARGUMENT,
+              "config is NULL");
 
   /* Settings are checked by the core when the client is built, with its messages. */
   wablock_client *client = (wablock_client *)0x1;
@@ -139,7 +156,7 @@ static void config_misuse(void) {
               "parallelism is 0");
   CHECK(client == (wablock_client *)0x1);
   CHECK_STATUS(wablock_config_set_parallelism(cfg, 2, NULL), WABLOCK_OK);
-  CHECK_STATUS(wablock_config_set_base_url(cfg, "http://example.com", NULL), WABLOCK_OK);
+  CHECK_STATUS(wablock_config_set_base_url(cfg, WS("http://example.com"), NULL), WABLOCK_OK);
   err = NULL;
   wablock_status st = wablock_client_new(cfg, &client, &err);
   CHECK_STATUS(st, WABLOCK_INVALID_ARGUMENT);
@@ -161,7 +178,7 @@ static void client_misuse(void) {
   CHECK(client != NULL);
   if (!client) return;
   CHECK(sandbox_reset());
-  const char *users[] = {"16505551234", NULL};
+  const wablock_str users[] = {WS("16505551234"), NULL_STR};
   wablock_outcome *outcome = (wablock_outcome *)0x1;
   wablock_error *err = NULL;
 
@@ -170,66 +187,79 @@ static void client_misuse(void) {
   check_error(wablock_client_block(client, NULL, 2, &outcome, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "users is NULL");
   check_error(wablock_client_block(client, users, 2, &outcome, &err), &err,
-              WABLOCK_INVALID_ARGUMENT, "users[1] is NULL");
+              WABLOCK_INVALID_ARGUMENT, "user #1 is not text");
   err = NULL;
   /* Empty arrays: the core refuses them, NULL array or not. */
   check_error(wablock_client_block(client, NULL, 0, &outcome, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "empty");
   check_error(wablock_client_unblock(client, users, 0, &outcome, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "empty");
-  const char *bad[] = {"16505551234", BAD_UTF8};
+  const wablock_str bad[] = {WS("16505551234"), WS(BAD_UTF8)};
   check_error(wablock_client_block(client, bad, 2, &outcome, &err), &err,
-              WABLOCK_INVALID_ARGUMENT, "users[1] is not valid UTF-8");
+              WABLOCK_INVALID_ARGUMENT, "user #1 is not text");
   /* Refused arrays still account for every string passed (bad bytes become U+FFFD). */
   CHECK(wablock_client_block(client, bad, 2, &outcome, &err) == WABLOCK_INVALID_ARGUMENT);
   CHECK(wablock_error_not_attempted_count(err) == 2);
-  CHECK(strcmp(wablock_error_not_attempted_get(err, 0), "16505551234") == 0);
-  CHECK(strstr(wablock_error_not_attempted_get(err, 1), "\xEF\xBF\xBD") != NULL);
+  CHECK(strcmp(wablock_error_not_attempted_get(err, 0, NULL), "16505551234") == 0);
+  CHECK(strstr(wablock_error_not_attempted_get(err, 1, NULL), "\xEF\xBF\xBD") != NULL);
   wablock_error_free(err);
   err = NULL;
   check_error(wablock_client_block(client, users, 1, NULL, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "outcome_out is NULL");
   check_error(wablock_client_mutate(client, 7, users, 1, NULL, NULL, &outcome, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "operation is 7");
+  wablock_operation op = WABLOCK_OPERATION_UNBLOCK;
+  check_error(wablock_operation_from_name(WS("delete"), &op, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "operation is \"delete\"");
+  CHECK(op == WABLOCK_OPERATION_UNBLOCK);
+  CHECK_STATUS(wablock_operation_from_name(WS("block"), &op, NULL), WABLOCK_OK);
+  CHECK(op == WABLOCK_OPERATION_BLOCK);
   CHECK(outcome == (wablock_outcome *)0x1);
   /* Nothing above reached the server. */
   CHECK(sandbox_request_count() == 0);
 
   wablock_page *page = (wablock_page *)0x1;
-  check_error(wablock_client_list_page(NULL, 10, NULL, NULL, &page, &err), &err,
+  check_error(wablock_client_list_page(NULL, true, 10, NULL, NULL, &page, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "client is NULL");
-  check_error(wablock_client_list_page(client, -5, NULL, NULL, &page, &err), &err,
-              WABLOCK_INVALID_ARGUMENT, "limit");
-  check_error(wablock_client_list_page(client, 10, BAD_UTF8, NULL, &page, &err), &err,
+  const wablock_str bad_cursor = WS(BAD_UTF8), a = WS("a"), b = WS("b");
+  check_error(wablock_client_list_page(client, true, -5, NULL, NULL, &page, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "limit is -5: it is out of range");
+  check_error(wablock_client_list_page(client, true, 10, &bad_cursor, NULL, &page, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "after is not valid UTF-8");
-  check_error(wablock_client_list_page(client, 0, NULL, NULL, &page, &err), &err,
+  check_error(wablock_client_list_page(client, true, 0, NULL, NULL, &page, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "limit must be at least 1");
-  check_error(wablock_client_list_page(client, 10, "a", "b", &page, &err), &err,
+  check_error(wablock_client_list_page(client, true, 10, &a, &b, &page, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "not both");
   CHECK(page == (wablock_page *)0x1);
 
   bool blocked = true;
-  check_error(wablock_client_is_blocked(client, NULL, &blocked, &err), &err,
+  check_error(wablock_client_is_blocked(client, NULL_STR, &blocked, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "user is NULL");
-  check_error(wablock_client_is_blocked(client, BAD_UTF8, &blocked, &err), &err,
+  check_error(wablock_client_is_blocked(client, WS(BAD_UTF8), &blocked, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "user is not valid UTF-8");
-  check_error(wablock_client_is_blocked(client, "16505551234", NULL, &err), &err,
+  check_error(wablock_client_is_blocked(client, WS("16505551234"), NULL, &err), &err,
               WABLOCK_INVALID_ARGUMENT, "blocked_out is NULL");
   CHECK(blocked == true);
 
   wablock_blocked_users *it = NULL;
-  check_error(wablock_client_blocked_users(client, -3, &it, &err), &err, WABLOCK_INVALID_ARGUMENT,
-              "page_size");
+  check_error(wablock_client_blocked_users(client, true, -3, &it, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "page_size is -3: it is out of range");
   CHECK(it == NULL);
   wablock_blocked_user u;
   bool has = false;
   check_error(wablock_blocked_users_next(NULL, &u, &has, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "iter is NULL");
-  CHECK_STATUS(wablock_client_blocked_users(client, WABLOCK_UNSET, &it, NULL), WABLOCK_OK);
+  CHECK_STATUS(wablock_client_blocked_users(client, false, 0, &it, NULL), WABLOCK_OK);
   check_error(wablock_blocked_users_next(it, NULL, &has, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "user_out is NULL");
   check_error(wablock_blocked_users_next(it, &u, NULL, &err), &err, WABLOCK_INVALID_ARGUMENT,
               "has_user_out is NULL");
+  check_error(wablock_blocked_users_collect_to_json(it, NULL, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "json_out is NULL");
+  char *json = (char *)0x1;
+  check_error(wablock_blocked_users_collect_to_json(NULL, &json, &err), &err,
+              WABLOCK_INVALID_ARGUMENT, "iter is NULL");
+  CHECK(json == (char *)0x1);
   wablock_blocked_users_free(it);
   CHECK(sandbox_request_count() == 0);
   wablock_client_free(client);

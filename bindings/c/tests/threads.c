@@ -18,10 +18,10 @@ struct job {
 static void *worker(void *arg) {
   struct job *job = arg;
   char numbers[PER_THREAD][32];
-  const char *users[PER_THREAD];
+  wablock_str users[PER_THREAD];
   for (int i = 0; i < PER_THREAD; i++) {
     snprintf(numbers[i], sizeof numbers[i], "1650777%02d%02d", job->index, i);
-    users[i] = numbers[i];
+    users[i] = wablock_str_from_cstr(numbers[i]);
   }
   int ok = 1;
   for (int round = 0; round < 3; round++) {
@@ -32,7 +32,7 @@ static void *worker(void *arg) {
     for (size_t i = 0; st == WABLOCK_OK && i < PER_THREAD; i++) {
       wablock_success s;
       ok &= wablock_outcome_succeeded_get(o, i, &s, NULL) == WABLOCK_OK &&
-            strcmp(s.input, users[i]) == 0;
+            strcmp(s.input, numbers[i]) == 0 && s.input_len == users[i].len;
     }
     wablock_outcome_free(o);
     wablock_error_free(err);

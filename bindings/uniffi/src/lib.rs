@@ -575,9 +575,8 @@ impl Client {
         before: Option<String>,
     ) -> Result<Page, WablockError> {
         guard(|| {
-            Ok(self
-                .inner
-                .list_page(limit, after.as_deref(), before.as_deref())?)
+            let cursor = wablock::Cursor::from_options(after.as_deref(), before.as_deref())?;
+            Ok(self.inner.list_page(limit, cursor)?)
         })
     }
 

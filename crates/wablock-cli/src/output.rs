@@ -335,7 +335,7 @@ pub fn list_page(
     format: Format,
     next_command: &dyn Fn(&str) -> String,
 ) -> u8 {
-    match client.list_page(limit, after, before) {
+    match wablock::Cursor::from_options(after, before).and_then(|c| client.list_page(limit, c)) {
         Ok(page) => {
             match format {
                 Format::Json => println!("{}", page.to_canonical_json()),

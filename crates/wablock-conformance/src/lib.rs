@@ -353,7 +353,9 @@ pub fn run_operation(client: &Client, op: &Value) -> Result<Value, String> {
             }
         }
         "list_page" => {
-            match client.list_page(opt_u32("limit")?, opt_str("after"), opt_str("before")) {
+            let limit = opt_u32("limit")?;
+            let cursor = wablock::Cursor::from_options(opt_str("after"), opt_str("before"));
+            match cursor.and_then(|c| client.list_page(limit, c)) {
                 Ok(p) => json!({"page": p.to_json_value()}),
                 Err(e) => error_result(&e),
             }

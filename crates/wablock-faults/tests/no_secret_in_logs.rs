@@ -57,7 +57,7 @@ fn no_log_record_at_any_level_carries_the_token() {
     client.block(["+16505551235"]).unwrap_err();
     client.block(["+16505551234", "US.1", "bogus"]).unwrap();
     client.unblock(["+16505551234"]).unwrap();
-    client.list_page(Some(1), None, None).unwrap();
+    client.list_page(Some(1), wablock::Cursor::First).unwrap();
     assert_eq!(client.blocked_users(Some(1)).count(), 1);
     let wrong = Client::meta("5150", "EAAG-wrong-token-000")
         .base_url(sb.base_url())

@@ -349,7 +349,7 @@ impl Window {
                 let key = match wablock::users::normalize_user(&input) {
                     Ok(id) => id.key().to_string(),
                     Err(why) => {
-                        result.invalid.push((input, why.0));
+                        result.invalid.push((input, why.into_message()));
                         continue;
                     }
                 };
@@ -553,10 +553,7 @@ fn user_key(user: &str) -> Result<String, Error> {
         .map_err(|why| {
             Error::new(
                 ErrorKind::InvalidArgument,
-                format!(
-                    "{}; pass a phone number, WA ID or business-scoped user ID",
-                    why.0
-                ),
+                format!("{why}; pass a phone number, WA ID or business-scoped user ID"),
             )
         })
 }

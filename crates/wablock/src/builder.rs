@@ -212,7 +212,8 @@ impl ClientBuilder {
     pub(crate) fn current_retry_policy(&self) -> &RetryPolicy {
         &self.retry
     }
-    /// The clock used for backoff and deadlines (tests pass a [`crate::FakeClock`]).
+    /// The clock used for backoff and deadlines (tests pass a fake one, behind the `testing`
+    /// feature, that never sleeps).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self

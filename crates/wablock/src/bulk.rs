@@ -347,7 +347,7 @@ fn assemble(
                     user_id: None,
                     reason: Reason::InvalidUser,
                     code: None,
-                    message: invalid.0,
+                    message: invalid.into_message(),
                     details: None,
                     hint: Reason::InvalidUser.hint().to_string(),
                 });

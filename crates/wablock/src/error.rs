@@ -168,9 +168,10 @@ impl Error {
         }))
     }
 
-    /// Sets the inputs that were never confirmed or refused. For a language layer that refuses
-    /// a call before the core sees it (a NULL element, bad UTF-8), so that the error still
-    /// accounts for every input the caller passed.
+    /// Sets the inputs that were never confirmed or refused, for the workspace's own crates
+    /// that refuse a call before the core sees it. Hidden: a language binding uses
+    /// `boundary::users_from_bytes` or `boundary::refuse_call` instead.
+    #[doc(hidden)]
     pub fn with_not_attempted(mut self, inputs: Vec<String>) -> Self {
         self.0.not_attempted = inputs;
         self.0.not_attempted_unknown = Vec::new();

@@ -24,12 +24,15 @@
 
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod boundary;
 mod builder;
 mod bulk;
 mod canonical;
 mod client;
 mod error;
 mod fleet;
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod listing;
@@ -58,11 +61,14 @@ pub use fleet::{
     FleetResults,
 };
 pub use listing::{
-    BlockedUser, BlockedUsers, DEFAULT_PAGE_SIZE, MAX_PAGES_WITHOUT_NEW_USERS, Page,
+    BlockedUser, BlockedUsers, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGES_WITHOUT_NEW_USERS, Page,
 };
 pub use options::ClientOptions;
 pub use outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
-pub use retry::{Clock, FakeClock, RetryPolicy, SystemClock};
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub use retry::FakeClock;
+pub use retry::{Clock, RetryPolicy, SystemClock};
 pub use secret::Secret;
 
 /// The crate version, as sent in the `User-Agent` header (`wablock/<version>`).

@@ -94,34 +94,57 @@ fn check_server_cursor(name: &str, cursor: Option<&str>, status: u16) -> Result<
     Err(err)
 }
 
+/// Where a page of the blocklist starts: at the beginning, or after or before a cursor from an
+/// earlier page ([`Page::after`], [`Page::before`]). One cursor at most, by construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cursor<'a> {
+    /// The first page.
+    #[default]
+    First,
+    /// The page after this cursor.
+    After(&'a str),
+    /// The page before this cursor.
+    Before(&'a str),
+}
+
+impl<'a> Cursor<'a> {
+    /// The cursor of a layer that takes `after` and `before` as two optional values (a C
+    /// pointer, a keyword argument): both set is `INVALID_ARGUMENT`, worded here.
+    pub fn from_options(after: Option<&'a str>, before: Option<&'a str>) -> Result<Self, Error> {
+        match (after, before) {
+            (Some(_), Some(_)) => Err(Error::invalid_argument(
+                "pass either an after cursor or a before cursor, not both",
+            )),
+            (Some(a), None) => Ok(Cursor::After(a)),
+            (None, Some(b)) => Ok(Cursor::Before(b)),
+            (None, None) => Ok(Cursor::First),
+        }
+    }
+}
+
 impl Client {
-    /// Fetches one page: `limit` users at most ([`DEFAULT_PAGE_SIZE`] when `None`), after or
-    /// before a cursor from an earlier page. A 139102 answer (the list changed since the
-    /// cursor was issued) is a `CONCURRENT_UPDATE` error; restart from the first page.
-    pub fn list_page(
-        &self,
-        limit: Option<u32>,
-        after: Option<&str>,
-        before: Option<&str>,
-    ) -> Result<Page, Error> {
-        self.list_page_by(limit, after, before, self.call_deadline())
+    /// Fetches one page: `limit` users at most ([`DEFAULT_PAGE_SIZE`] when `None`), from the
+    /// start or after or before a cursor from an earlier page. A 139102 answer (the list
+    /// changed since the cursor was issued) is a `CONCURRENT_UPDATE` error; restart from the
+    /// first page.
+    pub fn list_page(&self, limit: Option<u32>, cursor: Cursor<'_>) -> Result<Page, Error> {
+        self.list_page_by(limit, cursor, self.call_deadline())
     }
 
     fn list_page_by(
         &self,
         limit: Option<u32>,
-        after: Option<&str>,
-        before: Option<&str>,
+        cursor: Cursor<'_>,
         deadline: Option<Instant>,
     ) -> Result<Page, Error> {
-        if after.is_some() && before.is_some() {
-            return Err(Error::invalid_argument(
-                "pass either an after cursor or a before cursor, not both",
-            ));
-        }
         if limit == Some(0) {
             return Err(Error::invalid_argument("limit must be at least 1"));
         }
+        let (after, before) = match cursor {
+            Cursor::First => (None, None),
+            Cursor::After(a) => (Some(a), None),
+            Cursor::Before(b) => (None, Some(b)),
+        };
         check_cursor("after", after)?;
         check_cursor("before", before)?;
         let limit_text = limit.unwrap_or(DEFAULT_PAGE_SIZE).to_string();
@@ -172,7 +195,7 @@ impl Client {
     /// and stops at the first page that holds the user: O(blocklist) requests.
     pub fn is_blocked(&self, user: &str) -> Result<bool, Error> {
         let id = normalize_user(user)
-            .map_err(|e| Error::invalid_argument(format!("cannot check this user: {}", e.0)))?;
+            .map_err(|e| Error::invalid_argument(format!("cannot check this user: {e}")))?;
         for entry in self.blocked_users(None) {
             if entry?.matches(&id) {
                 return Ok(true);
@@ -278,10 +301,11 @@ impl BlockedUsers {
     fn fetch(&mut self) -> Result<(), Error> {
         self.requests += 1;
         let deadline = self.client.call_deadline();
-        match self
-            .client
-            .list_page_by(Some(self.page_size), self.cursor.as_deref(), None, deadline)
-        {
+        match self.client.list_page_by(
+            Some(self.page_size),
+            self.cursor.as_deref().map_or(Cursor::First, Cursor::After),
+            deadline,
+        ) {
             Ok(page) => self.take_page(page),
             Err(err) if err.kind() == ErrorKind::ConcurrentUpdate => self.restart(err),
             Err(err) => Err(err),

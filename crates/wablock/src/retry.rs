@@ -1,7 +1,6 @@
 //! Retry policy (docs/behaviour.md §3.3), the one retry loop every request goes through (block,
 //! unblock and listing alike), and the injectable clock that lets tests run without sleeping.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,22 +28,26 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock for tests: `sleep` records the duration and moves `now` forward at once.
+/// A clock for tests: `sleep` records the duration and moves `now` forward at once. Behind the
+/// `testing` feature: a test hook, not part of the public API.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug)]
 pub struct FakeClock {
     start: Instant,
-    state: Mutex<(Duration, Vec<Duration>)>,
+    state: std::sync::Mutex<(Duration, Vec<Duration>)>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Default for FakeClock {
     fn default() -> Self {
         FakeClock {
             start: Instant::now(),
-            state: Mutex::new((Duration::ZERO, Vec::new())),
+            state: std::sync::Mutex::new((Duration::ZERO, Vec::new())),
         }
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl FakeClock {
     /// A fake clock starting now.
     pub fn new() -> Self {
@@ -57,6 +60,7 @@ impl FakeClock {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Clock for FakeClock {
     fn now(&self) -> Instant {
         let elapsed = self.state.lock().map(|s| s.0).unwrap_or_default();

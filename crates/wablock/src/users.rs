@@ -49,7 +49,27 @@ impl UserId {
 
 /// Why a user string was refused; the text is shown to the caller as the failure message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidUser(pub String);
+pub struct InvalidUser(String);
+
+impl InvalidUser {
+    /// The reason, for a person.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+
+    /// The reason, owned.
+    pub fn into_message(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for InvalidUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidUser {}
 
 /// Normalises one user string (SPEC §2).
 ///
@@ -67,6 +87,14 @@ pub fn normalize_user(raw: &str) -> Result<UserId, InvalidUser> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(InvalidUser("the user string is empty".to_string()));
+    }
+    // Checked before the string is quoted in any message: a NUL or other control character
+    // would cut or garble the text in C and in terminals.
+    if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+        return Err(InvalidUser(format!(
+            "the user string contains the control character U+{:04X}; a phone number, WA ID or business-scoped user ID has none",
+            u32::from(c)
+        )));
     }
     if looks_like_bsuid(trimmed) {
         return parse_bsuid(trimmed);
@@ -294,6 +322,16 @@ mod tests {
         );
         assert!(normalize_user("abc").is_err());
         assert!(normalize_user("").is_err());
+        for raw in [
+            "16505\u{0}551234",
+            "US.123\u{0}",
+            "1650555\t1234",
+            "1650\u{7f}5551234",
+        ] {
+            let why = normalize_user(raw).unwrap_err().0;
+            assert!(why.contains("control character U+00"), "{why}");
+            assert!(!why.chars().any(char::is_control), "{why}");
+        }
         assert!(
             normalize_user(&"1".repeat(300))
                 .unwrap_err()

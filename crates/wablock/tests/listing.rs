@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use wablock::ErrorKind;
+use wablock::{Cursor, ErrorKind};
 
 fn query_value(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|p| {
@@ -48,7 +48,7 @@ fn users(n: usize) -> Vec<String> {
 fn list_page_maps_one_get() {
     let server = list_server(users(5));
     let c = client(&server.url).build().unwrap();
-    let page = c.list_page(Some(2), None, None).unwrap();
+    let page = c.list_page(Some(2), Cursor::First).unwrap();
     assert_eq!(page.users.len(), 2);
     assert_eq!(page.users[0].wa_id.as_deref(), Some("15550000000"));
     assert_eq!(
@@ -56,9 +56,9 @@ fn list_page_maps_one_get() {
         (Some("c2"), Some("c0"), true)
     );
     // A short page with an after cursor may still have more (Meta's sample has no `next`).
-    let last = c.list_page(Some(2), Some("c4"), None).unwrap();
+    let last = c.list_page(Some(2), Cursor::After("c4")).unwrap();
     assert_eq!((last.users.len(), last.has_more), (1, true));
-    let past_the_end = c.list_page(Some(2), Some("c5"), None).unwrap();
+    let past_the_end = c.list_page(Some(2), Cursor::After("c5")).unwrap();
     assert_eq!(
         (past_the_end.users.len(), past_the_end.has_more),
         (0, false)
@@ -84,7 +84,7 @@ fn has_more_rules() {
         client(&server.url)
             .build()
             .unwrap()
-            .list_page(Some(2), None, None)
+            .list_page(Some(2), Cursor::First)
             .unwrap()
             .has_more
     );
@@ -97,7 +97,7 @@ fn has_more_rules() {
         client(&server.url)
             .build()
             .unwrap()
-            .list_page(Some(2), None, None)
+            .list_page(Some(2), Cursor::First)
             .unwrap()
             .has_more
     );
@@ -110,7 +110,7 @@ fn has_more_rules() {
         !client(&server.url)
             .build()
             .unwrap()
-            .list_page(Some(2), None, None)
+            .list_page(Some(2), Cursor::First)
             .unwrap()
             .has_more
     );
@@ -123,7 +123,7 @@ fn has_more_rules() {
         !client(&server.url)
             .build()
             .unwrap()
-            .list_page(Some(2), None, None)
+            .list_page(Some(2), Cursor::First)
             .unwrap()
             .has_more
     );
@@ -141,7 +141,7 @@ fn dialog360_legacy_shape_and_headers() {
         .base_url(&server.url)
         .build()
         .unwrap();
-    let page = c.list_page(Some(2), None, None).unwrap();
+    let page = c.list_page(Some(2), Cursor::First).unwrap();
     assert_eq!(page.users.len(), 2);
     assert_eq!(page.users[1].user_id.as_deref(), Some("US.1"));
     assert_eq!(
@@ -248,7 +248,7 @@ fn the_iterator_gives_up_after_the_restart_budget() {
     assert_eq!(server.seen().len(), 6, "3 passes of 2 pages");
     // list_page itself reports 139102 without restarting.
     assert_eq!(
-        c.list_page(Some(1), Some("A"), None).unwrap_err().kind(),
+        c.list_page(Some(1), Cursor::After("A")).unwrap_err().kind(),
         ErrorKind::ConcurrentUpdate
     );
 }
@@ -299,7 +299,10 @@ fn cursor_and_limit_arguments_are_checked_before_any_request() {
         (None, Some("a"), Some("b")),
     ] {
         assert_eq!(
-            c.list_page(limit, after, before).unwrap_err().kind(),
+            Cursor::from_options(after, before)
+                .and_then(|cursor| c.list_page(limit, cursor))
+                .unwrap_err()
+                .kind(),
             ErrorKind::InvalidArgument
         );
     }
@@ -309,7 +312,7 @@ fn cursor_and_limit_arguments_are_checked_before_any_request() {
         client(&server.url)
             .build()
             .unwrap()
-            .list_page(None, Some(&"x".repeat(4096)), None)
+            .list_page(None, Cursor::After(&"x".repeat(4096)))
             .is_ok()
     );
 }
@@ -323,7 +326,7 @@ fn list_errors_are_retried_and_classified() {
     let page = client(&server.url)
         .build()
         .unwrap()
-        .list_page(None, None, None)
+        .list_page(None, Cursor::First)
         .unwrap();
     assert_eq!((page.users.len(), page.has_more), (1, false));
     let server = Responder::script(vec![Reply::json(200, json!({"data": "nope"}))]);
@@ -331,7 +334,7 @@ fn list_errors_are_retried_and_classified() {
         client(&server.url)
             .build()
             .unwrap()
-            .list_page(None, None, None)
+            .list_page(None, Cursor::First)
             .unwrap_err()
             .kind(),
         ErrorKind::Protocol

@@ -73,7 +73,7 @@ fn without_a_page_size_the_walk_sends_the_default_limit_and_reads_every_page() {
         ]
     );
     // list_page sends the same default.
-    let page = c.list_page(None, None, None).unwrap();
+    let page = c.list_page(None, wablock::Cursor::First).unwrap();
     assert!(page.has_more, "cursors and a non-empty page: read on");
     assert_eq!(
         server.seen().last().unwrap().query,
@@ -254,7 +254,7 @@ fn a_bad_cursor_from_the_server_is_protocol_not_the_callers_fault() {
             json!({"data": [{"wa_id": "1"}], "paging": {"cursors": cursors}}),
         )]);
         let c = client(&server.url).build().unwrap();
-        let err = c.list_page(Some(1), None, None).unwrap_err();
+        let err = c.list_page(Some(1), wablock::Cursor::First).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
         assert!(
             err.message()
@@ -281,7 +281,11 @@ fn a_bad_cursor_from_the_server_is_protocol_not_the_callers_fault() {
         json!({"data": [{"wa_id": "1"}], "paging": {"cursors": {"after": "c".repeat(4096)}}}),
     )]);
     let c = client(&server.url).build().unwrap();
-    assert!(c.list_page(Some(1), None, None).unwrap().has_more);
+    assert!(
+        c.list_page(Some(1), wablock::Cursor::First)
+            .unwrap()
+            .has_more
+    );
 }
 
 #[test]
@@ -302,7 +306,7 @@ fn listing_honours_the_deadline_rule_with_the_one_retry_loop() {
         .build()
         .unwrap();
     let errors = [
-        c.list_page(None, None, None).unwrap_err(),
+        c.list_page(None, wablock::Cursor::First).unwrap_err(),
         c.blocked_users(None).next().unwrap().unwrap_err(),
         c.is_blocked("15550001111").unwrap_err(),
     ];
@@ -325,6 +329,12 @@ fn listing_honours_the_deadline_rule_with_the_one_retry_loop() {
         .deadline(Some(Duration::from_secs(10)))
         .build()
         .unwrap();
-    assert_eq!(c.list_page(None, None, None).unwrap().users.len(), 1);
+    assert_eq!(
+        c.list_page(None, wablock::Cursor::First)
+            .unwrap()
+            .users
+            .len(),
+        1
+    );
     assert_eq!(clock.sleeps(), [Duration::from_millis(1)]);
 }

@@ -102,7 +102,7 @@ proptest! {
                 prop_assert_eq!(b.as_str(), raw.trim());
                 prop_assert!(!b[3..].starts_with("ENT."));
             }
-            Err(e) => prop_assert!(!e.0.is_empty()),
+            Err(e) => prop_assert!(!e.message().is_empty()),
         }
     }
 

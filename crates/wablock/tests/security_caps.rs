@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
-use wablock::{Client, ClientBuilder, Error, ErrorKind, Outcome, Page, Reason, RetryPolicy};
+use wablock::{
+    Client, ClientBuilder, Cursor, Error, ErrorKind, Outcome, Page, Reason, RetryPolicy,
+};
 
 const TOKEN: &str = "EAAGm0PX4ZCpsBAKtok3nSECRETvalue";
 const API_KEY: &str = "d360-SECRET-api-key-0042";
@@ -235,7 +237,7 @@ fn no_secret_in_errors_when_the_server_echoes_it_back() {
             let mut errors = vec![
                 client.block(["15550001111", "not a user"]).unwrap_err(),
                 client.unblock(["+1 555 000 1111"]).unwrap_err(),
-                client.list_page(Some(5), None, None).unwrap_err(),
+                client.list_page(Some(5), Cursor::First).unwrap_err(),
             ];
             if let Some(Err(e)) = client.blocked_users(Some(5)).next() {
                 errors.push(e);
@@ -281,7 +283,7 @@ fn no_secret_in_transport_errors() {
         let err = client.block(["15550001111"]).unwrap_err();
         assert_eq!(err.kind(), kind, "{err}");
         assert_clean(&error_forms(&err), TOKEN, url);
-        let err = client.list_page(None, None, None).unwrap_err();
+        let err = client.list_page(None, Cursor::First).unwrap_err();
         assert_clean(&error_forms(&err), TOKEN, url);
     }
 }
@@ -355,7 +357,7 @@ fn regression_list_cursor_echoing_the_token_is_scrubbed() {
     let page = meta(&server.url)
         .build()
         .unwrap()
-        .list_page(Some(1), None, None)
+        .list_page(Some(1), Cursor::First)
         .unwrap();
     assert_clean(&page_forms(&page), TOKEN, "cursor echo");
 }
@@ -432,7 +434,7 @@ fn no_redirect_is_followed_by_any_operation() {
         let errs = [
             c.block(["15550001111"]).unwrap_err(),
             c.unblock(["15550001111"]).unwrap_err(),
-            c.list_page(None, None, None).unwrap_err(),
+            c.list_page(None, Cursor::First).unwrap_err(),
             c.blocked_users(None).next().unwrap().unwrap_err(),
         ];
         for err in &errs {
@@ -464,7 +466,7 @@ fn regression_a_body_of_exactly_8_mib_is_accepted() {
     let page = meta(&exact.url)
         .build()
         .unwrap()
-        .list_page(None, None, None)
+        .list_page(None, Cursor::First)
         .unwrap();
     assert_eq!(page.users.len(), 1, "a body of exactly 8 MiB is read");
 }
@@ -477,13 +479,13 @@ fn the_8_mib_body_cap_holds() {
     let page = meta(&under.url)
         .build()
         .unwrap()
-        .list_page(None, None, None)
+        .list_page(None, Cursor::First)
         .unwrap();
     assert_eq!(page.users.len(), 1, "a body just under 8 MiB is read");
 
     let over = Responder::script(vec![Reply::raw(200, padded_page(cap + 1))]);
     let c = meta(&over.url).build().unwrap();
-    let err = c.list_page(None, None, None).unwrap_err();
+    let err = c.list_page(None, Cursor::First).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
     assert!(!err.is_retryable());
     // Block, and an error page over the cap: PROTOCOL too, never retried.
@@ -507,7 +509,7 @@ fn the_8_mib_body_cap_holds() {
         .max_response_bytes(1024)
         .build()
         .unwrap()
-        .list_page(None, None, None)
+        .list_page(None, Cursor::First)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
 }
@@ -571,8 +573,8 @@ fn the_4_kib_cursor_cap_holds_at_its_edge() {
     let at_cap = "A".repeat(4096);
     let over = "A".repeat(4097);
     let multibyte_over = format!("{}é", "A".repeat(4095));
-    c.list_page(Some(10), Some(&at_cap), None).unwrap();
-    c.list_page(Some(10), None, Some(&at_cap)).unwrap();
+    c.list_page(Some(10), Cursor::After(&at_cap)).unwrap();
+    c.list_page(Some(10), Cursor::Before(&at_cap)).unwrap();
     assert_eq!(server.seen().len(), 2);
     assert!(server.seen()[0].query.contains(&at_cap));
     for (after, before) in [
@@ -582,7 +584,9 @@ fn the_4_kib_cursor_cap_holds_at_its_edge() {
         (Some(""), None),
         (Some("a"), Some("b")),
     ] {
-        let err = c.list_page(Some(10), after, before).unwrap_err();
+        let err = Cursor::from_options(after, before)
+            .and_then(|cursor| c.list_page(Some(10), cursor))
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
         assert!(err.http_status().is_none());
     }
@@ -593,7 +597,7 @@ fn the_4_kib_cursor_cap_holds_at_its_edge() {
 fn refused_cursor_errors_do_not_quote_the_cursor_or_secret() {
     let c = meta("http://127.0.0.1:9").build().unwrap();
     let cursor = format!("{TOKEN}{}", "Z".repeat(5000));
-    let err = c.list_page(None, Some(&cursor), None).unwrap_err();
+    let err = c.list_page(None, Cursor::After(&cursor)).unwrap_err();
     assert_clean(&error_forms(&err), TOKEN, "cursor error");
     let v: Value = serde_json::from_str(&err.to_canonical_json()).unwrap();
     assert_eq!(v["error"]["kind"], "INVALID_ARGUMENT");

@@ -62,7 +62,7 @@ fn an_escaped_token_in_a_whole_call_error_is_scrubbed_everywhere() {
             format!(r#"{{"error":{{"message":"bad {spelled}","code":190}}}}"#),
         )]);
         let c = token_client(&server.url);
-        let err = c.list_page(None, None, None).unwrap_err();
+        let err = c.list_page(None, wablock::Cursor::First).unwrap_err();
         assert_eq!(err.message(), "bad [redacted]", "{spelled}");
     }
 }
@@ -88,7 +88,7 @@ fn an_escaped_token_in_refusals_ids_and_cursors_is_scrubbed() {
         );
         let server = Responder::script(vec![Reply::raw(200, page)]);
         let c = token_client(&server.url);
-        let page = c.list_page(None, None, None).unwrap();
+        let page = c.list_page(None, wablock::Cursor::First).unwrap();
         assert!(!leaks(&page.to_canonical_json()), "{spelled}");
         assert_eq!(page.after.as_deref(), Some("[redacted]"));
     }
@@ -99,7 +99,10 @@ fn an_escaped_token_in_refusals_ids_and_cursors_is_scrubbed() {
     )]);
     let c = token_client(&server.url);
     assert_eq!(
-        c.list_page(None, None, None).unwrap().after.as_deref(),
+        c.list_page(None, wablock::Cursor::First)
+            .unwrap()
+            .after
+            .as_deref(),
         Some("[redacted]")
     );
 }
