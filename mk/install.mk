@@ -3,7 +3,7 @@
 # pkg-config files (wablock: shared; wablock-static: the archive). The Go and Kotlin/Python
 # packaging reuse the same release build of the workspace (one `--release` profile for
 # everything that ships; the fault suite builds it too).
-.PHONY: c-dist install uninstall examples c-stage c-install-check
+.PHONY: c-dist install install-files uninstall examples c-stage c-install-check
 
 DESTDIR ?=
 PREFIX ?= /usr/local
@@ -32,6 +32,10 @@ c-dist: ## release libwablock.so / .a, stripped, into build/c/dist (what make in
 	@ls -l $(C_DIST_SO) $(C_DIST)/libwablock.a | awk '{printf "c-dist: %-60s %6.1f MB\n", $$9, $$5/1048576}'
 
 install: c-dist ## release build into $(DESTDIR)$(PREFIX): lib (LIBDIR), include (INCLUDEDIR), pkgconfig
+	@$(MAKE) --no-print-directory install-files
+
+# Copies build/c/dist as it stands (the staging targets reuse one c-dist).
+install-files:
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 include/wablock.h $(DESTDIR)$(INCLUDEDIR)/wablock.h
 	install -m 755 $(C_DIST_SO) $(DESTDIR)$(LIBDIR)/
@@ -68,7 +72,7 @@ C_STAGE_PKGCONFIG := PKG_CONFIG_LIBDIR=$(C_STAGE_LIB)/pkgconfig PKG_CONFIG_PATH=
 
 c-stage: c-dist
 	rm -rf $(C_STAGE)
-	$(MAKE) --no-print-directory install DESTDIR=$(C_STAGE) PREFIX=$(C_STAGE_PREFIX) \
+	$(MAKE) --no-print-directory install-files DESTDIR=$(C_STAGE) PREFIX=$(C_STAGE_PREFIX) \
 	  LIBDIR=$(C_STAGE_PREFIX)/lib INCLUDEDIR=$(C_STAGE_PREFIX)/include PKGCONFIGDIR=$(C_STAGE_PREFIX)/lib/pkgconfig
 
 # Runs "$1" (a built example) against a fresh sandbox and checks what it printed.
@@ -123,3 +127,30 @@ c-install-check: c-stage ## staged make install, build + run a program outside t
 	@left=$$(find $(C_STAGE) ! -type d); \
 	if [ -n "$$left" ]; then echo "c-install-check: make uninstall left:"; echo "$$left"; exit 1; fi
 	@echo "c-install-check: staged install, pkg-config (shared and static) outside the repo, uninstall: ok"
+
+# A Go program in its own module, outside the checkout, that requires the binding by its module
+# path. The binding is a copy of bindings/go without its tests (what `go get` puts in the module
+# cache), so no path into the repository can leak in; GOPROXY=off keeps it offline. Built against
+# the installed library both ways: shared (default) and static (-tags wablock_static).
+GO_MODULE := github.com/wablock/wablock/bindings/go
+.PHONY: go-install-check
+go-install-check: go-prefix ## build + run a Go program in a module outside the repo against the installed library
+	$(CARGO) build --locked -p wablock-sandbox
+	@set -euo pipefail; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	mkdir -p "$$dir/wablock-go" "$$dir/app"; \
+	cp bindings/go/go.mod "$$dir/wablock-go/"; \
+	for f in bindings/go/*.go; do case "$$f" in *_test.go) ;; *) cp "$$f" "$$dir/wablock-go/";; esac; done; \
+	cp bindings/go/example/main.go "$$dir/app/main.go"; \
+	printf 'module example.com/app\n\ngo 1.23\n\nrequire $(GO_MODULE) v$(INSTALL_VERSION)\n\nreplace $(GO_MODULE) => ../wablock-go\n' > "$$dir/app/go.mod"; \
+	cd "$$dir/app"; export GOPROXY=off GOFLAGS=-mod=mod $(GO_ENV); \
+	$(GO) build -o $(BUILD)/go/outside_shared . ; \
+	$(GO) build -tags wablock_static -o $(BUILD)/go/outside_static .
+	@readelf -d $(BUILD)/go/outside_shared | grep -q 'NEEDED.*\[libwablock.so.0\]' || \
+	  { echo "go-install-check: the default build does not load libwablock.so.0"; exit 1; }
+	@if readelf -d $(BUILD)/go/outside_static | grep -q 'NEEDED.*libwablock'; then \
+	  echo "go-install-check: the wablock_static build still needs libwablock.so"; exit 1; fi
+	$(call C_RUN_EXAMPLE,env LD_LIBRARY_PATH=$(GO_PREFIX)/lib $(BUILD)/go/outside_shared)
+	$(call C_RUN_EXAMPLE,$(BUILD)/go/outside_static)
+	@echo "go-install-check: a module outside the repo built and ran against the installed library (shared and static)"
+
+TEST_TARGETS += go-install-check
