@@ -5,6 +5,9 @@
 import Foundation
 import PackageDescription
 
+// The release of wablock this package is (scripts/check-versions.sh keeps it equal to Cargo.toml).
+let wablockVersion = "0.1.0"
+
 // The workspace's target/debug, where libwablock_uniffi.{dylib,so,a} is built.
 let packageDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let libDir = ProcessInfo.processInfo.environment["WABLOCK_LIB_DIR"]
