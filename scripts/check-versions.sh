@@ -10,8 +10,8 @@ want=$(sed -nE '/^\[workspace\.package\]/,/^\[/ s/^version = "([^"]+)"/\1/p' Car
 [ -n "$want" ] || { echo "check-versions: no version in [workspace.package] of Cargo.toml" >&2; exit 1; }
 status=0
 check() { # check WHERE FOUND
-  if [ "$2" = "$want" ]; then printf '  %-58s %s\n' "$1" "$2"
-  else printf '  %-58s %s   <-- differs from Cargo.toml (%s)\n' "$1" "${2:-<none>}" "$want"; status=1; fi
+  if [ "$2" = "$want" ]; then printf '  %-64s %s\n' "$1" "$2"
+  else printf '  %-64s %s   <-- differs from Cargo.toml (%s)\n' "$1" "${2:-<none>}" "$want"; status=1; fi
 }
 echo "check-versions: Cargo workspace version $want"
 
@@ -31,9 +31,12 @@ else
   check "python/pyproject.toml [project] version" "$(sed -nE 's/^version = "([^"]+)"/\1/p' python/pyproject.toml)"
 fi
 
-# Kotlin: the project's own <version> (the first one after </modelVersion>... before <packaging>).
+# Kotlin: the project's own <version>, and the one the consumer check depends on.
 check "bindings/uniffi/kotlin/pom.xml <version>" \
   "$(python3 -c 'import sys,xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); print(r.find("{http://maven.apache.org/POM/4.0.0}version").text)' bindings/uniffi/kotlin/pom.xml)"
+
+check "bindings/uniffi/kotlin/consumer-check/pom.xml wablock.version" \
+  "$(sed -nE 's|.*<wablock.version>([^<]+)</wablock.version>.*|\1|p' bindings/uniffi/kotlin/consumer-check/pom.xml)"
 
 # C header: the string and the numeric macros.
 h=include/wablock.h
