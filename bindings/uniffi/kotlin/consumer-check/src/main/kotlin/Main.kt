@@ -21,7 +21,7 @@ fun main(args: Array<String>) {
             if (outcome.failed.isEmpty()) 0 else 1
         }
     } catch (e: WablockException) {
-        System.err.println("${e.kindName()}: ${e.errorMessage}")
+        System.err.println("wablock: $e")
         2
     }
     exitProcess(status)
