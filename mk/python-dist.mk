@@ -10,7 +10,7 @@ PY_WHEEL_MAX_BYTES := 8388608
 python-dist: python-venv ## release abi3 wheel + sdist into build/python-dist
 	rm -rf $(PY_DIST)
 	$(PY_BIN)/maturin build --quiet --release --locked -m python/Cargo.toml -i $(PY_BIN)/python -o $(PY_DIST)
-	$(PY_BIN)/maturin sdist --quiet -m python/Cargo.toml -o $(PY_DIST)
+	$(PY_BIN)/maturin sdist -m python/Cargo.toml -o $(PY_DIST)
 	@ls -l $(PY_DIST) | awk 'NR > 1 {printf "python-dist: %-60s %6.1f MB\n", $$9, $$5/1048576}'
 
 python-wheel-check: python-dist ## the release wheel: tags, size, stripped; pytest against it installed in a fresh venv, outside the repo
@@ -30,16 +30,17 @@ python-wheel-check: python-dist ## the release wheel: tags, size, stripped; pyte
 	python3 -m venv $(PY_DIST_VENV)
 	$(PY_DIST_VENV)/bin/python -m pip install -q --disable-pip-version-check $(PY_DIST)/*.whl \
 	  $$(grep -E '^pytest==' python/requirements-dev.txt)
-	@# python/ is nowhere on sys.path: the tests are copied to a scratch directory and import
-	@# the package the wheel installed (checked first, then by the suite itself).
+	@# The source tree is nowhere on sys.path: the tests are copied to a scratch directory (as
+	@# python/tests, so their results land in its build/) and import the installed package.
 	@set -euo pipefail; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
-	cp -r python/tests "$$dir/tests"; cd "$$dir"; \
+	mkdir -p "$$dir/python"; cp -r python/tests "$$dir/python/tests"; cd "$$dir"; \
 	where=$$($(PY_DIST_VENV)/bin/python -c 'import wablock; print(wablock.__file__)'); \
 	case "$$where" in $(PY_DIST_VENV)/lib/*/site-packages/wablock/__init__.py) ;; \
 	  *) echo "python-wheel-check: wablock imported from $$where, not the fresh venv"; exit 1;; esac; \
 	echo "python-wheel-check: wablock $$($(PY_DIST_VENV)/bin/python -c 'import wablock; print(wablock.__version__)') from $$where"; \
 	WABLOCK_SANDBOX_BIN=$(ROOT)/target/debug/wablock-sandbox WABLOCK_CONFORMANCE_VECTORS=$(ROOT)/tests/conformance/vectors \
-	  $(PY_DIST_VENV)/bin/pytest -q -p no:cacheprovider --rootdir "$$dir" tests
+	  $(PY_DIST_VENV)/bin/pytest -q -p no:cacheprovider --rootdir "$$dir" python/tests; \
+	test -n "$$(ls build/conformance/python/*.json)"
 
 # Builds a wheel from the sdist alone, as pip does on a platform without a wheel. It compiles
 # the crates again in release from the unpacked sdist (registry crates are reused from target/),
