@@ -31,7 +31,14 @@ c-dist: ## release libwablock.so / .a, stripped, into build/c/dist (what make in
 	strip --strip-debug -o $(C_DIST)/libwablock.a $(RELEASE_DIR)/libwablock.a
 	@ls -l $(C_DIST_SO) $(C_DIST)/libwablock.a | awk '{printf "c-dist: %-60s %6.1f MB\n", $$9, $$5/1048576}'
 
-install: c-dist ## release build into $(DESTDIR)$(PREFIX): lib (LIBDIR), include (INCLUDEDIR), pkgconfig
+# make install builds only when build/c/dist is older than the sources, so that
+# `make c-dist && sudo make install` never runs cargo as root (sudo's PATH has no cargo anyway).
+C_DIST_INPUTS := Cargo.toml Cargo.lock include/wablock.h \
+  $(shell find crates/wablock bindings/c -name '*.rs' -o -name Cargo.toml -o -name '*.map' 2>/dev/null)
+$(C_DIST_SO): $(C_DIST_INPUTS)
+	@$(MAKE) --no-print-directory c-dist
+
+install: $(C_DIST_SO) ## release build into $(DESTDIR)$(PREFIX): lib (LIBDIR), include (INCLUDEDIR), pkgconfig
 	@$(MAKE) --no-print-directory install-files
 
 # Copies build/c/dist as it stands (the staging targets reuse one c-dist).

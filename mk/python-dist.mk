@@ -42,15 +42,15 @@ python-wheel-check: python-dist ## the release wheel: tags, size, stripped; pyte
 	  $(PY_DIST_VENV)/bin/pytest -q -p no:cacheprovider --rootdir "$$dir" python/tests; \
 	test -n "$$(ls build/conformance/python/*.json)"
 
-# Builds a wheel from the sdist alone, as pip does on a platform without a wheel. It compiles
-# the crates again in release from the unpacked sdist (registry crates are reused from target/),
-# so it is not part of make test: run it before a release.
-python-sdist-check: python-dist ## pip builds a wheel from the sdist alone (slow: a release build)
+# Builds a wheel from the sdist alone, as pip does where no wheel fits, in a fresh cargo target
+# directory (with the workspace's, cargo would find everything fresh and compile nothing). A
+# full release build of the crates, so it is not part of make test: run it before a release.
+python-sdist-check: python-dist ## pip builds a wheel from the sdist alone (slow: a full release build)
 	@set -euo pipefail; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
-	CARGO_TARGET_DIR=$(or $(CARGO_TARGET_DIR),$(ROOT)/target) \
+	PATH=$(PY_BIN):$$PATH CARGO_TARGET_DIR="$$dir/target" \
 	  $(PY_BIN)/python -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation \
-	  -w "$$dir" $(PY_DIST)/wablock-$(INSTALL_VERSION).tar.gz; \
-	ls -l "$$dir"; ls "$$dir"/wablock-$(INSTALL_VERSION)-*.whl >/dev/null
+	  -w "$$dir/wheels" $(PY_DIST)/wablock-$(INSTALL_VERSION).tar.gz; \
+	ls "$$dir"/wheels/wablock-$(INSTALL_VERSION)-cp39-abi3-*.whl
 	@echo "python-sdist-check: the sdist builds a wheel"
 
 TEST_TARGETS += python-wheel-check
