@@ -98,6 +98,9 @@ define C_RUN_EXAMPLE
 	$(or $(2),true)
 endef
 
+# The example prints wablock_version() and the header's WABLOCK_VERSION: both must be Cargo's.
+C_SAME_VERSION = grep -q "^libwablock $(INSTALL_VERSION) (header $(INSTALL_VERSION))$$" <<<"$$out"
+
 # Installs into a DESTDIR staging root, checks the layout, builds examples/c/block_users.c in a
 # directory outside the checkout through pkg-config (shared and static) and runs both against
 # the sandbox, then uninstalls and checks nothing is left.
@@ -129,8 +132,8 @@ c-install-check: c-stage ## staged make install, build + run a program outside t
 	ls -l $(C_BUILD)/outside/block_users_* | awk '{printf "c-install-check: %-60s %6.1f MB\n", $$9, $$5/1048576}'
 	@# The staged library is not in the loader's path (it is not really installed), so the shared
 	@# program is pointed at it; the static one needs nothing.
-	$(call C_RUN_EXAMPLE,env LD_LIBRARY_PATH=$(C_STAGE_LIB) $(C_BUILD)/outside/block_users_shared)
-	$(call C_RUN_EXAMPLE,$(C_BUILD)/outside/block_users_static)
+	$(call C_RUN_EXAMPLE,env LD_LIBRARY_PATH=$(C_STAGE_LIB) $(C_BUILD)/outside/block_users_shared,$(C_SAME_VERSION))
+	$(call C_RUN_EXAMPLE,$(C_BUILD)/outside/block_users_static,$(C_SAME_VERSION))
 	$(MAKE) --no-print-directory uninstall DESTDIR=$(C_STAGE) PREFIX=$(C_STAGE_PREFIX) \
 	  LIBDIR=$(C_STAGE_PREFIX)/lib INCLUDEDIR=$(C_STAGE_PREFIX)/include PKGCONFIGDIR=$(C_STAGE_PREFIX)/lib/pkgconfig
 	@left=$$(find $(C_STAGE) ! -type d); \
