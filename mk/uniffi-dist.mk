@@ -4,7 +4,11 @@
 # local Maven repository as io.github.wablock:wablock (docs/mobile.md). Android: scripts/android-aar.sh.
 KOTLIN_JAR_OUT := $(BUILD)/uniffi/kotlin-jar
 KOTLIN_JAR_RES := $(KOTLIN_JAR_OUT)/resources
-UNIFFI_RELEASE_LIB := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/release/libwablock_uniffi.so
+# release for a jar to ship. The checks in make test pack the debug library `make kotlin`
+# already built (KOTLIN_CHECK_PROFILE, below): a release build of this crate costs minutes of
+# CI, and what they test (packaging, coordinates, loading from the jar) is the same.
+KOTLIN_JAR_PROFILE ?= release
+UNIFFI_JAR_LIB = $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/$(KOTLIN_JAR_PROFILE)/libwablock_uniffi.so
 # JNA's name for this platform (com.sun.jna.Platform.RESOURCE_PREFIX).
 KOTLIN_JNA_PLATFORM := linux-$(subst x86_64,x86-64,$(shell uname -m))
 KOTLIN_JAR := $(KOTLIN_JAR_OUT)/maven/wablock-$(INSTALL_VERSION).jar
@@ -12,18 +16,22 @@ KOTLIN_CONSUMER_OUT := $(BUILD)/uniffi/consumer-check
 
 .PHONY: kotlin-jar kotlin-consumer-check android-aar-check swift-package-check
 
+# The profile of the jar the checks build (kotlin-jar inherits it when built for them).
+KOTLIN_CHECK_PROFILE ?= debug
+kotlin-consumer-check android-aar-check: KOTLIN_JAR_PROFILE = $(KOTLIN_CHECK_PROFILE)
+
 kotlin-jar: uniffi-lib ## the Kotlin jar with the native library inside; mvn install as io.github.wablock:wablock
-	$(CARGO) build --release --locked -p wablock-uniffi --lib
+	$(CARGO) build $(if $(filter release,$(KOTLIN_JAR_PROFILE)),--release) --locked -p wablock-uniffi --lib
 	rm -rf $(KOTLIN_JAR_OUT) && mkdir -p $(KOTLIN_JAR_RES)/$(KOTLIN_JNA_PLATFORM)
-	@# The bindgen is the debug one uniffi-lib built; it reads the metadata out of the release library.
-	$(UNIFFI_BINDGEN) generate --library $(UNIFFI_RELEASE_LIB) --language kotlin --no-format --out-dir $(KOTLIN_JAR_OUT)/kotlin
-	strip --strip-all -o $(KOTLIN_JAR_RES)/$(KOTLIN_JNA_PLATFORM)/libwablock_uniffi.so $(UNIFFI_RELEASE_LIB)
+	@# The bindgen is the debug one uniffi-lib built; it reads the metadata out of the library.
+	$(UNIFFI_BINDGEN) generate --library $(UNIFFI_JAR_LIB) --language kotlin --no-format --out-dir $(KOTLIN_JAR_OUT)/kotlin
+	strip --strip-all -o $(KOTLIN_JAR_RES)/$(KOTLIN_JNA_PLATFORM)/libwablock_uniffi.so $(UNIFFI_JAR_LIB)
 	cd bindings/uniffi/kotlin && $(MVN) $(MVN_FLAGS) install -Dmaven.test.skip=true \
 	  -Dwablock.root=$(ROOT) -Dwablock.generated=$(KOTLIN_JAR_OUT)/kotlin \
 	  -Dwablock.resources=$(KOTLIN_JAR_RES) -Dwablock.out=$(KOTLIN_JAR_OUT)/maven
 	@jar tf $(KOTLIN_JAR) | grep -qx '$(KOTLIN_JNA_PLATFORM)/libwablock_uniffi.so' || \
 	  { echo "kotlin-jar: $(KOTLIN_JAR) does not carry $(KOTLIN_JNA_PLATFORM)/libwablock_uniffi.so"; exit 1; }
-	@ls -l $(KOTLIN_JAR) | awk '{printf "kotlin-jar: %s (%.1f MB), installed as io.github.wablock:wablock:$(INSTALL_VERSION)\n", $$9, $$5/1048576}'
+	@ls -l $(KOTLIN_JAR) | awk '{printf "kotlin-jar: %s (%.1f MB), installed as io.github.wablock:wablock:$(INSTALL_VERSION) ($(KOTLIN_JAR_PROFILE) library)\n", $$9, $$5/1048576}'
 
 # bindings/uniffi/kotlin/consumer-check, copied out of the checkout, resolves the jar by its
 # coordinates from the local repository, is built, and runs with plain `java -cp` over the
