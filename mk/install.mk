@@ -61,7 +61,8 @@ uninstall: ## remove exactly the files make install wrote (same DESTDIR, PREFIX,
 	if [ -f "$$so" ]; then soname=$(call soname_of,$$so); rm -f "$(DESTDIR)$(LIBDIR)/$$soname"; fi; \
 	rm -fv "$$so" $(DESTDIR)$(LIBDIR)/libwablock.so $(DESTDIR)$(LIBDIR)/libwablock.a \
 	  $(DESTDIR)$(INCLUDEDIR)/wablock.h \
-	  $(DESTDIR)$(PKGCONFIGDIR)/wablock.pc $(DESTDIR)$(PKGCONFIGDIR)/wablock-static.pc
+	  $(DESTDIR)$(PKGCONFIGDIR)/wablock.pc $(DESTDIR)$(PKGCONFIGDIR)/wablock-static.pc; \
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 examples: ## build examples/c against the wablock.pc installed under PREFIX (rpath to LIBDIR)
 	@mkdir -p $(BUILD)/c/examples
