@@ -1,7 +1,8 @@
 # The C ABI (bindings/c -> libwablock.so / libwablock.a, include/wablock.h, include/wablock.pc.in)
 # and its plain-C test suite (bindings/c/tests), run normally, under valgrind and under ASan.
-.PHONY: c-lib c-header c-header-check c-symbols c-suite c-valgrind c-asan c-install-check \
-        c-test install examples
+# make install / uninstall / examples and c-install-check live in mk/install.mk.
+.PHONY: c-lib c-header c-header-check c-symbols c-suite c-valgrind c-asan \
+        c-test
 
 C_LIBDIR := $(ROOT)/target/debug
 C_BUILD := $(BUILD)/c
@@ -14,7 +15,6 @@ C_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -I$(ROOT)/include
 C_VECTORS := tests/conformance/vectors
 # Suite arguments: vector directory, then where its canonical results go.
 C_SUITE_ARGS := $(C_VECTORS) $(BUILD)/conformance/c
-PREFIX ?= /usr/local
 
 c-lib: ## build libwablock.so and libwablock.a (debug) and the sandbox the C tests use
 	$(CARGO) build -p wablock-c -p wablock-sandbox --locked
@@ -64,41 +64,6 @@ c-valgrind: c-lib $(C_BUILD)/c_suite ## the C suite under valgrind: zero errors,
 c-asan: c-lib $(C_BUILD)/c_suite_asan ## the C suite built with AddressSanitizer (leak detection on)
 	WABLOCK_SANDBOX_BIN=$(C_SANDBOX) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  $(C_BUILD)/c_suite_asan $(C_SUITE_ARGS)
-
-install: c-lib ## install header, libwablock.{so,a} and lib/pkgconfig/wablock.pc under PREFIX
-	install -d $(PREFIX)/include $(PREFIX)/lib/pkgconfig
-	install -m 644 include/wablock.h $(PREFIX)/include/wablock.h
-	install -m 755 $(C_LIBDIR)/libwablock.so $(PREFIX)/lib/libwablock.so.$(C_VERSION)
-	ln -sf libwablock.so.$(C_VERSION) $(PREFIX)/lib/libwablock.so.0
-	ln -sf libwablock.so.0 $(PREFIX)/lib/libwablock.so
-	install -m 644 $(C_LIBDIR)/libwablock.a $(PREFIX)/lib/libwablock.a
-	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(C_VERSION)|' include/wablock.pc.in \
-	  > $(PREFIX)/lib/pkgconfig/wablock.pc
-
-examples: ## build examples/c against the wablock.pc installed under PREFIX
-	@mkdir -p $(C_BUILD)/examples
-	PKG_CONFIG_PATH=$(abspath $(PREFIX))/lib/pkgconfig; export PKG_CONFIG_PATH; \
-	$(CC) -std=c11 -Wall -Wextra -Werror examples/c/block_users.c -o $(C_BUILD)/examples/block_users \
-	  $$(pkg-config --cflags --libs wablock) -Wl,-rpath,$$(pkg-config --variable=libdir wablock)
-
-# Installs into a scratch prefix, builds the example through pkg-config, and runs it against a
-# sandbox (--open: no 24-hour rule) so that install, .pc file and example cannot rot.
-c-install-check: c-lib ## make install + make examples into build/c/prefix, then run the example
-	rm -rf $(C_BUILD)/prefix
-	$(MAKE) --no-print-directory install PREFIX=$(C_BUILD)/prefix
-	PKG_CONFIG_PATH=$(C_BUILD)/prefix/lib/pkgconfig pkg-config --cflags --libs wablock
-	$(MAKE) --no-print-directory examples PREFIX=$(C_BUILD)/prefix
-	@set -euo pipefail; \
-	coproc SB { exec $(C_SANDBOX) --port 0 --open --exit-on-stdin-eof; }; \
-	read -r url <&"$${SB[0]}"; \
-	out=$$(WABLOCK_BASE_URL=$$url WABLOCK_PHONE_NUMBER_ID=1000 WABLOCK_ACCESS_TOKEN=sandbox-token \
-	  $(C_BUILD)/examples/block_users "+1 (650) 555-1234" 447700900123 "not a number" || test $$? -eq 1); \
-	exec {SB[1]}>&-; wait; \
-	echo "$$out"; \
-	grep -q "blocked     +1 (650) 555-1234" <<<"$$out"; \
-	grep -q "not blocked not a number .*INVALID_USER" <<<"$$out"; \
-	grep -q "the blocklist holds 2 users" <<<"$$out"; \
-	echo "c-install-check: installed, pkg-config works, example built and ran"
 
 c-test: c-header-check c-symbols c-suite c-valgrind c-asan c-install-check ## every C check
 

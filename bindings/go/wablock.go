@@ -2,8 +2,8 @@
 // number, through Meta's Cloud API or 360dialog. It is a thin cgo layer over libwablock (the
 // Rust core's C ABI), so it fails exactly as every other wablock language does.
 //
-// Build order: the package links the static library target/debug/libwablock.a of the
-// repository's Cargo workspace; `make go-test` builds it first (cargo build -p wablock-c).
+// Linking: cgo finds the installed libwablock through pkg-config (link_shared.go,
+// link_static.go; docs/go.md).
 //
 // The package converts types and nothing else: every rule, error, message and JSON shape comes
 // from the core through the C ABI, so a Go error reads exactly as it does in Rust, C, Python or
@@ -16,8 +16,6 @@
 package wablock
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/debug/libwablock.a -lpthread -ldl -lm -lrt -lutil -lgcc_s
 #include <stdint.h>
 #include <stdlib.h>
 #include "wablock.h"
