@@ -9,13 +9,23 @@ TEST_TARGETS :=
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help demo test fmt-check clippy rust-test doc
+.PHONY: help demo setup test test-suites self-contained-check fmt-check clippy rust-test doc
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-test: fmt-check clippy rust-test doc $(TEST_TARGETS) ## run every check and test suite (what CI runs)
+test: ## set up what is missing, then run every check and test suite (what CI runs)
+	@bash .ci/setup
+	@$(MAKE) --no-print-directory test-suites
+
+test-suites: self-contained-check fmt-check clippy rust-test doc $(TEST_TARGETS) ## every check and test suite, without the set-up
 	@echo "make test: all green"
+
+setup: ## install what the test suites need (as root; otherwise prints the command to run)
+	bash .ci/setup
+
+self-contained-check: ## fail on any tracked file that points outside the repository
+	python3 .ci/self-contained-check
 
 fmt-check: ## cargo fmt --check
 	$(CARGO) fmt --all -- --check
