@@ -2,6 +2,7 @@
 // The Swift bindings of wablock as a SwiftPM package, for running the tests on a machine with
 // Swift (macOS or Linux). `make swift` generates the sources into build/uniffi/swift and copies
 // them into Sources/; build the Rust library first (`make swift` does, in target/debug).
+// Home: https://github.com/wablock/wablock (MIT OR Apache-2.0).
 import Foundation
 import PackageDescription
 
