@@ -320,8 +320,8 @@ def main():
             if mode == "list":
                 sb.prefill(cfg["users"])
             cells = {dr.name: [] for dr in cell_drivers}
-            # Drivers take turns within each run index, so a burst of load on this shared
-            # machine spreads over all of them instead of landing on one.
+            # Drivers take turns within each run index, so a burst of background load
+            # spreads over all of them instead of landing on one.
             for i in range(max(runs, peer_runs)):
                 for dr in cell_drivers:
                     if i >= (peer_runs if dr.peer else runs):
