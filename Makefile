@@ -6,6 +6,14 @@ CARGO ?= cargo
 ROOT := $(abspath .)
 BUILD := $(ROOT)/build
 TEST_TARGETS :=
+# Every binary and library the suites use (the sandbox, libwablock.{so,a}, the UniFFI cdylib
+# and its bindgen, the Python cdylib, the bench driver) comes from this one build. It selects
+# the same packages and targets as `cargo test --workspace`, so cargo unifies features the same
+# way and reuses the test build's artifacts: building a subset with -p would unify features
+# differently and compile shared crates (serde, syn, rustls, the core...) again. The C header
+# generator (feature wablock-c/header, cbindgen) is part of it for the same reason.
+CARGO_WORKSPACE := --workspace --features wablock-c/header --locked
+CARGO_BUILD_ALL := $(CARGO) build $(CARGO_WORKSPACE) --lib --bins --tests --examples
 
 include $(sort $(wildcard mk/*.mk))
 
@@ -34,7 +42,7 @@ clippy: ## clippy on every crate and target, warnings are errors
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 rust-test: ## cargo test on the whole workspace
-	$(CARGO) test --workspace --locked
+	$(CARGO) test $(CARGO_WORKSPACE)
 
 doc: ## rustdoc with warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
