@@ -33,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DRIVERS_DIR = os.path.join(ROOT, "bench", "drivers")
 PHONE = "106540352242922"
 TOKEN = "sandbox-token"
-PARALLELISM = 4  # wablock's default (SPEC §3.5); the bound of target 1 uses it
+PARALLELISM = 4  # wablock's default (docs/behaviour.md §3.5); the bound of target 1 uses it
 BATCH = 1000
 
 

@@ -2,7 +2,7 @@
  * wablock: a client for the WhatsApp Business Block Users API (Meta Cloud API, 360dialog).
  *
  * Conventions, the same for every function:
- *  - A fallible function returns a wablock_status: WABLOCK_OK (0), or the SPEC 3.2 code of
+ *  - A fallible function returns a wablock_status: WABLOCK_OK (0), or the docs/behaviour.md §3.2 code of
  *    the error kind. Its out-params are written only on success. Its last parameter,
  *    wablock_error **err_out, may be NULL; otherwise *err_out receives a new error object on
  *    failure (free it with wablock_error_free) and is left untouched on success.
@@ -56,7 +56,7 @@
 #define WABLOCK_VERSION_NUMBER 100
 
 /**
- * The status every fallible function returns: `WABLOCK_OK`, or the SPEC §3.2 code of the
+ * The status every fallible function returns: `WABLOCK_OK`, or the docs/behaviour.md §3.2 code of the
  * error kind. The numbers never change meaning; new kinds get new numbers.
  */
 typedef enum {
@@ -782,7 +782,7 @@ const char *wablock_error_not_attempted_get(const wablock_error *error,
                                             size_t index);
 
 /**
- * The error as canonical JSON (SPEC §5): `{"error":{…}}`, keys sorted, compact.
+ * The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
  *
  * Ownership: the returned string is owned by the caller; free it with
  * `wablock_string_free`. NULL when `error` is NULL.
@@ -862,7 +862,7 @@ wablock_status wablock_outcome_failed_get(const wablock_outcome *outcome,
                                           wablock_error **err_out);
 
 /**
- * The outcome as canonical JSON (SPEC §5): `{"outcome":{…}}`, keys sorted, compact.
+ * The outcome as canonical JSON (docs/behaviour.md §5): `{"outcome":{…}}`, keys sorted, compact.
  *
  * Ownership: the returned string is owned by the caller; free it with
  * `wablock_string_free`. NULL when `outcome` is NULL.
@@ -939,7 +939,7 @@ const char *wablock_page_before(const wablock_page *page);
 bool wablock_page_has_more(const wablock_page *page);
 
 /**
- * The page as canonical JSON (SPEC §5): `{"page":{…}}`, keys sorted, compact.
+ * The page as canonical JSON (docs/behaviour.md §5): `{"page":{…}}`, keys sorted, compact.
  *
  * Ownership: the returned string is owned by the caller; free it with
  * `wablock_string_free`. NULL when `page` is NULL.

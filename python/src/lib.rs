@@ -35,7 +35,7 @@ fn core_err(py: Python<'_>, err: CoreError) -> PyErr {
     build().unwrap_or_else(|e| e)
 }
 
-/// Runs a core call inside a panic boundary: a panic becomes an `INTERNAL` error (SPEC §4)
+/// Runs a core call inside a panic boundary: a panic becomes an `INTERNAL` error (docs/behaviour.md §4)
 /// instead of pyo3's `PanicException`, so callers see the same kind as in every language.
 fn guarded<T>(f: impl FnOnce() -> Result<T, CoreError>) -> Result<T, CoreError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
@@ -1034,7 +1034,7 @@ fn _wablock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Canonical JSON text (SPEC §5) of a JSON document given as text: keys sorted, compact.
+/// Canonical JSON text (docs/behaviour.md §5) of a JSON document given as text: keys sorted, compact.
 /// The conformance runner uses it so Python never re-implements the canonical form.
 #[pyfunction]
 fn canonical_json(py: Python<'_>, text: &str) -> PyResult<String> {

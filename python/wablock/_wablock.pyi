@@ -105,7 +105,7 @@ class Outcome:
         """True when every input succeeded."""
     def __len__(self) -> int: ...
     def to_json(self) -> str:
-        """``{"outcome": {...}}`` as canonical JSON text (SPEC §5)."""
+        """``{"outcome": {...}}`` as canonical JSON text (docs/behaviour.md §5)."""
     def to_dict(self) -> dict[str, Any]:
         """``json.loads(self.to_json())``."""
 
@@ -131,7 +131,7 @@ class Page:
     def has_more(self) -> bool: ...
     def __len__(self) -> int: ...
     def to_json(self) -> str:
-        """``{"page": {...}}`` as canonical JSON text (SPEC §5)."""
+        """``{"page": {...}}`` as canonical JSON text (docs/behaviour.md §5)."""
     def to_dict(self) -> dict[str, Any]: ...
 
 class BlockedUsers(Iterator[BlockedUser]):

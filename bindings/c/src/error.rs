@@ -1,4 +1,4 @@
-//! `wablock_error`: a call that failed as a whole, with every SPEC §3.2 field.
+//! `wablock_error`: a call that failed as a whole, with every docs/behaviour.md §3.2 field.
 
 use std::ffi::{CString, c_char};
 
@@ -254,7 +254,7 @@ pub unsafe extern "C" fn wablock_error_not_attempted_get(
     }
 }
 
-/// The error as canonical JSON (SPEC §5): `{"error":{…}}`, keys sorted, compact.
+/// The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
 ///
 /// Ownership: the returned string is owned by the caller; free it with
 /// `wablock_string_free`. NULL when `error` is NULL.

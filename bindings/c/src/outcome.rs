@@ -296,7 +296,7 @@ pub unsafe extern "C" fn wablock_outcome_failed_get(
     })
 }
 
-/// The outcome as canonical JSON (SPEC §5): `{"outcome":{…}}`, keys sorted, compact.
+/// The outcome as canonical JSON (docs/behaviour.md §5): `{"outcome":{…}}`, keys sorted, compact.
 ///
 /// Ownership: the returned string is owned by the caller; free it with
 /// `wablock_string_free`. NULL when `outcome` is NULL.

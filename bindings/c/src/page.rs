@@ -143,7 +143,7 @@ pub unsafe extern "C" fn wablock_page_has_more(page: *const wablock_page) -> boo
     })
 }
 
-/// The page as canonical JSON (SPEC §5): `{"page":{…}}`, keys sorted, compact.
+/// The page as canonical JSON (docs/behaviour.md §5): `{"page":{…}}`, keys sorted, compact.
 ///
 /// Ownership: the returned string is owned by the caller; free it with
 /// `wablock_string_free`. NULL when `page` is NULL.

@@ -9,7 +9,7 @@
 //!   and `is_blocked`.
 //! - Results: the [`Outcome`], [`Success`], [`Failure`], [`Page`] and [`BlockedUser`] records,
 //!   each with `to_canonical_json()` computed by the core.
-//! - Errors: [`WablockError`], one variant per kind of SPEC §3.2, each carrying every field.
+//! - Errors: [`WablockError`], one variant per kind of docs/behaviour.md §3.2, each carrying every field.
 //!   Kotlin sees a sealed `WablockException` class, Swift a `WablockError` enum.
 //! - Progress: the foreign-implemented [`ProgressListener`]; returning `false` cancels.
 //!
@@ -52,7 +52,7 @@ struct Fields {
 /// cannot get a variant with different fields.
 macro_rules! wablock_error {
     ($($(#[doc = $doc:literal])* $variant:ident = $kind:ident,)*) => {
-        /// A call that failed as a whole (SPEC §3.2): one variant per kind, each with every
+        /// A call that failed as a whole (docs/behaviour.md §3.2): one variant per kind, each with every
         /// field of the core error. In Kotlin this is the sealed class `WablockException`
         /// (`WablockException.Auth`, …); in Swift the enum `WablockError` (`.auth(…)`, …).
         ///
@@ -83,7 +83,7 @@ macro_rules! wablock_error {
                     partial: Option<Outcome>,
                     /// Inputs neither confirmed nor refused, in input order.
                     not_attempted: Vec<String>,
-                    /// The core's canonical JSON of this error (SPEC §5), `{"error": {…}}`.
+                    /// The core's canonical JSON of this error (docs/behaviour.md §5), `{"error": {…}}`.
                     canonical_json: String,
                 },
             )*
@@ -117,7 +117,7 @@ macro_rules! wablock_error {
             }
         }
 
-        /// The kind of a [`WablockError`], with the fixed numbers of SPEC §3.2.
+        /// The kind of a [`WablockError`], with the fixed numbers of docs/behaviour.md §3.2.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
         pub enum ErrorKind {
             $($(#[doc = $doc])* $kind,)*
@@ -224,7 +224,7 @@ impl WablockError {
         self.parts().0.to_core().as_str().to_string()
     }
 
-    /// The core's canonical JSON of this error, `{"error": {…}}` (SPEC §5).
+    /// The core's canonical JSON of this error, `{"error": {…}}` (docs/behaviour.md §5).
     pub fn to_canonical_json(&self) -> String {
         self.parts().2.clone()
     }
@@ -272,7 +272,7 @@ pub enum Operation {
     Unblock,
 }
 
-/// Why one user was not blocked or unblocked (SPEC §3.1).
+/// Why one user was not blocked or unblocked (docs/behaviour.md §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum Reason {
     /// 131047: no message from this user in the last 24 hours, or not a WhatsApp user.
@@ -503,7 +503,7 @@ impl From<&Page> for wablock::Page {
 
 #[uniffi::export]
 impl Outcome {
-    /// The core's canonical JSON of this outcome, `{"outcome": {…}}` (SPEC §5).
+    /// The core's canonical JSON of this outcome, `{"outcome": {…}}` (docs/behaviour.md §5).
     pub fn to_canonical_json(&self) -> String {
         wablock::Outcome::from(self).to_canonical_json()
     }
@@ -511,7 +511,7 @@ impl Outcome {
 
 #[uniffi::export]
 impl Page {
-    /// The core's canonical JSON of this page, `{"page": {…}}` (SPEC §5).
+    /// The core's canonical JSON of this page, `{"page": {…}}` (docs/behaviour.md §5).
     pub fn to_canonical_json(&self) -> String {
         wablock::Page::from(self).to_canonical_json()
     }

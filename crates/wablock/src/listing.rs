@@ -1,5 +1,5 @@
 //! Listing the blocklist: one page, a lazy iterator over all of it, and `is_blocked`
-//! (SPEC §3.4).
+//! (docs/behaviour.md §3.4).
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;

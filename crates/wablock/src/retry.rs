@@ -1,4 +1,4 @@
-//! Retry policy (SPEC §3.3) and the injectable clock that lets tests run without sleeping.
+//! Retry policy (docs/behaviour.md §3.3) and the injectable clock that lets tests run without sleeping.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -5,7 +5,7 @@ import org.json.JSONArray
 import org.json.JSONObject
 
 /**
- * Canonical JSON text (SPEC §5: compact, keys sorted) of an org.json value, written the way
+ * Canonical JSON text (docs/behaviour.md §5: compact, keys sorted) of an org.json value, written the way
  * the core's `canonical_string` (serde_json) writes it, so that the runner's composite results
  * (`blocked_users`, `is_blocked`) are byte-identical to the Rust runner's. Outcome, error and
  * page JSON is never rebuilt here: it is the core's own string.
