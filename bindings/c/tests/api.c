@@ -1,5 +1,5 @@
 /* The C API against the sandbox: outcomes with every per-user field, pages, the iterator,
- * is_blocked, whole-call errors with every SPEC 3.2 field, and the progress callback. */
+ * is_blocked, whole-call errors with every docs/behaviour.md §3.2 field, and the progress callback. */
 #include <stdlib.h>
 #include <string.h>
 

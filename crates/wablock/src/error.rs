@@ -1,4 +1,4 @@
-//! The error of a call that failed as a whole (SPEC §3.2).
+//! The error of a call that failed as a whole (docs/behaviour.md §3.2).
 
 use std::fmt;
 use std::time::Duration;
@@ -31,7 +31,7 @@ pub enum ErrorKind {
     Protocol = 10,
     /// A bug: a panic caught at a language boundary.
     Internal = 11,
-    /// The caller's progress callback asked the call to stop (wablock's addition to SPEC §3.2).
+    /// The caller's progress callback asked the call to stop (wablock's addition to docs/behaviour.md §3.2).
     Cancelled = 12,
 }
 
@@ -85,7 +85,7 @@ impl ErrorKind {
         ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// Whether wablock retries this kind (SPEC §3.2 "retried" column).
+    /// Whether wablock retries this kind (docs/behaviour.md §3.2 "retried" column).
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
@@ -230,7 +230,7 @@ impl Error {
         Error::new(ErrorKind::InvalidArgument, message)
     }
 
-    /// The kind, one of SPEC §3.2.
+    /// The kind, one of docs/behaviour.md §3.2.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
     }
