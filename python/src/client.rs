@@ -221,6 +221,9 @@ fn run_interruptible<T: Send>(py: Python<'_>, hook: &Hook, work: impl FnOnce() -
     })
 }
 
+/// Users read from Python per hold of the GIL (about a millisecond's work at most).
+const USERS_PER_GIL_HOLD: usize = 1024;
+
 /// The users argument: any iterable of `str`. A bare `str` is refused rather than split into
 /// characters, and so is anything that is not a string (the core sees only valid UTF-8).
 fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
@@ -232,6 +235,12 @@ fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> 
         .map_err(|_| core_err(py, CoreError::users_not_a_list()))?;
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
+        // Rust code holding the GIL never honours Python's switch interval: hand the GIL over
+        // now and then, so an event loop (AsyncClient) or other threads keep running while a
+        // 64,000-user list is read.
+        if i % USERS_PER_GIL_HOLD == USERS_PER_GIL_HOLD - 1 {
+            py.detach(|| ());
+        }
         let text = item?
             .cast_into::<PyString>()
             .ok()
