@@ -161,6 +161,7 @@ impl Client {
             policy: &inner.retry,
             clock: inner.clock.as_ref(),
             deadline,
+            cancel: self.cancel.as_ref(),
         };
         retry.run(|_attempt| {
             let reply = inner.exchange(Method::Get, &query, None, deadline)?;
@@ -296,6 +297,12 @@ impl BlockedUsers {
     /// Pages requested so far.
     pub fn pages_requested(&self) -> u32 {
         self.requests
+    }
+
+    /// Users read from the server and not yielded yet: that many more `next` calls return at
+    /// once, without a request (a language layer may hand them over in one go).
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
     }
 
     fn fetch(&mut self) -> Result<(), Error> {
