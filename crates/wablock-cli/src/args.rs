@@ -152,7 +152,7 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Block users (phone numbers, WA IDs or BSUIDs).
-    Block(UsersArgs),
+    Block(BlockArgs),
     /// Unblock users.
     Unblock(UsersArgs),
     /// List blocked users: one page, or every page with --all.
@@ -178,6 +178,20 @@ pub enum Command {
         user: String,
         #[command(flatten)]
         global: Global,
+    },
+    /// Blocks queued by `block --when-possible`, waiting for their user to write in.
+    Pending {
+        /// Print the canonical JSON of the queue.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Receive WhatsApp webhooks: each user's next message opens their 24-hour window and
+    /// makes their queued block.
+    Webhook {
+        #[command(subcommand)]
+        command: crate::window::WebhookCommand,
     },
     /// Run the local sandbox of the API.
     Sandbox {
@@ -214,7 +228,36 @@ pub enum SandboxCommand {
         /// Sleep this many milliseconds before every API response.
         #[arg(long, value_name = "MS", default_value_t = 0)]
         latency_ms: u64,
+        /// Also POST the webhook of each `/_sandbox/inbound` message to this http:// URL
+        /// (e.g. a `wablock webhook serve`).
+        #[arg(long, value_name = "URL")]
+        webhook_url: Option<String>,
+        /// The app secret the sandbox signs its webhooks with (default sandbox-app-secret).
+        #[arg(long, value_name = "SECRET")]
+        app_secret: Option<String>,
     },
+}
+
+/// Where queued blocks and the 24-hour windows are kept.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArg {
+    /// A SQLite file or a postgres:// URL (default: the user data directory's
+    /// wablock/window.db) [env: WABLOCK_STORE].
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<String>,
+}
+
+/// `block`: the users, and whether to queue the ones outside their 24-hour window.
+#[derive(Debug, Args)]
+pub struct BlockArgs {
+    #[command(flatten)]
+    pub users: UsersArgs,
+    /// Queue the users refused for the 24-hour rule (REENGAGEMENT_REQUIRED); `webhook
+    /// ingest`/`webhook serve` block them when they next write in (docs/window.md).
+    #[arg(long)]
+    pub when_possible: bool,
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 /// The users of `block` and `unblock`.

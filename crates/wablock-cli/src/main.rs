@@ -10,6 +10,7 @@ mod fleet;
 mod input;
 mod interrupt;
 mod output;
+mod window;
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
@@ -147,14 +148,46 @@ fn run(cli: Cli) -> Result<u8, Exit> {
                     port,
                     open,
                     latency_ms,
+                    webhook_url,
+                    app_secret,
                 },
         } => {
             flagless("sandbox serve")?;
-            serve(port, open, latency_ms)
+            let mut config = SandboxConfig {
+                open,
+                latency: Duration::from_millis(latency_ms),
+                seed_demo: true,
+                ..SandboxConfig::default()
+            };
+            if let Some(url) = webhook_url {
+                if !url.starts_with("http://") {
+                    return Err(usage(format!(
+                        "--webhook-url {}: the sandbox delivers over plain http:// only",
+                        output::printable(&url)
+                    )));
+                }
+                config.webhook_url = Some(url);
+            }
+            if let Some(secret) = app_secret {
+                config.app_secret = secret;
+            }
+            serve(port, config)
         }
-        Command::Block(users) => {
+        Command::Block(block) => {
+            let users = block.users;
             let g = global.merge(users.global);
             let format = output_format(&g, false)?;
+            if block.when_possible {
+                let list = input::read_users(
+                    &users.users,
+                    users.from_file.as_deref(),
+                    users.column.as_deref(),
+                )?;
+                return window::block_when_possible(&g, format, &block.store, &list);
+            }
+            if block.store.store.is_some() {
+                return Err(usage("--store is for block --when-possible"));
+            }
             mutate(
                 &g,
                 format,
@@ -164,6 +197,11 @@ fn run(cli: Cli) -> Result<u8, Exit> {
                 &users.column,
             )
         }
+        Command::Pending { json, store } => {
+            flagless("pending")?;
+            window::pending(&store, json)
+        }
+        Command::Webhook { command } => window::webhook(global, command),
         Command::Unblock(users) => {
             let g = global.merge(users.global);
             let format = output_format(&g, false)?;
@@ -244,13 +282,7 @@ fn output_format(g: &Global, csv_ok: bool) -> Result<Format, Exit> {
     Ok(format)
 }
 
-fn serve(port: u16, open: bool, latency_ms: u64) -> Result<u8, Exit> {
-    let config = SandboxConfig {
-        open,
-        latency: Duration::from_millis(latency_ms),
-        seed_demo: true,
-        ..SandboxConfig::default()
-    };
+fn serve(port: u16, config: SandboxConfig) -> Result<u8, Exit> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let sandbox = Sandbox::start_on(addr, config).map_err(|e| Exit {
         code: EXIT_CALL_FAILED,
