@@ -13,7 +13,7 @@ cli-dist: ## stripped release wablock binary into build/cli-dist; fails at 12 MB
 	cp target/release/wablock $(CLI_DIST)/wablock
 	strip $(CLI_DIST)/wablock
 	@set -euo pipefail; bin=$(CLI_DIST)/wablock; size=$$(stat -c %s $$bin); \
-	if readelf -S $$bin | grep -qE '\.debug_|\.symtab'; then echo "cli-dist: $$bin is not stripped"; exit 1; fi; \
+	if readelf -SW $$bin | grep -qE '\.debug_(info|line|str|abbrev)|\.symtab'; then echo "cli-dist: $$bin is not stripped"; exit 1; fi; \
 	[ $$size -lt $(CLI_MAX_BYTES) ] || { echo "cli-dist: wablock is $$size bytes (limit 12 MB)"; exit 1; }; \
 	$$bin --version >/dev/null; \
 	echo "cli-dist: $$bin, $$((size / 1024)) KiB, stripped"
