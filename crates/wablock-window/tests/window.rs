@@ -513,6 +513,20 @@ fn postgres_store_reconnects_after_its_connection_is_dropped() {
         )
         .unwrap();
     assert_eq!(killed.len(), 1, "the store's one connection is terminated");
+    // pg_terminate_backend only signals the backend: wait (bounded) until it is gone, so the
+    // next call really meets a dead connection rather than racing the termination.
+    for _ in 0..200 {
+        let left = admin
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&db],
+            )
+            .unwrap();
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     // The call that meets the dead connection fails clearly (unless the client noticed the
     // close first); the next one reconnects.
     if let Err(err) = window.pending() {
