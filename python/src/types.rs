@@ -1,7 +1,7 @@
 //! The result types: outcomes, pages, blocked users and the lazy iterator, each a thin view
 //! of the core value it wraps (its JSON is the core's own).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -327,6 +327,17 @@ impl PyBlockedUsers {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyBlockedUser>> {
+        // A user of the page already read is taken without releasing the GIL: `try_lock`
+        // never waits, so it cannot deadlock, and a page's worth of calls skip the GIL
+        // hand-off (most of the per-user cost of a listing).
+        let buffered = match self.inner.try_lock() {
+            Ok(mut it) => it.next_buffered(),
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().next_buffered(),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        if let Some(inner) = buffered {
+            return Ok(Some(PyBlockedUser { inner }));
+        }
         // The lock is taken with the GIL released, so a second thread waiting on it cannot
         // deadlock with the first one re-acquiring the GIL.
         let item = py.detach(|| {

@@ -298,6 +298,13 @@ impl BlockedUsers {
         self.requests
     }
 
+    /// The next user of a page already read, if one is left: never makes a request, so a
+    /// language layer can take it without releasing its own lock (Python's GIL) first. `None`
+    /// says nothing about the end of the list; [`Iterator::next`] does.
+    pub fn next_buffered(&mut self) -> Option<BlockedUser> {
+        self.buffer.pop_front()
+    }
+
     fn fetch(&mut self) -> Result<(), Error> {
         self.requests += 1;
         let deadline = self.client.call_deadline();
