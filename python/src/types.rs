@@ -95,7 +95,10 @@ impl PySuccess {
     fn __repr__(&self) -> String {
         format!(
             "Success(input={:?}, sent={:?}, wa_id={:?}, user_id={:?})",
-            self.inner().input, self.inner().sent, self.inner().wa_id, self.inner().user_id
+            self.inner().input,
+            self.inner().sent,
+            self.inner().wa_id,
+            self.inner().user_id
         )
     }
 }
@@ -155,7 +158,10 @@ impl PyFailure {
     fn __repr__(&self) -> String {
         format!(
             "Failure(input={:?}, reason={}, code={:?}, message={:?})",
-            self.inner().input, self.inner().reason, self.inner().code, self.inner().message
+            self.inner().input,
+            self.inner().reason,
+            self.inner().code,
+            self.inner().message
         )
     }
 }
