@@ -46,16 +46,6 @@ fn user(i: usize) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn user_is_the_formatted_index() {
-        for i in [0, 7, 42, 1_234_567, 9_999_999, 12_345_678] {
-            assert_eq!(super::user(i), format!("+1555{i:07}"));
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, url, phone, token, n] = args.as_slice() else {
@@ -140,4 +130,14 @@ fn run(mode: &str, url: &str, phone: &str, token: &str, n: usize) -> Result<Stri
         other => return Err(format!("unknown mode {other:?}")),
     };
     Ok(result.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_is_the_formatted_index() {
+        for i in [0, 7, 42, 1_234_567, 9_999_999, 12_345_678] {
+            assert_eq!(super::user(i), format!("+1555{i:07}"));
+        }
+    }
 }
