@@ -336,9 +336,13 @@ impl PyBlockedUsers {
         // A user of the page already read is taken without releasing the GIL: `try_lock`
         // never waits, so it cannot deadlock, and a page's worth of calls skip the GIL
         // hand-off (most of the per-user cost of a listing).
+        let take = |it: &mut wablock::BlockedUsers| match it.buffered() {
+            0 => None,
+            _ => it.next().and_then(Result::ok),
+        };
         let buffered = match self.inner.try_lock() {
-            Ok(mut it) => it.next_buffered(),
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().next_buffered(),
+            Ok(mut it) => take(&mut it),
+            Err(TryLockError::Poisoned(poisoned)) => take(&mut poisoned.into_inner()),
             Err(TryLockError::WouldBlock) => None,
         };
         if let Some(inner) = buffered {
@@ -353,6 +357,35 @@ impl PyBlockedUsers {
         match item {
             Ok(None) => Ok(None),
             Ok(Some(inner)) => Ok(Some(PyBlockedUser { inner })),
+            Err(err) => Err(core_err(py, err)),
+        }
+    }
+
+    /// The next user and every user already read with it (no request for those): an empty
+    /// list at the end. For the async iterator, which hands over a page per thread hop.
+    fn _next_chunk(&self, py: Python<'_>) -> PyResult<Vec<PyBlockedUser>> {
+        let chunk = py.detach(|| {
+            let mut it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            guarded(|| {
+                let mut out = Vec::new();
+                if let Some(first) = it.next().transpose()? {
+                    out.push(first);
+                    while it.buffered() > 0 {
+                        match it.next() {
+                            Some(Ok(user)) => out.push(user),
+                            Some(Err(err)) => return Err(err),
+                            None => break,
+                        }
+                    }
+                }
+                Ok(out)
+            })
+        });
+        match chunk {
+            Ok(users) => Ok(users
+                .into_iter()
+                .map(|inner| PyBlockedUser { inner })
+                .collect()),
             Err(err) => Err(core_err(py, err)),
         }
     }

@@ -18,6 +18,7 @@ from ._wablock import (
     MAX_PARALLELISM,
     BlockedUser,
     BlockedUsers,
+    CancelToken,
     Client,
     Failure,
     Outcome,
@@ -34,10 +35,13 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "MAX_BATCH",
     "MAX_PARALLELISM",
+    "AsyncBlockedUsers",
+    "AsyncClient",
     "AuthError",
     "BlockedUser",
     "BlockedUsers",
     "BlocklistFullError",
+    "CancelToken",
     "CancelledError",
     "Client",
     "ConcurrentUpdateError",
@@ -46,6 +50,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "NetworkError",
+    "OnCancel",
     "Outcome",
     "Page",
     "ProtocolError",
@@ -85,7 +90,7 @@ _HINTS: Dict[str, str] = dict(_wablock.REASONS)
 
 
 class ErrorKind(str, enum.Enum):
-    """The kind of a failed call (SPEC §3.2); ``code`` is the fixed C status number."""
+    """The kind of a failed call (docs/behaviour.md §3.2); ``code`` is the fixed C status number."""
 
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
     AUTH = "AUTH"
@@ -152,7 +157,7 @@ class WablockError(Exception):
         self.not_attempted = info.not_attempted
 
     def to_json(self) -> str:
-        """``{"error": {...}}`` as the core's canonical JSON text (SPEC §5)."""
+        """``{"error": {...}}`` as the core's canonical JSON text (docs/behaviour.md §5)."""
         return self._info.to_json()
 
     def to_dict(self) -> Dict[str, Any]:
@@ -208,7 +213,7 @@ class NetworkError(WablockError, ConnectionError):
     _KIND = ErrorKind.NETWORK
 
 
-class TimeoutError(WablockError, builtins.TimeoutError):  # noqa: A001 - the SPEC's name
+class TimeoutError(WablockError, builtins.TimeoutError):  # noqa: A001 - the documented name
     """A connect, read or overall deadline passed (``TIMEOUT``)."""
 
     _KIND = ErrorKind.TIMEOUT
@@ -227,7 +232,9 @@ class InternalError(WablockError):
 
 
 class CancelledError(WablockError):
-    """The progress callback stopped the call (``CANCELLED``)."""
+    """The caller stopped the call (``CANCELLED``): its ``CancelToken`` was cancelled (an
+    ``AsyncClient`` call whose task was cancelled) or its progress callback asked to stop.
+    ``partial`` and ``not_attempted`` still account for every input."""
 
     _KIND = ErrorKind.CANCELLED
 
@@ -255,3 +262,7 @@ _CLASS_BY_KIND: Dict[str, type[WablockError]] = {
 def _from_core(info: ErrorInfo) -> WablockError:
     """The exception for a core error (called by the extension)."""
     return _CLASS_BY_KIND[info.kind](_info=info)
+
+
+# After the exception classes: the async layer refers to them.
+from ._async import AsyncBlockedUsers, AsyncClient, OnCancel  # noqa: E402

@@ -1,4 +1,4 @@
-//! The error of a call that failed as a whole (SPEC §3.2).
+//! The error of a call that failed as a whole (docs/behaviour.md §3.2).
 
 use std::fmt;
 use std::time::Duration;
@@ -31,7 +31,8 @@ pub enum ErrorKind {
     Protocol = 10,
     /// A bug: a panic caught at a language boundary.
     Internal = 11,
-    /// The caller's progress callback asked the call to stop (wablock's addition to SPEC §3.2).
+    /// The caller stopped the call: its progress callback asked to, or its
+    /// [`CancelToken`](crate::CancelToken) was triggered (Ctrl-C, a cancelled task or context).
     Cancelled = 12,
 }
 
@@ -85,7 +86,7 @@ impl ErrorKind {
         ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// Whether wablock retries this kind (SPEC §3.2 "retried" column).
+    /// Whether wablock retries this kind (docs/behaviour.md §3.2 "retried" column).
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
@@ -226,11 +227,29 @@ impl Error {
         ))
     }
 
+    /// The error of a call stopped by its caller (`CANCELLED`): `why` says how, e.g. "its
+    /// cancellation token was triggered". The one wording every language shows; the call
+    /// fills in `partial` and `not_attempted`.
+    pub fn cancelled(why: &str) -> Self {
+        Error::new(
+            ErrorKind::Cancelled,
+            format!(
+                "the call was cancelled: {why}; requests already in flight finished, no new one was sent"
+            ),
+        )
+    }
+
+    /// The `CANCELLED` error of a call whose [`CancelToken`](crate::CancelToken) was
+    /// triggered.
+    pub(crate) fn cancelled_by_token() -> Self {
+        Error::cancelled("its cancellation token was triggered")
+    }
+
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidArgument, message)
     }
 
-    /// The kind, one of SPEC §3.2.
+    /// The kind, one of docs/behaviour.md §3.2.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
     }

@@ -161,6 +161,7 @@ impl Client {
             policy: &inner.retry,
             clock: inner.clock.as_ref(),
             deadline,
+            cancel: self.cancel.as_ref(),
         };
         retry.run(|_attempt| {
             let reply = inner.exchange(Method::Get, &query, None, deadline)?;
@@ -298,11 +299,10 @@ impl BlockedUsers {
         self.requests
     }
 
-    /// The next user of a page already read, if one is left: never makes a request, so a
-    /// language layer can take it without releasing its own lock (Python's GIL) first. `None`
-    /// says nothing about the end of the list; [`Iterator::next`] does.
-    pub fn next_buffered(&mut self) -> Option<BlockedUser> {
-        self.buffer.pop_front()
+    /// Users read from the server and not yielded yet: that many more `next` calls return at
+    /// once, without a request (a language layer may hand them over in one go).
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
     }
 
     fn fetch(&mut self) -> Result<(), Error> {
