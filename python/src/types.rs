@@ -1,7 +1,7 @@
 //! The result types: outcomes, pages, blocked users and the lazy iterator, each a thin view
 //! of the core value it wraps (its JSON is the core's own).
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -60,86 +60,108 @@ fn reason_to_py<'py>(py: Python<'py>, reason: Reason) -> PyResult<Bound<'py, PyA
         .call1((reason.as_str(),))
 }
 
-/// A user the server confirmed.
+/// A user the server confirmed: a view of one entry of its outcome, which it shares (no copy
+/// of the strings per object, so `outcome.succeeded` costs one small object per user).
 #[pyclass(frozen, module = "wablock._wablock", name = "Success")]
 pub(crate) struct PySuccess {
-    pub(crate) inner: wablock::Success,
+    outcome: Arc<wablock::Outcome>,
+    index: usize,
+}
+
+impl PySuccess {
+    fn inner(&self) -> &wablock::Success {
+        &self.outcome.succeeded[self.index]
+    }
 }
 
 #[pymethods]
 impl PySuccess {
     #[getter]
     fn input(&self) -> &str {
-        &self.inner.input
+        &self.inner().input
     }
     #[getter]
     fn sent(&self) -> &str {
-        &self.inner.sent
+        &self.inner().sent
     }
     #[getter]
     fn wa_id(&self) -> Option<&str> {
-        self.inner.wa_id.as_deref()
+        self.inner().wa_id.as_deref()
     }
     #[getter]
     fn user_id(&self) -> Option<&str> {
-        self.inner.user_id.as_deref()
+        self.inner().user_id.as_deref()
     }
     fn __repr__(&self) -> String {
         format!(
             "Success(input={:?}, sent={:?}, wa_id={:?}, user_id={:?})",
-            self.inner.input, self.inner.sent, self.inner.wa_id, self.inner.user_id
+            self.inner().input,
+            self.inner().sent,
+            self.inner().wa_id,
+            self.inner().user_id
         )
     }
 }
 
-/// A user that was not blocked or unblocked, and why.
+/// A user that was not blocked or unblocked, and why: a view of one entry of its outcome,
+/// like [`PySuccess`].
 #[pyclass(frozen, module = "wablock._wablock", name = "Failure")]
 pub(crate) struct PyFailure {
-    pub(crate) inner: wablock::Failure,
+    outcome: Arc<wablock::Outcome>,
+    index: usize,
+}
+
+impl PyFailure {
+    fn inner(&self) -> &wablock::Failure {
+        &self.outcome.failed[self.index]
+    }
 }
 
 #[pymethods]
 impl PyFailure {
     #[getter]
     fn input(&self) -> &str {
-        &self.inner.input
+        &self.inner().input
     }
     #[getter]
     fn sent(&self) -> Option<&str> {
-        self.inner.sent.as_deref()
+        self.inner().sent.as_deref()
     }
     #[getter]
     fn wa_id(&self) -> Option<&str> {
-        self.inner.wa_id.as_deref()
+        self.inner().wa_id.as_deref()
     }
     #[getter]
     fn user_id(&self) -> Option<&str> {
-        self.inner.user_id.as_deref()
+        self.inner().user_id.as_deref()
     }
     #[getter]
     fn reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        reason_to_py(py, self.inner.reason)
+        reason_to_py(py, self.inner().reason)
     }
     #[getter]
     fn code(&self) -> Option<i64> {
-        self.inner.code
+        self.inner().code
     }
     #[getter]
     fn message(&self) -> &str {
-        &self.inner.message
+        &self.inner().message
     }
     #[getter]
     fn details(&self) -> Option<&str> {
-        self.inner.details.as_deref()
+        self.inner().details.as_deref()
     }
     #[getter]
     fn hint(&self) -> &str {
-        &self.inner.hint
+        &self.inner().hint
     }
     fn __repr__(&self) -> String {
         format!(
             "Failure(input={:?}, reason={}, code={:?}, message={:?})",
-            self.inner.input, self.inner.reason, self.inner.code, self.inner.message
+            self.inner().input,
+            self.inner().reason,
+            self.inner().code,
+            self.inner().message
         )
     }
 }
@@ -147,7 +169,7 @@ impl PyFailure {
 /// What happened to each input of a block or unblock call.
 #[pyclass(frozen, module = "wablock._wablock", name = "Outcome")]
 pub(crate) struct PyOutcome {
-    pub(crate) inner: wablock::Outcome,
+    pub(crate) inner: Arc<wablock::Outcome>,
 }
 
 #[pymethods]
@@ -158,13 +180,21 @@ impl PyOutcome {
     }
     #[getter]
     fn succeeded(&self) -> Vec<PySuccess> {
-        let items = self.inner.succeeded.iter().cloned();
-        items.map(|inner| PySuccess { inner }).collect()
+        (0..self.inner.succeeded.len())
+            .map(|index| PySuccess {
+                outcome: Arc::clone(&self.inner),
+                index,
+            })
+            .collect()
     }
     #[getter]
     fn failed(&self) -> Vec<PyFailure> {
-        let items = self.inner.failed.iter().cloned();
-        items.map(|inner| PyFailure { inner }).collect()
+        (0..self.inner.failed.len())
+            .map(|index| PyFailure {
+                outcome: Arc::clone(&self.inner),
+                index,
+            })
+            .collect()
     }
     #[getter]
     fn requests(&self) -> u32 {
@@ -303,6 +333,21 @@ impl PyBlockedUsers {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyBlockedUser>> {
+        // A user of the page already read is taken without releasing the GIL: `try_lock`
+        // never waits, so it cannot deadlock, and a page's worth of calls skip the GIL
+        // hand-off (most of the per-user cost of a listing).
+        let take = |it: &mut wablock::BlockedUsers| match it.buffered() {
+            0 => None,
+            _ => it.next().and_then(Result::ok),
+        };
+        let buffered = match self.inner.try_lock() {
+            Ok(mut it) => take(&mut it),
+            Err(TryLockError::Poisoned(poisoned)) => take(&mut poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        if let Some(inner) = buffered {
+            return Ok(Some(PyBlockedUser { inner }));
+        }
         // The lock is taken with the GIL released, so a second thread waiting on it cannot
         // deadlock with the first one re-acquiring the GIL.
         let item = py.detach(|| {
@@ -364,6 +409,8 @@ impl PyBlockedUsers {
 
 impl From<wablock::Outcome> for PyOutcome {
     fn from(inner: wablock::Outcome) -> Self {
-        PyOutcome { inner }
+        PyOutcome {
+            inner: Arc::new(inner),
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::client::{Client, Method, Reply};
 use crate::error::{Error, ErrorKind};
-use crate::matching::{ServerVerdict, match_server_items};
+use crate::matching::{Refusal, ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::retry::{Attempt, RetryLoop};
 use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
@@ -333,10 +333,16 @@ fn assemble(
     mut answers: Vec<Slot>,
     requests: u32,
 ) -> (Outcome, Vec<(String, bool)>) {
+    // Exact capacities: 64,000 results grown by doubling would hold up to twice the memory,
+    // and both the old and the new buffer at each step.
+    let confirmed = answers
+        .iter()
+        .filter(|a| matches!(a.verdict, Some(ServerVerdict::Confirmed { .. })))
+        .count();
     let mut outcome = Outcome {
         operation,
-        succeeded: Vec::new(),
-        failed: Vec::new(),
+        succeeded: Vec::with_capacity(confirmed),
+        failed: Vec::with_capacity(prepared.inputs.len().saturating_sub(confirmed)),
         requests,
     };
     let mut not_attempted = Vec::new();
@@ -389,24 +395,27 @@ fn assemble(
                 wa_id,
                 user_id,
             }),
-            ServerVerdict::Refused {
-                reason,
-                code,
-                message,
-                details,
-                wa_id,
-                user_id,
-            } => outcome.failed.push(Failure {
-                input,
-                sent: Some(sent),
-                wa_id,
-                user_id,
-                reason,
-                code,
-                message,
-                details,
-                hint: reason.hint().to_string(),
-            }),
+            ServerVerdict::Refused(refusal) => {
+                let Refusal {
+                    reason,
+                    code,
+                    message,
+                    details,
+                    wa_id,
+                    user_id,
+                } = *refusal;
+                outcome.failed.push(Failure {
+                    input,
+                    sent: Some(sent),
+                    wa_id,
+                    user_id,
+                    reason,
+                    code,
+                    message,
+                    details,
+                    hint: reason.hint().to_string(),
+                })
+            }
         }
     }
     (outcome, not_attempted)

@@ -7,42 +7,48 @@ use crate::outcome::Reason;
 use crate::users::{FxBuild, UserId, phone_digits};
 use crate::wire::{FailedItem, UserItem};
 
-/// What the server said about one sent user.
+/// What the server said about one sent user. A refusal is boxed: every target of a call holds
+/// a verdict slot until the outcome is built (64,000 of them at most), and confirmations, the
+/// common case, then take 48 bytes instead of the refusal's 128.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ServerVerdict {
     Confirmed {
         wa_id: Option<String>,
         user_id: Option<String>,
     },
-    Refused {
-        reason: Reason,
-        code: Option<i64>,
-        message: String,
-        details: Option<String>,
-        wa_id: Option<String>,
-        user_id: Option<String>,
-    },
+    Refused(Box<Refusal>),
+}
+
+/// A refusal of one user, from the server or for want of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub reason: Reason,
+    pub code: Option<i64>,
+    pub message: String,
+    pub details: Option<String>,
+    pub wa_id: Option<String>,
+    pub user_id: Option<String>,
 }
 
 impl ServerVerdict {
     pub fn unconfirmed() -> Self {
-        ServerVerdict::Refused {
+        ServerVerdict::Refused(Box::new(Refusal {
             reason: Reason::Unconfirmed,
             code: None,
             message: "the server's answer did not mention this user".to_string(),
             details: None,
             wa_id: None,
             user_id: None,
-        }
+        }))
     }
 
     pub fn is_transient(&self) -> bool {
-        matches!(self, ServerVerdict::Refused { reason, .. } if reason.is_transient())
+        matches!(self, ServerVerdict::Refused(r) if r.reason.is_transient())
     }
 
     pub fn reason(&self) -> Option<Reason> {
         match self {
-            ServerVerdict::Refused { reason, .. } => Some(*reason),
+            ServerVerdict::Refused(r) => Some(r.reason),
             ServerVerdict::Confirmed { .. } => None,
         }
     }
@@ -117,7 +123,7 @@ pub(crate) fn match_server_items(
             item.user_id.as_deref(),
         );
         let Some(i) = found else { continue };
-        if matches!(verdicts[i], Some(ServerVerdict::Refused { .. })) {
+        if matches!(verdicts[i], Some(ServerVerdict::Refused(_))) {
             continue;
         }
         let first = item.errors.into_iter().next().unwrap_or_default();
@@ -127,14 +133,14 @@ pub(crate) fn match_server_items(
             .or(first.title)
             .filter(|m| !m.trim().is_empty())
             .unwrap_or_else(|| "the server refused this user without a message".to_string());
-        verdicts[i] = Some(ServerVerdict::Refused {
+        verdicts[i] = Some(ServerVerdict::Refused(Box::new(Refusal {
             reason: Reason::from_code(code),
             code,
             message,
             details: first.error_data,
             wa_id: item.wa_id,
             user_id: item.user_id,
-        });
+        })));
     }
     verdicts
         .into_iter()

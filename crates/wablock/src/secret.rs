@@ -54,12 +54,12 @@ impl Secret {
 
     fn scrub_bytes(&self, body: Vec<u8>) -> Vec<u8> {
         let needle = self.0.as_bytes();
-        if needle.is_empty() || !body.windows(needle.len()).any(|w| w == needle) {
+        if needle.is_empty() || find(&body, needle).is_none() {
             return body;
         }
         let mut out = Vec::with_capacity(body.len());
         let mut rest = body.as_slice();
-        while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+        while let Some(at) = find(rest, needle) {
             out.extend_from_slice(&rest[..at]);
             out.extend_from_slice(REDACTED.as_bytes());
             rest = &rest[at + needle.len()..];
@@ -96,6 +96,16 @@ impl Secret {
     }
 }
 
+/// The first position of `needle` (not empty) in `haystack`. Every response body is scanned
+/// for the token, so this runs over every byte the client reads: `memchr`'s vectorised search,
+/// where comparing a window at every position (the naive search) cost a `memcmp` call per byte.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    memchr::memmem::find(haystack, needle)
+}
+
 /// Shortest secret accepted. A shorter one would match innocent text, so it could be neither
 /// scrubbed reliably nor left in clear: `ClientBuilder::build` refuses it (real tokens and keys
 /// are far longer: Meta's run to about 200 characters).
@@ -112,5 +122,36 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_agrees_with_the_naive_search() {
+        let naive = |h: &[u8], n: &[u8]| h.windows(n.len()).position(|w| w == n);
+        for (h, n) in [
+            (&b"abcabcabd"[..], &b"abd"[..]),
+            (b"aaaaab", b"aab"),
+            (b"token", b"token"),
+            (b"toke", b"token"),
+            (b"", b"x"),
+            (b"xxtokenxxtoken", b"token"),
+            (b"tttttokex", b"token"),
+        ] {
+            assert_eq!(find(h, n), naive(h, n), "{h:?} {n:?}");
+        }
+    }
+
+    #[test]
+    fn scrub_body_replaces_every_occurrence() {
+        let secret = Secret::new("s3cret-token");
+        let body = br#"{"a":"s3cret-token","b":"xs3cret-tokens3cret-token"}"#.to_vec();
+        assert_eq!(
+            secret.scrub_body(body),
+            br#"{"a":"[redacted]","b":"x[redacted][redacted]"}"#.to_vec()
+        );
     }
 }

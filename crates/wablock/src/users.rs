@@ -150,11 +150,12 @@ fn parse_phone(s: &str) -> Result<UserId, InvalidUser> {
             digits.len()
         )));
     }
-    let sent = if plus {
-        format!("+{digits}")
-    } else {
-        digits.clone()
-    };
+    // Built by hand: `format!` costs several times this, once per user of every call.
+    let mut sent = String::with_capacity(digits.len() + usize::from(plus));
+    if plus {
+        sent.push('+');
+    }
+    sent.push_str(&digits);
     Ok(UserId::Phone { sent, digits })
 }
 
@@ -240,11 +241,20 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let mut prepared = PreparedUsers::default();
+    let users = users.into_iter();
+    // Reserved up front (a `Vec` or slice of inputs knows its length): growing by doubling
+    // would hold the old and the new buffer at each step.
+    let expected = users.size_hint().0.min(MAX_USERS_PER_CALL + 1);
+    let mut prepared = PreparedUsers {
+        inputs: Vec::with_capacity(expected),
+        slots: Vec::with_capacity(expected),
+        targets: Vec::with_capacity(expected),
+    };
     // Keyed by the key's hash to avoid copying every key; the target's own key settles a
     // collision, and the rare keys that collide with another go to `colliding`, keyed by the
     // key itself.
-    let mut by_hash: HashMap<u64, usize, BuildHasherDefault<PassThrough>> = HashMap::default();
+    let mut by_hash: HashMap<u64, usize, BuildHasherDefault<PassThrough>> =
+        HashMap::with_capacity_and_hasher(expected, BuildHasherDefault::default());
     let mut colliding: HashMap<String, usize> = HashMap::new();
     for raw in users {
         let raw = raw.as_ref();

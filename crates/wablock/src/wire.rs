@@ -39,23 +39,24 @@ impl<'a> RequestUser<'a> {
 /// A list of per-user items where one odd item (wrong types, `null`) must not fail the whole
 /// answer: it is skipped, and the user it was about is left without a verdict from it
 /// (`UNCONFIRMED` unless another item speaks for them). A `null` list reads as empty.
+///
+/// Each item is first read as raw JSON text borrowed from the body (no copy, no allocation),
+/// then decoded as `T` from that text; an item that does not decode is the odd one. (An
+/// untagged enum did the same by buffering every item's keys and values in owned strings
+/// first, which cost more than the decoding itself.) Bodies are always decoded from a byte
+/// slice (`serde_json::from_slice`), which is what lets the raw text be borrowed.
 fn lenient_items<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: Deserialize<'de>,
+    T: de::DeserializeOwned,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Item<T> {
-        Read(T),
-        Odd(de::IgnoredAny),
-    }
-    let items = Option::<Vec<Item<T>>>::deserialize(d)?.unwrap_or_default();
+    let items = Option::<Vec<&'de serde_json::value::RawValue>>::deserialize(d)?;
     Ok(items
+        .unwrap_or_default()
         .into_iter()
-        .filter_map(|item| match item {
-            Item::Read(value) => Some(value),
-            Item::Odd(_) => {
+        .filter_map(|raw| match serde_json::from_str::<T>(raw.get()) {
+            Ok(value) => Some(value),
+            Err(_) => {
                 log::debug!("skipped a per-user item of an unexpected shape");
                 None
             }
