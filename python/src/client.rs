@@ -234,6 +234,7 @@ fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> 
         .try_iter()
         .map_err(|_| core_err(py, CoreError::users_not_a_list()))?;
     let mut out = Vec::new();
+    let mut first_not_text = None;
     for (i, item) in iter.enumerate() {
         // Rust code holding the GIL never honours Python's switch interval: hand the GIL over
         // now and then, so an event loop (AsyncClient) or other threads keep running while a
@@ -241,14 +242,28 @@ fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> 
         if i % USERS_PER_GIL_HOLD == USERS_PER_GIL_HOLD - 1 {
             py.detach(|| ());
         }
-        let text = item?
-            .cast_into::<PyString>()
+        let item = item?;
+        let text = item
+            .cast::<PyString>()
             .ok()
-            .and_then(|s| s.to_cow().ok().map(|t| t.into_owned()))
-            .ok_or_else(|| core_err(py, CoreError::user_not_text(i)))?;
-        out.push(text);
+            .and_then(|s| s.to_cow().ok().map(|t| t.into_owned()));
+        match text {
+            Some(text) => out.push(text),
+            None => {
+                // The call is refused, but every input is still listed in not_attempted: a
+                // non-string (or a str with lone surrogates) as Python prints it.
+                first_not_text.get_or_insert(i);
+                out.push(item.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+            }
+        }
     }
-    Ok(out)
+    match first_not_text {
+        Some(i) => Err(core_err(
+            py,
+            wablock::boundary::refuse_call(CoreError::user_not_text(i), &out),
+        )),
+        None => Ok(out),
+    }
 }
 
 /// `limit` or `page_size`: a Python int as the core's count.

@@ -136,10 +136,14 @@ def test_invalid_arguments_are_value_errors(client: wablock.Client) -> None:
         client.block([])
     with pytest.raises(wablock.InvalidArgumentError, match="not a single string"):
         client.block("16505551234")
-    with pytest.raises(wablock.InvalidArgumentError, match="user #1 is not text"):
-        client.block(["16505551234", 42])  # type: ignore[list-item]
-    with pytest.raises(wablock.InvalidArgumentError, match="user #0 is not text"):
+    with pytest.raises(wablock.InvalidArgumentError, match="user #1 is not text") as refused:
+        client.block(["16505551234", 42, "447700900123"])  # type: ignore[list-item]
+    # Refused as a whole, yet every input is accounted for, in the order passed.
+    assert refused.value.not_attempted == ["16505551234", "42", "447700900123"]
+    assert refused.value.partial is None
+    with pytest.raises(wablock.InvalidArgumentError, match="user #0 is not text") as refused:
         client.block(["\ud800"])
+    assert len(refused.value.not_attempted) == 1
     with pytest.raises(wablock.InvalidArgumentError, match="either an after cursor or a before"):
         client.list_page(after="a", before="b")
     with pytest.raises(wablock.InvalidArgumentError):

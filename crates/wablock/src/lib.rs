@@ -44,6 +44,8 @@ mod reply_error;
 mod retry;
 mod secret;
 mod transport;
+// Normalisation for the workspace's own tools (CLI, window, fault suite): not public API.
+#[doc(hidden)]
 pub mod users;
 mod wire;
 

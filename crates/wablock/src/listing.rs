@@ -24,6 +24,7 @@ const BLOCKLIST_CAPACITY: usize = MAX_USERS_PER_CALL;
 
 /// A blocked user as the list reports it: a WA ID, a BSUID, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct BlockedUser {
     /// The user's WhatsApp ID (digits), when the list gives one.
     pub wa_id: Option<String>,
@@ -48,6 +49,7 @@ impl BlockedUser {
 
 /// One page of the blocklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct Page {
     /// Users on this page, in the server's order.
     pub users: Vec<BlockedUser>,

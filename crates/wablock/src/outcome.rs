@@ -23,6 +23,7 @@ impl Operation {
 
 /// Why one user was not blocked or unblocked. Every language shows the same [`Reason::hint`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub enum Reason {
     /// 131047: the user has not messaged this number in the last 24 hours, or is not on WhatsApp.
     ReengagementRequired,
@@ -127,6 +128,7 @@ impl fmt::Display for Reason {
 
 /// A user the server confirmed as blocked (or unblocked).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct Success {
     /// The caller's string, exactly as passed.
     pub input: String,
@@ -140,6 +142,7 @@ pub struct Success {
 
 /// A user that was not blocked (or unblocked), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct Failure {
     /// The caller's string, exactly as passed.
     pub input: String,
@@ -164,6 +167,7 @@ pub struct Failure {
 /// The result of a block or unblock call that completed. Every input appears exactly once,
 /// in `succeeded` or `failed`, each list in the caller's input order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct Outcome {
     /// Block or unblock.
     pub operation: Operation,
@@ -195,6 +199,7 @@ impl Outcome {
 /// Progress of a bulk call: distinct users whose batch finished, out of the distinct valid
 /// users to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct Progress {
     /// Users whose batch has finished.
     pub done: usize,
