@@ -392,10 +392,43 @@ pub fn reason_hint(reason: Reason) -> String {
 /// Implemented in Kotlin or Swift to follow a bulk call. Called after each batch, possibly
 /// from several threads at once (batches run in parallel); return `false` to cancel: no new
 /// batch starts and the call fails with `CANCELLED`, carrying `partial` and `not_attempted`.
+///
+/// A listener that throws stops the call as `false` does: the call fails with `CANCELLED`,
+/// with the same accounting, and nothing is printed. (Kotlin's `block(users) { done, total ->
+/// … }` overloads rethrow the listener's own exception instead, carrying that error as
+/// suppressed.)
 #[uniffi::export(with_foreign)]
 pub trait ProgressListener: Send + Sync {
     /// `done` distinct users of `total` have their final answer. Return `true` to go on.
-    fn on_progress(&self, done: u64, total: u64) -> bool;
+    fn on_progress(&self, done: u64, total: u64) -> Result<bool, ListenerError>;
+}
+
+/// What a [`ProgressListener`] threw. Any exception a Kotlin or Swift listener throws arrives
+/// as this (UniFFI's unexpected-callback-error path): it stops the call as `false` would, and
+/// never unwinds or prints a trace.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
+pub enum ListenerError {
+    /// The listener threw; `reason` is the exception's text.
+    Thrown {
+        /// The exception's `toString()` / description.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ListenerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListenerError::Thrown { reason } => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for ListenerError {}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ListenerError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ListenerError::Thrown { reason: e.reason }
+    }
 }
 
 // ------------------------------------------------------------------------------------ client
@@ -495,9 +528,11 @@ impl Client {
     ) -> Result<Outcome, WablockError> {
         guard(|| {
             let progress = |p: wablock::Progress| {
-                let go_on = listener
-                    .as_ref()
-                    .is_none_or(|l| l.on_progress(p.done as u64, p.total as u64));
+                // A listener that threw (Err) stops the call as `false` does.
+                let go_on = listener.as_ref().is_none_or(|l| {
+                    l.on_progress(p.done as u64, p.total as u64)
+                        .unwrap_or(false)
+                });
                 if go_on {
                     ControlFlow::Continue(())
                 } else {
