@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// Kind is the kind of a failed call: the fixed SPEC §3.2 code, the same number as the C
+// Kind is the kind of a failed call: the fixed docs/behaviour.md §3.2 code, the same number as the C
 // status. New kinds get new numbers; a number never changes meaning.
 type Kind int
 
-// The kinds of SPEC §3.2 (plus Cancelled, wablock's addition).
+// The kinds of docs/behaviour.md §3.2 (plus Cancelled, wablock's addition).
 const (
 	KindInvalidArgument  Kind = 1
 	KindAuth             Kind = 2
@@ -64,7 +64,7 @@ var (
 	ErrCancelled        error = kindSentinel(KindCancelled)
 )
 
-// Error is a call that failed as a whole (SPEC §3.2). It still accounts for every input:
+// Error is a call that failed as a whole (docs/behaviour.md §3.2). It still accounts for every input:
 // users whose batch finished are in Partial, the rest in NotAttempted.
 type Error struct {
 	// Kind is one of the fixed kinds; test it with errors.Is(err, wablock.ErrAuth) and so on.
@@ -92,6 +92,7 @@ type Error struct {
 
 	canonical string
 	display   string
+	cause     error // the context error behind a KindCancelled, or nil
 }
 
 // Error is the core's one-line text for the error, the same in every language: the kind, the
@@ -111,7 +112,7 @@ func (e *Error) Is(target error) bool {
 	return ok && Kind(s) == e.Kind
 }
 
-// CanonicalJSON is the error as SPEC §5 canonical JSON: {"error":{…}}, keys sorted, compact.
+// CanonicalJSON is the error as docs/behaviour.md §5 canonical JSON: {"error":{…}}, keys sorted, compact.
 // It is the core's own text, byte for byte the same in every language.
 func (e *Error) CanonicalJSON() string { return e.canonical }
 

@@ -18,7 +18,7 @@ const (
 // (and the core's Reason::ALL).
 type Reason int
 
-// The reasons of SPEC §3.1.
+// The reasons of docs/behaviour.md §3.1.
 const (
 	ReasonReengagementRequired Reason = 0
 	ReasonSelfBlock            Reason = 1
@@ -72,7 +72,7 @@ type Outcome struct {
 	canonical string
 }
 
-// CanonicalJSON is the outcome as SPEC §5 canonical JSON: {"outcome":{…}}, keys sorted,
+// CanonicalJSON is the outcome as docs/behaviour.md §5 canonical JSON: {"outcome":{…}}, keys sorted,
 // compact; the core's own text.
 func (o *Outcome) CanonicalJSON() string { return o.canonical }
 
@@ -138,7 +138,7 @@ type Page struct {
 	canonical string
 }
 
-// CanonicalJSON is the page as SPEC §5 canonical JSON: {"page":{…}}; the core's own text.
+// CanonicalJSON is the page as docs/behaviour.md §5 canonical JSON: {"page":{…}}; the core's own text.
 func (p *Page) CanonicalJSON() string { return p.canonical }
 
 func convertUser(u C.wablock_blocked_user) BlockedUser {
