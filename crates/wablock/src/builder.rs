@@ -302,6 +302,7 @@ impl ClientBuilder {
                 list_restart_budget: self.list_restart_budget,
                 clock: self.clock,
             }),
+            cancel: None,
         })
     }
 

@@ -190,6 +190,14 @@ impl<'a> BulkRun<'a> {
                 let Some(batch) = self.batches.get(b) else {
                     break;
                 };
+                // The caller's token stops the call at the batch boundary: no new batch starts
+                // (this one's users stay without an answer, so they land in not_attempted).
+                if self.client.is_cancelled() {
+                    stop.store(true, Ordering::SeqCst);
+                    let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
+                    s.error.get_or_insert_with(Error::cancelled_by_token);
+                    break;
+                }
                 let (verdicts, state_unknown, error) = self.run_batch(batch);
                 let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
                 let start = self.batch_starts[b];
@@ -214,10 +222,7 @@ impl<'a> BulkRun<'a> {
                     {
                         stop.store(true, Ordering::SeqCst);
                         s.error.get_or_insert_with(|| {
-                            Error::new(
-                                ErrorKind::Cancelled,
-                                "the progress callback stopped the call",
-                            )
+                            Error::cancelled("the progress callback asked it to stop")
                         });
                     }
                 }
@@ -253,6 +258,7 @@ impl<'a> BulkRun<'a> {
             policy: &inner.retry,
             clock: inner.clock.as_ref(),
             deadline: self.deadline,
+            cancel: self.client.cancel.as_ref(),
         };
         let result = retry.run(|_attempt| {
             let sent: Vec<&UserId> = pending.iter().map(|&i| &batch[i].id).collect();
@@ -263,6 +269,11 @@ impl<'a> BulkRun<'a> {
             let body = serde_json::to_vec(&request)
                 .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
             self.gate.acquire();
+            // The wait for a free slot may have outlasted a cancellation: send nothing new.
+            if self.client.is_cancelled() {
+                self.gate.release(false);
+                return Err(Error::cancelled_by_token());
+            }
             self.requests.fetch_add(1, Ordering::Relaxed);
             let result = inner
                 .exchange(method, &[], Some(&body), self.deadline)

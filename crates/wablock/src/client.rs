@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::builder::{ClientBuilder, Credentials, Provider};
+use crate::cancel::CancelToken;
 use crate::error::Error;
 use crate::retry::{Clock, RetryPolicy};
 use crate::secret::Secret;
@@ -43,6 +44,8 @@ pub(crate) use crate::transport::{Method, Reply};
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    /// The token every call of this client observes ([`Client::with_cancel`]).
+    pub(crate) cancel: Option<CancelToken>,
 }
 
 pub(crate) struct Inner {
@@ -108,6 +111,41 @@ impl Client {
     /// The full URL of the `block_users` endpoint (contains no secret).
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// A clone of this client (same connection pool, same settings) whose every call observes
+    /// `token`: block, unblock and mutate check it before each batch and each request, and
+    /// during each backoff sleep; list_page, blocked_users and is_blocked before each page.
+    /// Once the token is cancelled, no new request starts: requests in flight finish, and the
+    /// call fails with [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled), its `partial`
+    /// outcome and `not_attempted` list accounting for every input.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), wablock::Error> {
+    /// let client = wablock::Client::meta("106540352242922", "EAAG...").build()?;
+    /// let token = wablock::CancelToken::new();
+    /// let cancellable = client.with_cancel(token.clone());
+    /// token.cancel(); // from any thread, e.g. a Ctrl-C handler
+    /// let err = cancellable.block(["+16505551234"]).unwrap_err();
+    /// assert_eq!(err.kind(), wablock::ErrorKind::Cancelled);
+    /// assert_eq!(err.not_attempted(), ["+16505551234"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_cancel(&self, token: CancelToken) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            cancel: Some(token),
+        }
+    }
+
+    /// The token this client's calls observe, if it was made by [`Client::with_cancel`].
+    pub fn cancel_token(&self) -> Option<&CancelToken> {
+        self.cancel.as_ref()
+    }
+
+    /// True when this client's token is cancelled.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
     }
 
     pub(crate) fn call_deadline(&self) -> Option<Instant> {

@@ -31,7 +31,8 @@ pub enum ErrorKind {
     Protocol = 10,
     /// A bug: a panic caught at a language boundary.
     Internal = 11,
-    /// The caller's progress callback asked the call to stop (wablock's addition to SPEC §3.2).
+    /// The caller stopped the call: its progress callback asked to, or its
+    /// [`CancelToken`](crate::CancelToken) was triggered (Ctrl-C, a cancelled task or context).
     Cancelled = 12,
 }
 
@@ -224,6 +225,24 @@ impl Error {
         Error::invalid_argument(format!(
             "user #{index} is not text: every user must be a string of valid Unicode"
         ))
+    }
+
+    /// The error of a call stopped by its caller (`CANCELLED`): `why` says how, e.g. "its
+    /// cancellation token was triggered". The one wording every language shows; the call
+    /// fills in `partial` and `not_attempted`.
+    pub fn cancelled(why: &str) -> Self {
+        Error::new(
+            ErrorKind::Cancelled,
+            format!(
+                "the call was cancelled: {why}; requests already in flight finished, no new one was sent"
+            ),
+        )
+    }
+
+    /// The `CANCELLED` error of a call whose [`CancelToken`](crate::CancelToken) was
+    /// triggered.
+    pub(crate) fn cancelled_by_token() -> Self {
+        Error::cancelled("its cancellation token was triggered")
     }
 
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {

@@ -28,6 +28,7 @@
 pub mod boundary;
 mod builder;
 mod bulk;
+mod cancel;
 mod canonical;
 mod client;
 mod error;
@@ -51,6 +52,7 @@ pub use builder::{
     MAX_CURSOR_BYTES, MAX_PARALLELISM, META_BASE_URL, Provider,
 };
 pub use bulk::ProgressFn;
+pub use cancel::CancelToken;
 pub use canonical::{
     blocked_users_canonical_json, canonical_json_text, canonical_string, is_blocked_canonical_json,
 };

@@ -161,6 +161,7 @@ impl Client {
             policy: &inner.retry,
             clock: inner.clock.as_ref(),
             deadline,
+            cancel: self.cancel.as_ref(),
         };
         retry.run(|_attempt| {
             let reply = inner.exchange(Method::Get, &query, None, deadline)?;

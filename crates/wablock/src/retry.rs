@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::cancel::CancelToken;
 use crate::error::{Error, ErrorKind};
 
 /// Time as wablock sees it. The default is the real clock; tests pass a fake one whose
@@ -13,6 +14,16 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> Instant;
     /// Waits `duration`.
     fn sleep(&self, duration: Duration);
+    /// Waits `duration`, or less when `cancel` is cancelled meanwhile; returns true when the
+    /// token is cancelled. The real clock wakes as soon as the token is cancelled; this default
+    /// (used by test clocks, whose sleeps take no time) sleeps, then reports the token.
+    fn sleep_unless_cancelled(&self, duration: Duration, cancel: &CancelToken) -> bool {
+        if cancel.is_cancelled() {
+            return true;
+        }
+        self.sleep(duration);
+        cancel.is_cancelled()
+    }
 }
 
 /// The real clock.
@@ -25,6 +36,9 @@ impl Clock for SystemClock {
     }
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+    fn sleep_unless_cancelled(&self, duration: Duration, cancel: &CancelToken) -> bool {
+        cancel.wait(duration)
     }
 }
 
@@ -162,6 +176,8 @@ pub(crate) struct RetryLoop<'a> {
     pub policy: &'a RetryPolicy,
     pub clock: &'a dyn Clock,
     pub deadline: Option<Instant>,
+    /// The caller's token: checked before every attempt and during every backoff sleep.
+    pub cancel: Option<&'a CancelToken>,
 }
 
 impl RetryLoop<'_> {
@@ -169,6 +185,8 @@ impl RetryLoop<'_> {
     /// with an error that is not retryable, or no retry is possible. A retry whose backoff
     /// would cross the deadline is not slept: the call fails with `TIMEOUT`, naming the last
     /// error. A server wait longer than the cap ends the call with that error, `retry_after` set.
+    /// A cancelled token ends the call with `CANCELLED` before the next attempt, or at once
+    /// during a backoff sleep.
     pub fn run<T>(
         &self,
         mut attempt: impl FnMut(u32) -> Result<Attempt<T>, Error>,
@@ -176,11 +194,19 @@ impl RetryLoop<'_> {
         let mut number = 0;
         loop {
             number += 1;
+            if self.cancel.is_some_and(CancelToken::is_cancelled) {
+                return Err(Error::cancelled_by_token());
+            }
             match attempt(number) {
                 Ok(Attempt::Done(answer)) => return Ok(answer),
                 Ok(Attempt::Again { hint, answer }) => {
-                    if number >= self.policy.max_attempts || self.wait(number, hint).is_err() {
+                    if number >= self.policy.max_attempts {
                         return Ok(answer);
+                    }
+                    match self.wait(number, hint) {
+                        Ok(()) => {}
+                        Err(WaitRefused::Cancelled) => return Err(Error::cancelled_by_token()),
+                        Err(_) => return Ok(answer),
                     }
                     log::info!(
                         "re-sending users refused with a transient reason (attempt {number})"
@@ -208,8 +234,16 @@ impl RetryLoop<'_> {
                 return Err(WaitRefused::Deadline);
             }
         }
-        self.clock.sleep(delay);
-        Ok(())
+        match self.cancel {
+            Some(token) if self.clock.sleep_unless_cancelled(delay, token) => {
+                Err(WaitRefused::Cancelled)
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.clock.sleep(delay);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -219,6 +253,8 @@ enum WaitRefused {
     TooLong(Duration),
     /// The overall deadline would pass first.
     Deadline,
+    /// The caller's token was cancelled before or during the sleep.
+    Cancelled,
 }
 
 impl WaitRefused {
@@ -234,6 +270,7 @@ impl WaitRefused {
                 );
                 err
             }
+            WaitRefused::Cancelled => Error::cancelled_by_token(),
             // A timeout already names the deadline; wrapping it would only repeat it.
             WaitRefused::Deadline if err.kind() == ErrorKind::Timeout => err,
             WaitRefused::Deadline => {
