@@ -112,7 +112,8 @@ typedef enum {
    */
   WABLOCK_INTERNAL = 11,
   /**
-   * The progress callback asked the call to stop.
+   * The caller stopped the call: its progress callback asked to, or its `wablock_cancel`
+   * handle was triggered.
    */
   WABLOCK_CANCELLED = 12,
 } wablock_status;
@@ -176,6 +177,20 @@ typedef enum {
  * from one thread at a time; free it with `wablock_blocked_users_free`.
  */
 typedef struct wablock_blocked_users wablock_blocked_users;
+
+/**
+ * A cancellation handle (the core's `CancelToken`). Trigger it from any thread, at any time,
+ * as often as you like: every call of a client made with `wablock_client_with_cancel` from
+ * it stops sending: no new batch, page or retry starts, a sleeping retry wakes at once,
+ * requests already in flight finish, and the call fails with `WABLOCK_CANCELLED`, its error
+ * carrying `partial` and `not_attempted` (together, every input). A handle never resets: use
+ * a new one per call (or group of calls) you may want to stop.
+ *
+ * Thread safety: every function taking a `const wablock_cancel *` may be called from any
+ * thread, concurrently. Free it once no thread uses it; clients made from it keep their own
+ * reference, so it may be freed before them.
+ */
+typedef struct wablock_cancel wablock_cancel;
 
 /**
  * A client for one phone number's blocklist, with its connection pool.
@@ -396,6 +411,64 @@ wablock_status wablock_canonical_json(wablock_str text,
  * `s` is NULL or NUL-terminated.
  */
 wablock_str wablock_str_from_cstr(const char *s);
+
+/**
+ * Creates a cancellation handle, not triggered.
+ *
+ * Ownership: on success `*cancel_out` receives a new handle, owned by the caller (free with
+ * `wablock_cancel_free`).
+ *
+ * # Safety
+ * `cancel_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_cancel_new(wablock_cancel **cancel_out,
+                                  wablock_error **err_out);
+
+/**
+ * Triggers the handle: every call observing it stops as described at `wablock_cancel`.
+ * Idempotent; NULL is ignored. Safe from any thread (not from a signal handler: it takes a
+ * lock).
+ *
+ * # Safety
+ * `cancel` is NULL or a live handle.
+ */
+void wablock_cancel_trigger(const wablock_cancel *cancel);
+
+/**
+ * True once the handle was triggered; false for NULL.
+ *
+ * # Safety
+ * `cancel` is NULL or a live handle.
+ */
+bool wablock_cancel_is_triggered(const wablock_cancel *cancel);
+
+/**
+ * Frees a cancellation handle. NULL is allowed and ignored. Clients made from it stay valid
+ * (and still observe a trigger that happened before the free).
+ *
+ * # Safety
+ * `cancel` is NULL or a handle from this library that no thread uses any more.
+ */
+void wablock_cancel_free(wablock_cancel *cancel);
+
+/**
+ * A new client handle for the same phone number, settings and connection pool as `client`,
+ * whose every call observes `cancel`: block, unblock and mutate check it before each batch
+ * and each request and during each backoff sleep; list_page, blocked_users iterators and
+ * is_blocked before each page. `client` itself is unaffected.
+ *
+ * Ownership: both arguments are borrowed. On success `*client_out` receives a new client,
+ * owned by the caller (free with `wablock_client_free`). A closed `client` gives
+ * `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `client` and `cancel` are NULL or live handles; `client_out` and `err_out` are NULL or
+ * writable.
+ */
+wablock_status wablock_client_with_cancel(const wablock_client *client,
+                                          const wablock_cancel *cancel,
+                                          wablock_client **client_out,
+                                          wablock_error **err_out);
 
 /**
  * Builds a client from a config, checking every setting. The config is not consumed.

@@ -1,15 +1,15 @@
 //! `Client`: the constructors, the calls (with the GIL released while they wait), progress
-//! callbacks and Ctrl-C at batch boundaries.
+//! callbacks, `CancelToken` and Ctrl-C (both through the core's cancellation token).
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use wablock::{
-    ClientBuilder, ClientOptions as CoreOptions, Error as CoreError, Operation, Progress,
+    CancelToken, ClientBuilder, ClientOptions as CoreOptions, Error as CoreError, Operation,
+    Progress,
 };
 
 use crate::errors::{core_err, guarded};
@@ -23,23 +23,75 @@ pub(crate) struct PyClient {
     inner: Mutex<Option<wablock::Client>>,
 }
 
+/// A cancellation handle: pass it as `cancel=` to a call, and call `cancel()` from any thread
+/// to stop that call (no new batch, page or retry starts; requests in flight finish; the call
+/// raises `CancelledError` with its accounting). Clones share state; it never resets.
+#[pyclass(frozen, module = "wablock._wablock", name = "CancelToken")]
+pub(crate) struct PyCancelToken {
+    pub(crate) token: CancelToken,
+}
+
+#[pymethods]
+impl PyCancelToken {
+    #[new]
+    fn new() -> Self {
+        PyCancelToken {
+            token: CancelToken::new(),
+        }
+    }
+
+    /// Stops every call observing this token. Idempotent; safe from any thread.
+    fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// True once `cancel()` ran.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "CancelToken(cancelled={})",
+            if self.token.is_cancelled() {
+                "True"
+            } else {
+                "False"
+            }
+        )
+    }
+}
+
+/// The client a call runs on: observing the caller's token, if any.
+fn observing(
+    client: wablock::Client,
+    cancel: Option<&Bound<'_, PyCancelToken>>,
+) -> wablock::Client {
+    match cancel {
+        Some(token) => client.with_cancel(token.get().token.clone()),
+        None => client,
+    }
+}
+
 /// The progress hook of a bulk call: runs the caller's callback with the GIL, turns a raised
-/// exception (or a Ctrl-C seen by the waiting thread) into `Break`, and keeps the first one.
+/// exception (or a Ctrl-C seen by the waiting thread) into a cancellation of the call's token,
+/// and keeps the first one.
 struct Hook {
     callback: Option<Py<PyAny>>,
     failure: Mutex<Option<PyErr>>,
-    cancel: AtomicBool,
+    cancel: CancelToken,
 }
 
 impl Hook {
     fn store(&self, err: PyErr) {
         let mut slot = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
         slot.get_or_insert(err);
-        self.cancel.store(true, Ordering::SeqCst);
+        self.cancel.cancel();
     }
 
     fn on_progress(&self, p: Progress) -> ControlFlow<()> {
-        if self.cancel.load(Ordering::SeqCst) {
+        if self.cancel.is_cancelled() {
             return ControlFlow::Break(());
         }
         let Some(callback) = &self.callback else {
@@ -84,13 +136,17 @@ impl PyClient {
         operation: Operation,
         users: &Bound<'_, PyAny>,
         on_progress: Option<Bound<'_, PyAny>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyOutcome> {
-        let client = self.client(py)?;
         let users = user_list(py, users)?;
+        // The call observes the caller's token, or one of its own; Ctrl-C and a raising
+        // progress callback cancel that token (so a caller's token is cancelled by them too).
+        let token = cancel.map_or_else(CancelToken::new, |t| t.get().token.clone());
+        let client = self.client(py)?.with_cancel(token.clone());
         let hook = Hook {
             callback: on_progress.filter(|c| !c.is_none()).map(Bound::unbind),
             failure: Mutex::new(None),
-            cancel: AtomicBool::new(false),
+            cancel: token,
         };
         let progress = |p: Progress| hook.on_progress(p);
         let work = || guarded(|| client.mutate(operation, &users, Some(&progress)));
@@ -131,7 +187,7 @@ impl PyClient {
 
 /// Runs `work` on a helper thread while this thread waits with the GIL released, waking every
 /// 50 ms to let Python handle signals: a Ctrl-C becomes a `KeyboardInterrupt` stored in the
-/// hook, which stops the bulk call at its next batch boundary. (Python only delivers signals
+/// hook, whose token stops the bulk call before its next request. (Python only delivers signals
 /// on the main thread, and the core calls the hook from its worker threads.)
 fn run_interruptible<T: Send>(py: Python<'_>, hook: &Hook, work: impl FnOnce() -> T + Send) -> T {
     let done = Mutex::new(false);
@@ -165,6 +221,9 @@ fn run_interruptible<T: Send>(py: Python<'_>, hook: &Hook, work: impl FnOnce() -
     })
 }
 
+/// Users read from Python per hold of the GIL (about a millisecond's work at most).
+const USERS_PER_GIL_HOLD: usize = 1024;
+
 /// The users argument: any iterable of `str`. A bare `str` is refused rather than split into
 /// characters, and so is anything that is not a string (the core sees only valid UTF-8).
 fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
@@ -176,6 +235,12 @@ fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> 
         .map_err(|_| core_err(py, CoreError::users_not_a_list()))?;
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
+        // Rust code holding the GIL never honours Python's switch interval: hand the GIL over
+        // now and then, so an event loop (AsyncClient) or other threads keep running while a
+        // 64,000-user list is read.
+        if i % USERS_PER_GIL_HOLD == USERS_PER_GIL_HOLD - 1 {
+            py.detach(|| ());
+        }
         let text = item?
             .cast_into::<PyString>()
             .ok()
@@ -254,37 +319,40 @@ impl PyClient {
     }
 
     /// Blocks `users`.
-    #[pyo3(signature = (users, *, on_progress=None))]
+    #[pyo3(signature = (users, *, on_progress=None, cancel=None))]
     fn block(
         &self,
         py: Python<'_>,
         users: &Bound<'_, PyAny>,
         on_progress: Option<Bound<'_, PyAny>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyOutcome> {
-        self.mutate(py, Operation::Block, users, on_progress)
+        self.mutate(py, Operation::Block, users, on_progress, cancel)
     }
 
     /// Unblocks `users`.
-    #[pyo3(signature = (users, *, on_progress=None))]
+    #[pyo3(signature = (users, *, on_progress=None, cancel=None))]
     fn unblock(
         &self,
         py: Python<'_>,
         users: &Bound<'_, PyAny>,
         on_progress: Option<Bound<'_, PyAny>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyOutcome> {
-        self.mutate(py, Operation::Unblock, users, on_progress)
+        self.mutate(py, Operation::Unblock, users, on_progress, cancel)
     }
 
     /// One page of the blocklist.
-    #[pyo3(signature = (limit=None, after=None, before=None))]
+    #[pyo3(signature = (limit=None, after=None, before=None, *, cancel=None))]
     fn list_page(
         &self,
         py: Python<'_>,
         limit: Option<i64>,
         after: Option<String>,
         before: Option<String>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyPage> {
-        let client = self.client(py)?;
+        let client = observing(self.client(py)?, cancel);
         let limit = optional_u32(py, "limit", limit)?;
         py.detach(|| {
             guarded(|| {
@@ -297,9 +365,14 @@ impl PyClient {
     }
 
     /// A lazy iterator over every blocked user.
-    #[pyo3(signature = (page_size=None))]
-    fn blocked_users(&self, py: Python<'_>, page_size: Option<i64>) -> PyResult<PyBlockedUsers> {
-        let client = self.client(py)?;
+    #[pyo3(signature = (page_size=None, *, cancel=None))]
+    fn blocked_users(
+        &self,
+        py: Python<'_>,
+        page_size: Option<i64>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
+    ) -> PyResult<PyBlockedUsers> {
+        let client = observing(self.client(py)?, cancel);
         let page_size = optional_u32(py, "page_size", page_size)?;
         Ok(PyBlockedUsers {
             inner: Mutex::new(client.blocked_users(page_size)),
@@ -307,8 +380,14 @@ impl PyClient {
     }
 
     /// Whether `user` is blocked (walks the whole list).
-    fn is_blocked(&self, py: Python<'_>, user: String) -> PyResult<bool> {
-        let client = self.client(py)?;
+    #[pyo3(signature = (user, *, cancel=None))]
+    fn is_blocked(
+        &self,
+        py: Python<'_>,
+        user: String,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
+    ) -> PyResult<bool> {
+        let client = observing(self.client(py)?, cancel);
         py.detach(|| guarded(|| client.is_blocked(&user)))
             .map_err(|e| core_err(py, e))
     }

@@ -41,6 +41,7 @@ fn _wablock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let _ = logger.install();
 
     m.add_class::<PyClient>()?;
+    m.add_class::<client::PyCancelToken>()?;
     m.add_class::<PyOutcome>()?;
     m.add_class::<PySuccess>()?;
     m.add_class::<PyFailure>()?;

@@ -316,6 +316,35 @@ impl PyBlockedUsers {
         }
     }
 
+    /// The next user and every user already read with it (no request for those): an empty
+    /// list at the end. For the async iterator, which hands over a page per thread hop.
+    fn _next_chunk(&self, py: Python<'_>) -> PyResult<Vec<PyBlockedUser>> {
+        let chunk = py.detach(|| {
+            let mut it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            guarded(|| {
+                let mut out = Vec::new();
+                if let Some(first) = it.next().transpose()? {
+                    out.push(first);
+                    while it.buffered() > 0 {
+                        match it.next() {
+                            Some(Ok(user)) => out.push(user),
+                            Some(Err(err)) => return Err(err),
+                            None => break,
+                        }
+                    }
+                }
+                Ok(out)
+            })
+        });
+        match chunk {
+            Ok(users) => Ok(users
+                .into_iter()
+                .map(|inner| PyBlockedUser { inner })
+                .collect()),
+            Err(err) => Err(core_err(py, err)),
+        }
+    }
+
     /// Pages requested so far (restarts included).
     #[getter]
     fn pages_requested(&self, py: Python<'_>) -> u32 {

@@ -18,6 +18,7 @@ from ._wablock import (
     MAX_PARALLELISM,
     BlockedUser,
     BlockedUsers,
+    CancelToken,
     Client,
     Failure,
     Outcome,
@@ -34,10 +35,13 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "MAX_BATCH",
     "MAX_PARALLELISM",
+    "AsyncBlockedUsers",
+    "AsyncClient",
     "AuthError",
     "BlockedUser",
     "BlockedUsers",
     "BlocklistFullError",
+    "CancelToken",
     "CancelledError",
     "Client",
     "ConcurrentUpdateError",
@@ -46,6 +50,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "NetworkError",
+    "OnCancel",
     "Outcome",
     "Page",
     "ProtocolError",
@@ -227,7 +232,9 @@ class InternalError(WablockError):
 
 
 class CancelledError(WablockError):
-    """The progress callback stopped the call (``CANCELLED``)."""
+    """The caller stopped the call (``CANCELLED``): its ``CancelToken`` was cancelled (an
+    ``AsyncClient`` call whose task was cancelled) or its progress callback asked to stop.
+    ``partial`` and ``not_attempted`` still account for every input."""
 
     _KIND = ErrorKind.CANCELLED
 
@@ -255,3 +262,7 @@ _CLASS_BY_KIND: Dict[str, type[WablockError]] = {
 def _from_core(info: ErrorInfo) -> WablockError:
     """The exception for a core error (called by the extension)."""
     return _CLASS_BY_KIND[info.kind](_info=info)
+
+
+# After the exception classes: the async layer refers to them.
+from ._async import AsyncBlockedUsers, AsyncClient, OnCancel  # noqa: E402

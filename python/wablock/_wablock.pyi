@@ -9,6 +9,7 @@ from wablock import Reason, WablockError
 __all__ = [
     "BlockedUser",
     "BlockedUsers",
+    "CancelToken",
     "Client",
     "DEFAULT_API_VERSION",
     "ERROR_KINDS",
@@ -196,10 +197,23 @@ class BlockedUsers(Iterator[BlockedUser]):
 
     def __iter__(self) -> BlockedUsers: ...
     def __next__(self) -> BlockedUser: ...
+    def _next_chunk(self) -> list[BlockedUser]:
+        """The next user and every user already read with it; empty at the end."""
     @property
     def pages_requested(self) -> int: ...
     @property
     def restarts(self) -> int: ...
+
+@final
+class CancelToken:
+    """Stops the calls it is passed to (``cancel=``) when ``cancel()`` runs, from any thread:
+    no new batch, page or retry starts; requests in flight finish; the call raises
+    ``CancelledError`` with ``partial`` and ``not_attempted``. It never resets."""
+
+    def __new__(cls) -> CancelToken: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
 
 @final
 class Client:
@@ -220,19 +234,31 @@ class Client:
     @property
     def closed(self) -> bool: ...
     def block(
-        self, users: Iterable[str], *, on_progress: Optional[_ProgressCallback] = None
+        self,
+        users: Iterable[str],
+        *,
+        on_progress: Optional[_ProgressCallback] = None,
+        cancel: Optional[CancelToken] = None,
     ) -> Outcome: ...
     def unblock(
-        self, users: Iterable[str], *, on_progress: Optional[_ProgressCallback] = None
+        self,
+        users: Iterable[str],
+        *,
+        on_progress: Optional[_ProgressCallback] = None,
+        cancel: Optional[CancelToken] = None,
     ) -> Outcome: ...
     def list_page(
         self,
         limit: Optional[int] = None,
         after: Optional[str] = None,
         before: Optional[str] = None,
+        *,
+        cancel: Optional[CancelToken] = None,
     ) -> Page: ...
-    def blocked_users(self, page_size: Optional[int] = None) -> BlockedUsers: ...
-    def is_blocked(self, user: str) -> bool: ...
+    def blocked_users(
+        self, page_size: Optional[int] = None, *, cancel: Optional[CancelToken] = None
+    ) -> BlockedUsers: ...
+    def is_blocked(self, user: str, *, cancel: Optional[CancelToken] = None) -> bool: ...
     def close(self) -> None: ...
     def __enter__(self) -> Client: ...
     def __exit__(self, *args: object) -> bool: ...

@@ -25,7 +25,7 @@ pub struct wablock_client {
 }
 
 impl wablock_client {
-    fn new(client: Client) -> *mut wablock_client {
+    pub(crate) fn new(client: Client) -> *mut wablock_client {
         Box::into_raw(Box::new(wablock_client {
             client: RwLock::new(Some(client)),
         }))

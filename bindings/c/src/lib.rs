@@ -32,12 +32,14 @@ use std::sync::OnceLock;
 
 use wablock::{Error, ErrorKind, boundary};
 
+mod cancel;
 mod client;
 mod config;
 mod error;
 mod outcome;
 mod page;
 
+pub use cancel::*;
 pub use client::*;
 pub use config::*;
 pub use error::*;
@@ -73,7 +75,8 @@ pub enum wablock_status {
     WABLOCK_PROTOCOL = 10,
     /// A bug: a panic caught at the C boundary.
     WABLOCK_INTERNAL = 11,
-    /// The progress callback asked the call to stop.
+    /// The caller stopped the call: its progress callback asked to, or its `wablock_cancel`
+    /// handle was triggered.
     WABLOCK_CANCELLED = 12,
 }
 

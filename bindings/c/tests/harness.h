@@ -75,6 +75,7 @@ wablock_client *sandbox_client(const char *token, size_t max_batch, size_t paral
 void test_misuse(void);
 void test_api(void);
 void test_threads(void);
+void test_cancel(void);
 /* Runs every vector in dir, writing results under out_dir; returns vectors run. */
 int run_conformance_dir(const char *dir, const char *out_dir);
 

@@ -299,6 +299,12 @@ impl BlockedUsers {
         self.requests
     }
 
+    /// Users read from the server and not yielded yet: that many more `next` calls return at
+    /// once, without a request (a language layer may hand them over in one go).
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
     fn fetch(&mut self) -> Result<(), Error> {
         self.requests += 1;
         let deadline = self.client.call_deadline();

@@ -1,0 +1,332 @@
+"""``AsyncClient``: the asyncio form of ``Client``.
+
+Each call runs the blocking core on a worker thread of the event loop's default executor, with
+the GIL released while it waits on the network, and with a ``CancelToken`` of its own. The loop
+never blocks. When the awaiting task is cancelled, the token is cancelled: the core sends no new
+request (batches in flight finish), the task waits for that, then re-raises
+``asyncio.CancelledError`` as asyncio requires. What the call did is never lost:
+
+- it is logged on the ``wablock`` logger (WARNING for block/unblock, with the counts);
+- it is passed to the ``on_cancel`` hook (per call, or the client's default): normally a
+  ``wablock.CancelledError`` whose ``partial`` and ``not_attempted`` account for every input; an
+  ``Outcome`` if every batch had already finished; another ``WablockError`` if the call had
+  failed first;
+- when it is an error, it is the ``__cause__`` of the re-raised ``asyncio.CancelledError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    List,
+    Optional,
+    TypeVar,
+    Union,
+)
+
+from ._wablock import BlockedUser, CancelToken, Client, Outcome, Page
+
+if TYPE_CHECKING:
+    from typing_extensions import Self, Unpack
+
+    from . import WablockError
+    from ._wablock import _ClientOptions, _ProgressCallback
+
+__all__ = ["AsyncBlockedUsers", "AsyncClient", "OnCancel"]
+
+_LOG = logging.getLogger("wablock")
+_T = TypeVar("_T")
+
+#: The ``on_cancel`` hook: receives what a cancelled call ended with (see the module docstring).
+OnCancel = Callable[[Union[Outcome, "WablockError"]], object]
+
+
+def _describe(what: str, result: object) -> str:
+    if isinstance(result, Outcome):
+        return (
+            f"{what} cancelled after every batch had finished: {len(result.succeeded)} succeeded, "
+            f"{len(result.failed)} failed"
+        )
+    partial = getattr(result, "partial", None)
+    not_attempted = getattr(result, "not_attempted", None) or []
+    succeeded = len(partial.succeeded) if partial is not None else 0
+    failed = len(partial.failed) if partial is not None else 0
+    return (
+        f"{what} cancelled: {succeeded} succeeded, {failed} failed, "
+        f"{len(not_attempted)} not attempted ({result})"
+    )
+
+
+class AsyncClient:
+    """A client for one phone number's blocklist, for asyncio.
+
+    The same constructors and keyword options as ``Client``, plus ``on_cancel``, the default
+    hook of every call (see the module docstring). Calls may overlap: each runs on its own
+    worker thread, and all share one connection pool.
+    """
+
+    _client: Client
+    _on_cancel: Optional[OnCancel]
+
+    def __init__(
+        self,
+        phone_number_id: str,
+        access_token: str,
+        *,
+        on_cancel: Optional[OnCancel] = None,
+        **options: Unpack[_ClientOptions],
+    ) -> None:
+        self._setup(Client(phone_number_id, access_token, **options), on_cancel)
+
+    def _setup(self, client: Client, on_cancel: Optional[OnCancel]) -> None:
+        self._client = client
+        self._on_cancel = on_cancel
+
+    @classmethod
+    def _from(cls, client: Client, on_cancel: Optional[OnCancel]) -> Self:
+        self = cls.__new__(cls)
+        self._setup(client, on_cancel)
+        return self
+
+    @classmethod
+    def meta(
+        cls,
+        phone_number_id: str,
+        access_token: str,
+        *,
+        on_cancel: Optional[OnCancel] = None,
+        **options: Unpack[_ClientOptions],
+    ) -> Self:
+        """A client for Meta's Cloud API (the same as ``AsyncClient(...)``)."""
+        return cls._from(Client(phone_number_id, access_token, **options), on_cancel)
+
+    @classmethod
+    def dialog360(
+        cls,
+        api_key: str,
+        *,
+        on_cancel: Optional[OnCancel] = None,
+        **options: Unpack[_ClientOptions],
+    ) -> Self:
+        """A client for 360dialog (one API key per phone number)."""
+        return cls._from(Client.dialog360(api_key, **options), on_cancel)
+
+    @classmethod
+    def from_env(
+        cls, *, on_cancel: Optional[OnCancel] = None, **options: Unpack[_ClientOptions]
+    ) -> Self:
+        """A client from the ``WABLOCK_*`` environment variables, then ``options``."""
+        return cls._from(Client.from_env(**options), on_cancel)
+
+    @classmethod
+    def wrap(cls, client: Client, *, on_cancel: Optional[OnCancel] = None) -> Self:
+        """An async view of an existing ``Client`` (same connection pool)."""
+        return cls._from(client, on_cancel)
+
+    @property
+    def client(self) -> Client:
+        """The blocking ``Client`` underneath (same connection pool)."""
+        return self._client
+
+    @property
+    def provider(self) -> str:
+        """``"meta"`` or ``"360dialog"``."""
+        return self._client.provider
+
+    @property
+    def endpoint(self) -> str:
+        """The ``block_users`` endpoint URL (holds no secret)."""
+        return self._client.endpoint
+
+    @property
+    def closed(self) -> bool:
+        """True once ``aclose()`` ran."""
+        return self._client.closed
+
+    async def _run(
+        self,
+        what: str,
+        work: Callable[[], _T],
+        token: CancelToken,
+        on_cancel: Optional[OnCancel],
+        warn: bool,
+    ) -> _T:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, work)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError as cancelled:
+            token.cancel()
+            hook = on_cancel if on_cancel is not None else self._on_cancel
+            report = functools.partial(self._report, what, hook, warn)
+            result: Union[_T, BaseException]
+            try:
+                result = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                # Cancelled again while waiting: stop waiting; the report still happens.
+                future.add_done_callback(report)
+                raise
+            except BaseException as error:  # the core's answer, normally CANCELLED
+                result = error
+            self._deliver(what, hook, warn, result)
+            if isinstance(result, BaseException):
+                cancelled.__cause__ = result
+            raise cancelled
+
+    def _report(
+        self,
+        what: str,
+        hook: Optional[OnCancel],
+        warn: bool,
+        future: asyncio.Future[Any],
+    ) -> None:
+        error = future.exception()
+        self._deliver(what, hook, warn, error if error is not None else future.result())
+
+    @staticmethod
+    def _deliver(what: str, hook: Optional[OnCancel], warn: bool, result: object) -> None:
+        from . import WablockError
+
+        _LOG.log(logging.WARNING if warn else logging.INFO, "%s", _describe(what, result))
+        if hook is not None and isinstance(result, (Outcome, WablockError)):
+            try:
+                hook(result)
+            except Exception:  # a broken hook must not hide the cancellation
+                _LOG.exception("the on_cancel hook raised")
+
+    async def block(
+        self,
+        users: Iterable[str],
+        *,
+        on_progress: Optional[_ProgressCallback] = None,
+        on_cancel: Optional[OnCancel] = None,
+    ) -> Outcome:
+        """Blocks ``users``; see ``Client.block``. ``on_progress`` runs on a worker thread."""
+        return await self._mutate("block", users, on_progress, on_cancel)
+
+    async def unblock(
+        self,
+        users: Iterable[str],
+        *,
+        on_progress: Optional[_ProgressCallback] = None,
+        on_cancel: Optional[OnCancel] = None,
+    ) -> Outcome:
+        """Unblocks ``users``; see ``Client.unblock``."""
+        return await self._mutate("unblock", users, on_progress, on_cancel)
+
+    async def _mutate(
+        self,
+        operation: str,
+        users: Iterable[str],
+        on_progress: Optional[_ProgressCallback],
+        on_cancel: Optional[OnCancel],
+    ) -> Outcome:
+        token = CancelToken()
+        method = self._client.block if operation == "block" else self._client.unblock
+        # A one-shot iterator is read here, on the loop's thread, like Client reads it.
+        users = users if isinstance(users, (list, tuple, str)) else list(users)
+        return await self._run(
+            operation,
+            lambda: method(users, on_progress=on_progress, cancel=token),
+            token,
+            on_cancel,
+            warn=True,
+        )
+
+    async def list_page(
+        self,
+        limit: Optional[int] = None,
+        after: Optional[str] = None,
+        before: Optional[str] = None,
+    ) -> Page:
+        """One page of the blocklist; see ``Client.list_page``."""
+        token = CancelToken()
+        return await self._run(
+            "list_page",
+            lambda: self._client.list_page(limit, after, before, cancel=token),
+            token,
+            None,
+            warn=False,
+        )
+
+    async def is_blocked(self, user: str) -> bool:
+        """Whether ``user`` is blocked (walks the list; see ``Client.is_blocked``)."""
+        token = CancelToken()
+        return await self._run(
+            "is_blocked",
+            lambda: self._client.is_blocked(user, cancel=token),
+            token,
+            None,
+            warn=False,
+        )
+
+    def blocked_users(self, page_size: Optional[int] = None) -> AsyncBlockedUsers:
+        """Every blocked user, for ``async for``: one request per page, on a worker thread."""
+        return AsyncBlockedUsers(self, page_size)
+
+    async def aclose(self) -> None:
+        """Drops the connection pool; later calls raise ``InvalidArgumentError``. Calls in
+        flight finish."""
+        self._client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return "Async" + repr(self._client)
+
+
+class AsyncBlockedUsers:
+    """The async iterator of ``AsyncClient.blocked_users``: yields each blocked user once.
+
+    Cancelling the task awaiting the next user stops the walk (no new page is requested); the
+    iterator then raises the core's ``CancelledError`` if iterated again.
+    """
+
+    def __init__(self, owner: AsyncClient, page_size: Optional[int]) -> None:
+        self._owner = owner
+        self._token = CancelToken()
+        self._inner = owner.client.blocked_users(page_size, cancel=self._token)
+        self._buffer: List[BlockedUser] = []
+        self._done = False
+
+    def __aiter__(self) -> AsyncIterator[BlockedUser]:
+        return self
+
+    async def __anext__(self) -> BlockedUser:
+        if not self._buffer and not self._done:
+            # One thread hop per page: the next user and every user read with it.
+            chunk = await self._owner._run(
+                "blocked_users", self._inner._next_chunk, self._token, None, warn=False
+            )
+            self._buffer = chunk[::-1]
+            self._done = not chunk
+        if self._buffer:
+            return self._buffer.pop()
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        """Stops the walk: no further page is requested."""
+        self._token.cancel()
+        self._buffer = []
+        self._done = True
+
+    @property
+    def restarts(self) -> int:
+        """Restarts made so far after the list changed (139102)."""
+        return self._inner.restarts
+
+    @property
+    def pages_requested(self) -> int:
+        """Pages requested so far (restarts included)."""
+        return self._inner.pages_requested
