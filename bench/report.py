@@ -234,7 +234,7 @@ def machine_text(doc):
              f"- OS: {m.get('os', '?')} ({m.get('platform')}).",
              f"- Toolchains: {m.get('rustc', '?')}; Python {m.get('python')}; {m.get('cc', '?')}.",
              f"- Load average at start {' '.join(m.get('loadavg_start', []))}, at end "
-             f"{' '.join(m.get('loadavg_end', []))}: the machine is shared with other builds, so "
+             f"{' '.join(m.get('loadavg_end', []))}: the machine carried other work, so "
              "absolute times are noisy; medians and the interleaved run order (every driver "
              "takes its turn within each run index) damp that."]
     versions = doc.get("versions") or {}

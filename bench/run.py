@@ -33,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DRIVERS_DIR = os.path.join(ROOT, "bench", "drivers")
 PHONE = "106540352242922"
 TOKEN = "sandbox-token"
-PARALLELISM = 4  # wablock's default (SPEC §3.5); the bound of target 1 uses it
+PARALLELISM = 4  # wablock's default (docs/behaviour.md §3.5); the bound of target 1 uses it
 BATCH = 1000
 
 
@@ -320,8 +320,8 @@ def main():
             if mode == "list":
                 sb.prefill(cfg["users"])
             cells = {dr.name: [] for dr in cell_drivers}
-            # Drivers take turns within each run index, so a burst of load on this shared
-            # machine spreads over all of them instead of landing on one.
+            # Drivers take turns within each run index, so a burst of background load
+            # spreads over all of them instead of landing on one.
             for i in range(max(runs, peer_runs)):
                 for dr in cell_drivers:
                     if i >= (peer_runs if dr.peer else runs):

@@ -59,7 +59,7 @@
 #define WABLOCK_VERSION_NUMBER 100
 
 /**
- * The status every fallible function returns: `WABLOCK_OK`, or the SPEC §3.2 code of the
+ * The status every fallible function returns: `WABLOCK_OK`, or the docs/behaviour.md §3.2 code of the
  * error kind. The numbers never change meaning; new kinds get new numbers.
  */
 typedef enum {

@@ -56,9 +56,8 @@ bench_comma := ,
 BENCH_SMOKE_REQUIRE := rust$(if $(BENCH_HAS_PYTHON),$(bench_comma)python)$(if $(BENCH_HAS_C),$(bench_comma)c)
 
 bench-smoke: $(if $(BENCH_HAS_PYTHON),python-build) ## seconds: the harness end to end on tiny sizes (part of make test)
-	$(CARGO) build --locked -p wablock-sandbox -p wablock-bench
+	$(CARGO_BUILD_ALL)
 ifneq ($(BENCH_HAS_C),)
-	$(CARGO) build --locked -p wablock-c
 	mkdir -p $(BENCH_SMOKE_OUT)
 	cc $(BENCH_C_FLAGS) -o $(BENCH_SMOKE_OUT)/c-driver bench/drivers/c_driver.c target/debug/libwablock.a $(BENCH_C_LIBS)
 endif

@@ -16,19 +16,21 @@ C_VECTORS := tests/conformance/vectors
 # Suite arguments: vector directory, then where its canonical results go.
 C_SUITE_ARGS := $(C_VECTORS) $(BUILD)/conformance/c
 
-c-lib: ## build libwablock.so and libwablock.a (debug) and the sandbox the C tests use
-	$(CARGO) build -p wablock-c -p wablock-sandbox --locked
+c-lib: ## build libwablock.so, libwablock.a and the sandbox (debug; the workspace build every suite shares)
+	$(CARGO_BUILD_ALL)
 	@# The soname is libwablock.so.0; the tests load it from here, as an install would lay it out.
 	@mkdir -p $(C_BUILD)/lib
 	@ln -sf $(C_LIBDIR)/libwablock.so $(C_BUILD)/lib/libwablock.so.0
 	@ln -sf $(C_LIBDIR)/libwablock.so $(C_BUILD)/lib/libwablock.so
 
 c-header: ## regenerate include/wablock.h with the pinned cbindgen (0.29.4)
-	$(CARGO) run -q -p wablock-c --features header --bin wablock-c-header --locked -- include/wablock.h
+	$(CARGO_BUILD_ALL)
+	$(C_LIBDIR)/wablock-c-header include/wablock.h
 
 c-header-check: ## fail if include/wablock.h differs from what cbindgen generates now
 	@mkdir -p $(C_BUILD)
-	$(CARGO) run -q -p wablock-c --features header --bin wablock-c-header --locked -- $(C_BUILD)/wablock.h
+	$(CARGO_BUILD_ALL)
+	$(C_LIBDIR)/wablock-c-header $(C_BUILD)/wablock.h
 	@diff -u include/wablock.h $(C_BUILD)/wablock.h || \
 	  { echo "include/wablock.h is stale: run make c-header and commit it"; exit 1; }
 	@echo "c-header-check: include/wablock.h is up to date"

@@ -25,7 +25,7 @@ python-wheel: python-venv ## build the release abi3 wheel into build/python-whee
 	$(PY_BIN)/maturin build --release --locked -m python/Cargo.toml -i $(PY_BIN)/python -o $(PY_WHEELS)
 
 python-test: python-build ## pytest (sandbox API, conformance, threads), stubtest, mypy --strict on python/examples
-	$(CARGO) build --locked -p wablock-sandbox
+	$(CARGO_BUILD_ALL)
 	WABLOCK_SANDBOX_BIN=$(PY_SANDBOX_BIN) $(PY_BIN)/pytest -q -p no:cacheprovider python/tests
 	$(PY_BIN)/python -m mypy.stubtest --mypy-config-file $(ROOT)/python/pyproject.toml wablock._wablock
 	$(PY_BIN)/mypy --strict --no-incremental python/examples/

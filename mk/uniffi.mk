@@ -14,8 +14,8 @@ TEST_TARGETS += kotlin swift
 
 .PHONY: uniffi-lib kotlin-bindings kotlin swift
 
-uniffi-lib: ## build the UniFFI cdylib, its uniffi-bindgen and the sandbox (debug)
-	$(CARGO) build -j2 --locked -p wablock-uniffi -p wablock-sandbox
+uniffi-lib: ## build the UniFFI cdylib, its uniffi-bindgen and the sandbox (debug; the shared workspace build)
+	$(CARGO_BUILD_ALL)
 
 kotlin-bindings: uniffi-lib ## generate the Kotlin bindings into build/uniffi/kotlin (library mode)
 	rm -rf $(UNIFFI_OUT)/kotlin

@@ -1,12 +1,5 @@
 #!/usr/bin/env bash
-# Debian packages some area needs. Areas add their packages to APT_PACKAGES below (one line each).
+# Debian packages some area needs that no area-specific step covers (one apt_need line each).
 set -euo pipefail
-APT_PACKAGES=(
-  pkg-config
-)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$(dirname "$0")/../lib.sh"
+apt_need pkg-config

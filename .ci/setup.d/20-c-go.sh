@@ -3,16 +3,12 @@
 # the leak run, pkg-config for the install check. Go (1.23+, for iter.Seq2) ships with the
 # machine image; Debian's golang-go is too old, so it is checked, not installed.
 set -euo pipefail
-APT_PACKAGES=(gcc libc6-dev make pkg-config valgrind libcjson-dev libcurl4-openssl-dev binutils)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$(dirname "$0")/../lib.sh"
+apt_need gcc libc6-dev make pkg-config valgrind libcjson-dev libcurl4-openssl-dev binutils
+collect_only
 export PATH="$PATH:/usr/local/go/bin"
 if ! command -v go >/dev/null 2>&1; then
-  echo "20-c-go: go is not installed (Go 1.23 or later is needed for bindings/go)" >&2
+  echo "20-c-go: go is not installed: bindings/go needs Go 1.23 or later; install it and put it on the PATH" >&2
   exit 1
 fi
 minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')

@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
 # The JDK and Maven for `make kotlin` (the Kotlin compiler, JNA and JUnit are pinned in
-# bindings/uniffi/kotlin/pom.xml and fetched from Maven Central by Maven itself). Idempotent.
+# bindings/uniffi/kotlin/pom.xml and fetched from Maven Central by Maven itself).
 set -euo pipefail
-missing=()
-command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
-command -v mvn >/dev/null 2>&1 || missing+=(maven)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$(dirname "$0")/../lib.sh"
+apt_need_command javac openjdk-17-jdk-headless
+apt_need_command mvn maven
+collect_only
 java -version 2>&1 | sed -n 1p
 mvn -v 2>/dev/null | sed -n 1p

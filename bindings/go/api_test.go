@@ -429,7 +429,8 @@ func TestDeadlineSetAndCleared(t *testing.T) {
 	}
 }
 
-func TestLimitIsSentOnlyWhenGiven(t *testing.T) {
+// Without WithLimit, wablock's default page size (100) is sent, never the server's default.
+func TestLimitIsTheCallersOrTheDefault(t *testing.T) {
 	c := newClient(t)
 	for _, opts := range [][]wablock.ListOption{nil, {wablock.WithLimit(7)}} {
 		reset(t)
@@ -437,7 +438,7 @@ func TestLimitIsSentOnlyWhenGiven(t *testing.T) {
 			t.Fatal(err)
 		}
 		query, _ := requestLog(t)[0]["query"].(string)
-		if want := len(opts) > 0; strings.Contains(query, "limit=7") != want || strings.Contains(query, "limit=") != want {
+		if want := len(opts) > 0; strings.Contains(query, "limit=7") != want || strings.Contains(query, "limit=100") == want {
 			t.Fatalf("query %q with %d options", query, len(opts))
 		}
 	}

@@ -90,7 +90,7 @@ _HINTS: Dict[str, str] = dict(_wablock.REASONS)
 
 
 class ErrorKind(str, enum.Enum):
-    """The kind of a failed call (SPEC §3.2); ``code`` is the fixed C status number."""
+    """The kind of a failed call (docs/behaviour.md §3.2); ``code`` is the fixed C status number."""
 
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
     AUTH = "AUTH"
@@ -157,7 +157,7 @@ class WablockError(Exception):
         self.not_attempted = info.not_attempted
 
     def to_json(self) -> str:
-        """``{"error": {...}}`` as the core's canonical JSON text (SPEC §5)."""
+        """``{"error": {...}}`` as the core's canonical JSON text (docs/behaviour.md §5)."""
         return self._info.to_json()
 
     def to_dict(self) -> Dict[str, Any]:
@@ -213,7 +213,7 @@ class NetworkError(WablockError, ConnectionError):
     _KIND = ErrorKind.NETWORK
 
 
-class TimeoutError(WablockError, builtins.TimeoutError):  # noqa: A001 - the SPEC's name
+class TimeoutError(WablockError, builtins.TimeoutError):  # noqa: A001 - the documented name
     """A connect, read or overall deadline passed (``TIMEOUT``)."""
 
     _KIND = ErrorKind.TIMEOUT

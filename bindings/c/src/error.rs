@@ -1,4 +1,4 @@
-//! `wablock_error`: a call that failed as a whole, with every SPEC §3.2 field.
+//! `wablock_error`: a call that failed as a whole, with every docs/behaviour.md §3.2 field.
 
 use std::ffi::{CString, c_char};
 

@@ -4,8 +4,8 @@
 //! it by cbindgen (`make c-header`). It converts types and nothing else: every behaviour,
 //! message and JSON shape comes from the `wablock` core.
 //!
-//! Conventions (SPEC §4, §6), the same for every function:
-//! - A fallible function returns a [`wablock_status`], the SPEC §3.2 code of the error kind
+//! Conventions (docs/behaviour.md §4, §6), the same for every function:
+//! - A fallible function returns a [`wablock_status`], the docs/behaviour.md §3.2 code of the error kind
 //!   (`WABLOCK_OK` = 0 on success). Its out-params are written only on success. Its last
 //!   parameter `wablock_error **err_out` may be NULL; when it is not, `*err_out` receives a new
 //!   error object on failure (free it with `wablock_error_free`) and is left untouched on
@@ -46,7 +46,7 @@ pub use error::*;
 pub use outcome::*;
 pub use page::*;
 
-/// The status every fallible function returns: `WABLOCK_OK`, or the SPEC §3.2 code of the
+/// The status every fallible function returns: `WABLOCK_OK`, or the docs/behaviour.md §3.2 code of the
 /// error kind. The numbers never change meaning; new kinds get new numbers.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 // `Wablock` (the generated Wablock.swift) over the binary target `wablockFFI`, an XCFramework
 // holding the Rust static library and its C header for iOS, the iOS simulator and macOS.
 // scripts/build-xcframework.sh builds it (macOS with Xcode); see docs/mobile.md. No unsafeFlags:
-// SwiftPM refuses those in a dependency.
+// SwiftPM refuses those in a dependency. Home: https://github.com/wablock/wablock (MIT OR Apache-2.0).
 //
 // WABLOCK_SWIFT_LOCAL=1 is for running the tests of this repository on Linux or macOS without
 // an XCFramework: the header comes from Sources/wablockFFI (copied by `make swift`) and the

@@ -99,7 +99,7 @@ impl ProviderArg {
 pub enum Format {
     /// A readable table.
     Table,
-    /// Canonical JSON (SPEC §5), one line.
+    /// Canonical JSON (docs/behaviour.md §5), one line.
     Json,
     /// Comma-separated values (list only).
     Csv,

@@ -5,7 +5,7 @@
 //! The integration test `tests/conformance.rs` runs every vector under `cargo test`; the
 //! binary `wablock-conformance` runs them by hand and, with `--record`, writes what the core
 //! produced into the vectors as a starting point for new expectations (which must then be
-//! checked against SPEC by hand).
+//! checked against docs/behaviour.md by hand).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -55,7 +55,7 @@ impl Vector {
             .and_then(Value::as_str)
             .unwrap_or(&self.file_stem)
     }
-    /// The `known_core_bug` explanation, when the core is known to disagree with SPEC.
+    /// The `known_core_bug` explanation, when the core is known to disagree with docs/behaviour.md.
     pub fn known_core_bug(&self) -> Option<&str> {
         self.json.get("known_core_bug").and_then(Value::as_str)
     }
@@ -558,7 +558,7 @@ pub enum Verdict {
     Pass,
     /// Differs (the problems).
     Fail(Vec<String>),
-    /// Differs, and the vector says the core is known to disagree with SPEC.
+    /// Differs, and the vector says the core is known to disagree with docs/behaviour.md.
     KnownCoreBug(String, Vec<String>),
     /// Marked `known_core_bug` but matches: the marker is stale.
     StaleMarker(String),

@@ -1,4 +1,4 @@
-//! SPEC §4: the token never reaches a log record along success, retry, refusal and error
+//! docs/behaviour.md §4: the token never reaches a log record along success, retry, refusal and error
 //! paths: wablock's own records at any level, ureq's at INFO and above. Known gap (see
 //! docs/reliability.md, Findings): ureq's own DEBUG record of a response prints its headers,
 //! so a redirect whose `Location` echoes the token shows it when DEBUG is enabled for `ureq`.

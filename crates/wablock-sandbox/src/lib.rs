@@ -1,7 +1,7 @@
 //! A faithful local fake of the WhatsApp Business "Block Users" API, served over HTTP on
 //! loopback.
 //!
-//! It speaks both dialects of the contract (`SPEC.md` §1): Meta's Cloud API
+//! It speaks both dialects of the contract (`docs/behaviour.md` §1): Meta's Cloud API
 //! (`/{version}/{phone_number_id}/block_users`, `Authorization: Bearer`) and 360dialog's
 //! (`/block_users`, `D360-API-KEY`). It enforces the rules of §1.3 and §7 (24-hour window,
 //! self block, business accounts, 64,000 cap, 1,000 users per request, optional rate limit),

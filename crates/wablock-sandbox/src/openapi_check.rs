@@ -1,6 +1,6 @@
-//! Validation of JSON bodies against the schemas of Meta's OpenAPI description
-//! (`reference/meta-business-messaging-api_v23.0.openapi.yaml`). Enabled by the cargo feature
-//! `schema-check`.
+//! Validation of JSON bodies against the schemas of Meta's OpenAPI description (the Block
+//! Users part of its v23.0 file, kept in the repository at
+//! `tests/openapi/meta-block-users.openapi.yaml`). Enabled by the cargo feature `schema-check`.
 //!
 //! The validator covers the subset of JSON Schema / OpenAPI 3 that the file uses for the
 //! Block Users API: `type` (string or list), `nullable`, `properties`, `required`,
@@ -24,38 +24,19 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-/// The file name of Meta's OpenAPI description inside `reference/`.
-pub const META_OPENAPI_FILE: &str = "meta-business-messaging-api_v23.0.openapi.yaml";
+/// The file name of the Block Users part of Meta's OpenAPI description, in [`openapi_dir`].
+pub const META_OPENAPI_FILE: &str = "meta-block-users.openapi.yaml";
 /// The OpenAPI path of the Block Users endpoints.
 pub const BLOCK_USERS_PATH: &str = "/{Version}/{Phone-Number-ID}/block_users";
 
-/// Finds the project's `shared` folder (the one holding `SPEC.md` and `reference/`):
-/// `$WABLOCK_SHARED_DIR` if set, else a `shared` folder beside any ancestor of this crate
-/// (so `<repo>/../shared`), else `/work/shared`.
-pub fn shared_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("WABLOCK_SHARED_DIR") {
-        let p = PathBuf::from(dir);
-        if p.join("reference").is_dir() {
-            return Some(p);
-        }
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for ancestor in manifest.ancestors() {
-        let candidate = ancestor.join("shared");
-        if candidate
-            .join("reference")
-            .join(META_OPENAPI_FILE)
-            .is_file()
-        {
-            return Some(candidate);
-        }
-    }
-    let fallback = PathBuf::from("/work/shared");
-    fallback
-        .join("reference")
-        .join(META_OPENAPI_FILE)
-        .is_file()
-        .then_some(fallback)
+/// The repository's `tests/openapi` folder, which holds [`META_OPENAPI_FILE`] and its MIT
+/// notice. Found from this crate's own source tree, so it works from any clone.
+pub fn openapi_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+        .join("tests")
+        .join("openapi")
 }
 
 /// A loaded OpenAPI document (converted to JSON).
@@ -65,12 +46,9 @@ pub struct OpenApi {
 }
 
 impl OpenApi {
-    /// Loads Meta's OpenAPI description from [`shared_dir`].
+    /// Loads the Block Users part of Meta's OpenAPI description from [`openapi_dir`].
     pub fn load_default() -> Result<OpenApi, String> {
-        let dir = shared_dir().ok_or(
-            "cannot find the shared folder: set WABLOCK_SHARED_DIR to the folder holding reference/",
-        )?;
-        OpenApi::load(&dir.join("reference").join(META_OPENAPI_FILE))
+        OpenApi::load(&openapi_dir().join(META_OPENAPI_FILE))
     }
 
     /// Loads an OpenAPI document from a YAML (or JSON) file.

@@ -5,11 +5,13 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use wablock_sandbox::openapi_check::{BLOCK_USERS_PATH, OpenApi, shared_dir};
+use wablock_sandbox::openapi_check::{BLOCK_USERS_PATH, META_OPENAPI_FILE, OpenApi, openapi_dir};
 
 #[test]
 fn the_reference_file_is_found_and_has_the_schemas() {
-    assert!(shared_dir().is_some());
+    assert!(openapi_dir().join(META_OPENAPI_FILE).is_file());
+    // Its MIT notice travels with it.
+    assert!(openapi_dir().join("LICENSE").is_file());
     let api = openapi();
     for name in [
         "BlockUsersData",

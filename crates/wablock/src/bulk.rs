@@ -1,5 +1,5 @@
 //! Block and unblock: batching, parallel batches with AIMD, retries, per-user re-sends and
-//! the accounting rule (SPEC §3.1, §3.3, §3.5).
+//! the accounting rule (docs/behaviour.md §3.1, §3.3, §3.5).
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};

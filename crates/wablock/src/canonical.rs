@@ -1,4 +1,4 @@
-//! The canonical JSON of SPEC §5: one shape for every language, keys sorted, so results from
+//! The canonical JSON of docs/behaviour.md §5: one shape for every language, keys sorted, so results from
 //! different languages compare byte for byte.
 
 use serde_json::{Value, json};

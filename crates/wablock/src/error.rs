@@ -1,4 +1,4 @@
-//! The error of a call that failed as a whole (SPEC §3.2).
+//! The error of a call that failed as a whole (docs/behaviour.md §3.2).
 
 use std::fmt;
 use std::time::Duration;
@@ -86,7 +86,7 @@ impl ErrorKind {
         ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// Whether wablock retries this kind (SPEC §3.2 "retried" column).
+    /// Whether wablock retries this kind (docs/behaviour.md §3.2 "retried" column).
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
@@ -249,7 +249,7 @@ impl Error {
         Error::new(ErrorKind::InvalidArgument, message)
     }
 
-    /// The kind, one of SPEC §3.2.
+    /// The kind, one of docs/behaviour.md §3.2.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
     }

@@ -1,4 +1,4 @@
-//! Matching the server's per-user items back to the users sent (SPEC §3.1): exact `input`
+//! Matching the server's per-user items back to the users sent (docs/behaviour.md §3.1): exact `input`
 //! first, then digits-only for phone numbers, then `wa_id` digits, then `user_id`.
 
 use std::collections::HashMap;

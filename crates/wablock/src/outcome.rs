@@ -1,4 +1,4 @@
-//! What happened to each user of a block or unblock call (SPEC §3.1).
+//! What happened to each user of a block or unblock call (docs/behaviour.md §3.1).
 
 use std::fmt;
 

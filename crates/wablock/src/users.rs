@@ -1,10 +1,10 @@
-//! Input rules of SPEC §2: what a user string may be, how it is normalised, and dedupe.
+//! Input rules of docs/behaviour.md §2: what a user string may be, how it is normalised, and dedupe.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
-/// Longest user string accepted, in bytes (SPEC §4).
+/// Longest user string accepted, in bytes (docs/behaviour.md §4).
 pub const MAX_USER_BYTES: usize = 256;
 /// Most distinct users in one block or unblock call (the blocklist cap).
 pub const MAX_USERS_PER_CALL: usize = 64_000;
@@ -71,7 +71,7 @@ impl std::fmt::Display for InvalidUser {
 
 impl std::error::Error for InvalidUser {}
 
-/// Normalises one user string (SPEC §2).
+/// Normalises one user string (docs/behaviour.md §2).
 ///
 /// Phone numbers: trimmed; spaces, `-`, `(`, `)` and `.` dropped; one leading `+` kept; the
 /// rest must be 5 to 15 digits. BSUIDs (`CC.` + 1 to 128 alphanumerics) are kept exactly as

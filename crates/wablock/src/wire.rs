@@ -1,4 +1,4 @@
-//! Request and response bodies of both dialects (SPEC §1). Decoding is lenient about shape
+//! Request and response bodies of both dialects (docs/behaviour.md §1). Decoding is lenient about shape
 //! variants the sources document and strict about types: a wrong type is a `PROTOCOL` error.
 
 use serde::de::{self, Deserializer};

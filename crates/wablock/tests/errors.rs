@@ -1,4 +1,4 @@
-//! SPEC §3.2 and §3.3: whole-call errors, their classification and fields, and retries.
+//! docs/behaviour.md §3.2 and §3.3: whole-call errors, their classification and fields, and retries.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,4 +1,4 @@
-//! SPEC §3.4: one page, the iterator, restarts on 139102, and is_blocked.
+//! docs/behaviour.md §3.4: one page, the iterator, restarts on 139102, and is_blocked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

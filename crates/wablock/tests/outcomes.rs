@@ -1,4 +1,4 @@
-//! SPEC §3.1: what happened to each user, over real HTTP on loopback.
+//! docs/behaviour.md §3.1: what happened to each user, over real HTTP on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

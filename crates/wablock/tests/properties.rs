@@ -228,7 +228,7 @@ fn item_for(sent: &str, w: Writing) -> (Option<String>, Option<String>, Option<S
     }
 }
 
-/// The model of SPEC §3.1 matching: refusals beat confirmations, unmentioned is UNCONFIRMED.
+/// The model of docs/behaviour.md §3.1 matching: refusals beat confirmations, unmentioned is UNCONFIRMED.
 fn expected_reason(s: Said) -> Option<Reason> {
     match s {
         Said::Nothing => Some(Reason::Unconfirmed),

@@ -1,5 +1,5 @@
 //! Every request body the client sends validates against the `requestBody` schema of Meta's
-//! published OpenAPI description (shared/reference), checked on what the sandbox received.
+//! published OpenAPI description (tests/openapi), checked on what the sandbox received.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
@@ -8,7 +8,7 @@ use wablock_sandbox::{Sandbox, SandboxConfig};
 
 #[test]
 fn every_block_and_unblock_body_matches_metas_request_schema() {
-    let api = OpenApi::load_default().expect("Meta's OpenAPI file in shared/reference");
+    let api = OpenApi::load_default().expect("Meta's OpenAPI file in tests/openapi");
     let sandbox = Sandbox::start(SandboxConfig {
         open: true,
         ..SandboxConfig::default()

@@ -1,4 +1,4 @@
-//! SPEC §4: secrets never printed, https only, no redirects, bounded inputs; and from_env.
+//! docs/behaviour.md §4: secrets never printed, https only, no redirects, bounded inputs; and from_env.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

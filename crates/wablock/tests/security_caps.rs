@@ -1,4 +1,4 @@
-//! SPEC §4, thoroughly: the token or API key is in no string form of any object or error
+//! docs/behaviour.md §4, thoroughly: the token or API key is in no string form of any object or error
 //! (Debug, Display, canonical JSON) along many error paths, servers echoing it included;
 //! plain http only to loopback; no redirect followed; the 8 MiB body, 256-byte user and 4 KiB
 //! cursor caps hold at their exact edges.

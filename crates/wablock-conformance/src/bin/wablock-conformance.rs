@@ -2,7 +2,7 @@
 //! against the sandbox binary and prints a report (exit 0 when the suite passes).
 //!
 //! `--record-to DIR` also writes, per vector, `{"result": …, "requests": […]}` as the core
-//! produced them: a starting point for a new vector's `expect`, to be checked against SPEC by
+//! produced them: a starting point for a new vector's `expect`, to be checked against docs/behaviour.md by
 //! hand before it is committed.
 
 use std::path::PathBuf;

@@ -135,7 +135,7 @@ pub fn openapi() -> &'static OpenApi {
     API.get_or_init(|| OpenApi::load_default().expect("load Meta's OpenAPI description"))
 }
 
-/// 360dialog's `utils.ErrorResp` (from `reference/360dialog-block-users-openapi.md`).
+/// 360dialog's `utils.ErrorResp` (from 360dialog's published OpenAPI fragments).
 pub fn d360_error_schema() -> Value {
     json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}})
 }

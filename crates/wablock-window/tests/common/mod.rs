@@ -92,7 +92,7 @@ impl PgServer {
         });
         // initdb refuses to run as root: run the server as an unprivileged user then.
         let as_user = is_root().then_some("nobody");
-        // The unprivileged user must reach the directory: TMPDIR may sit under /root.
+        // The unprivileged user must reach the directory: TMPDIR may sit under root's home.
         let parent = match as_user {
             Some(_) => PathBuf::from("/tmp"),
             None => std::env::temp_dir(),
