@@ -51,7 +51,16 @@ func (c *Client) scope(ctx context.Context) (*callScope, error) {
 		C.wablock_cancel_trigger(s.cancel)
 		close(s.fired)
 	})
+	s.sync()
 	return s, nil
+}
+
+// sync triggers the handle now if ctx is already done: AfterFunc runs its function in a
+// goroutine of its own, and the next C call must not start before it has run.
+func (s *callScope) sync() {
+	if s.cancel != nil && s.ctx.Err() != nil {
+		C.wablock_cancel_trigger(s.cancel)
+	}
 }
 
 // end releases the scope once its C call (or walk) is over. ctx can no longer trigger it.

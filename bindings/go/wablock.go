@@ -456,6 +456,7 @@ func (c *Client) BlockedUsers(ctx context.Context, opts ...ListOption) iter.Seq2
 			var u C.wablock_blocked_user
 			var has C.bool
 			var cerr *C.wablock_error
+			s.sync()
 			if st := C.wablock_blocked_users_next(it, &u, &has, &cerr); st != C.WABLOCK_OK {
 				yield(BlockedUser{}, s.wrap(takeError(st, cerr)))
 				return
