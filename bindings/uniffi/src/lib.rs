@@ -799,7 +799,12 @@ mod tests {
         assert!(token.is_cancelled());
         let users = vec!["16505551234".to_string(), "not a user".to_string()];
         let err = cancellable.block(users, None).unwrap_err();
-        let WablockError::Cancelled { not_attempted, partial, .. } = &err else {
+        let WablockError::Cancelled {
+            not_attempted,
+            partial,
+            ..
+        } = &err
+        else {
             panic!("{err:?}")
         };
         // Every input accounted for: the invalid one refused without a request, the other
