@@ -4,12 +4,16 @@
 //! and prints.
 
 mod args;
+mod completions;
 mod demo;
+mod fleet;
+mod input;
 mod interrupt;
 mod output;
+mod window;
 
 use std::collections::HashSet;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,26 +22,26 @@ use clap::Parser;
 use wablock::{Client, ClientBuilder, ErrorKind, Operation, Progress, RetryPolicy};
 use wablock_sandbox::{Sandbox, SandboxConfig};
 
-use args::{Cli, Command, Format, Global, ProviderArg, UsersArgs};
+use args::{Cli, Command, Format, Global, ProviderArg};
 
 /// Every user succeeded (or `check`: the user is blocked).
-const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Some users failed (or `check`: the user is not blocked).
-const EXIT_SOME_FAILED: u8 = 1;
+pub(crate) const EXIT_SOME_FAILED: u8 = 1;
 /// The call failed as a whole.
-const EXIT_CALL_FAILED: u8 = 2;
+pub(crate) const EXIT_CALL_FAILED: u8 = 2;
 /// Usage error: bad flags, unreadable input, missing credentials (sysexits' EX_USAGE).
-const EXIT_USAGE: u8 = 64;
+pub(crate) const EXIT_USAGE: u8 = 64;
 /// Stopped by Ctrl-C, after printing what happened to every user (128 + SIGINT, as shells say).
 const EXIT_INTERRUPTED: u8 = 130;
 
 /// An early exit: a message for stderr and the exit code.
-struct Exit {
-    code: u8,
-    message: String,
+pub(crate) struct Exit {
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
-fn usage(message: impl Into<String>) -> Exit {
+pub(crate) fn usage(message: impl Into<String>) -> Exit {
     Exit {
         code: EXIT_USAGE,
         message: message.into(),
@@ -107,7 +111,161 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8, Exit> {
-    let g = cli.global;
+    let Cli { global, command } = cli;
+    // Commands that take no connection or output flag refuse them instead of ignoring them.
+    let flagless = |what: &str| -> Result<(), Exit> {
+        if global.is_empty() {
+            Ok(())
+        } else {
+            Err(usage(format!(
+                "{what} takes no connection, tuning or output flag; drop them"
+            )))
+        }
+    };
+    match command {
+        Command::Demo => {
+            if global.sandbox || global.has_connection_flags() {
+                return Err(usage(
+                    "demo always runs on its own embedded sandbox; it takes no credentials",
+                ));
+            }
+            demo::run().map_err(|e| Exit {
+                code: EXIT_CALL_FAILED,
+                message: format!("demo failed: {e}"),
+            })
+        }
+        Command::Completions { shell } => {
+            flagless("completions")?;
+            completions::print(shell)
+        }
+        Command::Man { dir } => {
+            flagless("man")?;
+            completions::man(dir.as_deref())
+        }
+        Command::Sandbox {
+            command:
+                args::SandboxCommand::Serve {
+                    port,
+                    open,
+                    latency_ms,
+                    webhook_url,
+                    app_secret,
+                },
+        } => {
+            flagless("sandbox serve")?;
+            let mut config = SandboxConfig {
+                open,
+                latency: Duration::from_millis(latency_ms),
+                seed_demo: true,
+                ..SandboxConfig::default()
+            };
+            if let Some(url) = webhook_url {
+                if !url.starts_with("http://") {
+                    return Err(usage(format!(
+                        "--webhook-url {}: the sandbox delivers over plain http:// only",
+                        output::printable(&url)
+                    )));
+                }
+                config.webhook_url = Some(url);
+            }
+            if let Some(secret) = app_secret {
+                config.app_secret = secret;
+            }
+            serve(port, config)
+        }
+        Command::Block(block) => {
+            let users = block.users;
+            let g = global.merge(users.global);
+            let format = output_format(&g, false)?;
+            if block.when_possible {
+                let list = input::read_users(
+                    &users.users,
+                    users.from_file.as_deref(),
+                    users.column.as_deref(),
+                )?;
+                return window::block_when_possible(&g, format, &block.store, &list);
+            }
+            if block.store.store.is_some() {
+                return Err(usage("--store is for block --when-possible"));
+            }
+            mutate(
+                &g,
+                format,
+                Operation::Block,
+                &users.users,
+                &users.from_file,
+                &users.column,
+            )
+        }
+        Command::Pending { json, store } => {
+            flagless("pending")?;
+            window::pending(&store, json)
+        }
+        Command::Webhook { command } => window::webhook(global, command),
+        Command::Unblock(users) => {
+            let g = global.merge(users.global);
+            let format = output_format(&g, false)?;
+            mutate(
+                &g,
+                format,
+                Operation::Unblock,
+                &users.users,
+                &users.from_file,
+                &users.column,
+            )
+        }
+        Command::List {
+            global: after,
+            limit,
+            all,
+            after: after_cursor,
+            before,
+        } => {
+            let g = global.merge(after);
+            let format = output_format(&g, true)?;
+            if all && (after_cursor.is_some() || before.is_some()) {
+                return Err(usage("--all walks the whole list; it takes no cursor"));
+            }
+            if fleet::wanted(&g) {
+                if after_cursor.is_some() || before.is_some() {
+                    return Err(usage(
+                        "several numbers are listed in full (--all); a cursor belongs to one number",
+                    ));
+                }
+                return fleet::list(&g, limit, format);
+            }
+            let conn = connect(&g)?;
+            if all {
+                Ok(output::list_all(&conn.client, limit, format))
+            } else {
+                let next_command = |cursor: &str| list_next_command(&g, limit, format, cursor);
+                Ok(output::list_page(
+                    &conn.client,
+                    limit,
+                    after_cursor.as_deref(),
+                    before.as_deref(),
+                    format,
+                    &next_command,
+                ))
+            }
+        }
+        Command::Check {
+            user,
+            global: after,
+        } => {
+            let g = global.merge(after);
+            let format = output_format(&g, false)?;
+            if fleet::wanted(&g) {
+                return fleet::check(&g, &user, format);
+            }
+            let conn = connect(&g)?;
+            Ok(output::check(&conn.client, &user, format))
+        }
+    }
+}
+
+/// The output format `--json`/`--format` ask for; csv only where `csv_ok`.
+fn output_format(g: &Global, csv_ok: bool) -> Result<Format, Exit> {
     if g.json && g.format.is_some_and(|f| f != Format::Json) {
         return Err(usage(
             "--json and --format cannot disagree; use one of them",
@@ -118,69 +276,13 @@ fn run(cli: Cli) -> Result<u8, Exit> {
     } else {
         g.format.unwrap_or(Format::Table)
     };
-    if format == Format::Csv && !matches!(cli.command, Command::List { .. }) {
+    if format == Format::Csv && !csv_ok {
         return Err(usage("--format csv is only available for list"));
     }
-    match cli.command {
-        Command::Demo => {
-            if g.sandbox || g.has_connection_flags() {
-                return Err(usage(
-                    "demo always runs on its own embedded sandbox; it takes no credentials",
-                ));
-            }
-            demo::run().map_err(|e| Exit {
-                code: EXIT_CALL_FAILED,
-                message: format!("demo failed: {e}"),
-            })
-        }
-        Command::Sandbox {
-            command:
-                args::SandboxCommand::Serve {
-                    port,
-                    open,
-                    latency_ms,
-                },
-        } => serve(port, open, latency_ms),
-        Command::Block(users) => mutate(&g, format, Operation::Block, &users),
-        Command::Unblock(users) => mutate(&g, format, Operation::Unblock, &users),
-        Command::List {
-            limit,
-            all,
-            after,
-            before,
-        } => {
-            if all && (after.is_some() || before.is_some()) {
-                return Err(usage("--all walks the whole list; it takes no cursor"));
-            }
-            let conn = connect(&g)?;
-            if all {
-                Ok(output::list_all(&conn.client, limit, format))
-            } else {
-                let next_command = |cursor: &str| list_next_command(&g, limit, format, cursor);
-                Ok(output::list_page(
-                    &conn.client,
-                    limit,
-                    after.as_deref(),
-                    before.as_deref(),
-                    format,
-                    &next_command,
-                ))
-            }
-        }
-        Command::Check { user } => {
-            let conn = connect(&g)?;
-            Ok(output::check(&conn.client, &user, format))
-        }
-    }
+    Ok(format)
 }
 
-fn serve(port: u16, open: bool, latency_ms: u64) -> Result<u8, Exit> {
-    let config = SandboxConfig {
-        open,
-        latency: Duration::from_millis(latency_ms),
-        seed_demo: true,
-        ..SandboxConfig::default()
-    };
+fn serve(port: u16, config: SandboxConfig) -> Result<u8, Exit> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let sandbox = Sandbox::start_on(addr, config).map_err(|e| Exit {
         code: EXIT_CALL_FAILED,
@@ -278,7 +380,7 @@ fn connect(g: &Global) -> Result<Connection, Exit> {
 
 /// Flags win over environment variables; the core's `from_lookup` does the rest, so the
 /// CLI and every binding read the same variables the same way.
-fn credentials_builder(
+pub(crate) fn credentials_builder(
     g: &Global,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<ClientBuilder, Exit> {
@@ -322,7 +424,7 @@ fn credentials_builder(
     ClientBuilder::from_lookup(lookup).map_err(|e| usage(e.message().to_string()))
 }
 
-fn tune(mut b: ClientBuilder, g: &Global) -> Result<ClientBuilder, Exit> {
+pub(crate) fn tune(mut b: ClientBuilder, g: &Global) -> Result<ClientBuilder, Exit> {
     if let Some(v) = &g.api_version {
         b = b.api_version(v.clone());
     }
@@ -351,68 +453,18 @@ fn tune(mut b: ClientBuilder, g: &Global) -> Result<ClientBuilder, Exit> {
     Ok(b)
 }
 
-/// Reads the users of `block`/`unblock`: arguments, or one per line from a file or stdin
-/// (`-`), skipping blank lines and `#` comments.
-fn read_users(u: &UsersArgs) -> Result<Vec<String>, Exit> {
-    let Some(path) = &u.from_file else {
-        if u.users.is_empty() {
-            return Err(usage(
-                "no users given: pass USERS… or --from-file PATH (- for stdin)",
-            ));
-        }
-        return Ok(u.users.clone());
-    };
-    let (text, name) = if path == "-" {
-        let mut buf = Vec::new();
-        let mut stdin = std::io::stdin().lock();
-        loop {
-            match stdin.fill_buf() {
-                Ok([]) => break,
-                Ok(chunk) => {
-                    let n = chunk.len();
-                    buf.extend_from_slice(chunk);
-                    stdin.consume(n);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(usage(format!("cannot read users from stdin: {e}"))),
-            }
-        }
-        (buf, "stdin".to_string())
-    } else {
-        let data = std::fs::read(path)
-            .map_err(|e| usage(format!("cannot read users from {path}: {}", io_reason(&e))))?;
-        (data, path.clone())
-    };
-    let text = String::from_utf8(text).map_err(|_| {
-        usage(format!(
-            "cannot read users from {name}: it is not UTF-8 text"
-        ))
-    })?;
-    let users: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
-    if users.is_empty() {
-        return Err(usage(format!(
-            "{name} holds no users (one per line; # starts a comment)"
-        )));
+fn mutate(
+    g: &Global,
+    format: Format,
+    op: Operation,
+    args: &[String],
+    from_file: &Option<String>,
+    column: &Option<String>,
+) -> Result<u8, Exit> {
+    let users = input::read_users(args, from_file.as_deref(), column.as_deref())?;
+    if fleet::wanted(g) {
+        return fleet::mutate(g, format, op, &users);
     }
-    Ok(users)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
-        _ => e.to_string(),
-    }
-}
-
-fn mutate(g: &Global, format: Format, op: Operation, u: &UsersArgs) -> Result<u8, Exit> {
-    let users = read_users(u)?;
     let conn = connect(g)?;
     let max_batch = g.max_batch.unwrap_or(wablock::MAX_BATCH).max(1);
     // Distinct valid users decide how many batches run (the core dedupes the same way).

@@ -241,6 +241,13 @@ pub fn print_error(err: &Error, inputs: &[String], format: Format) {
         println!("{}", err.to_canonical_json());
         return;
     }
+    print!("{}", error_text(err, inputs));
+}
+
+/// The table form of a failed call: HTTP status, details, `fbtrace_id`, the users that
+/// finished, the users whose state is unknown and the users never sent.
+pub fn error_text(err: &Error, inputs: &[String]) -> String {
+    let (unknown, unchanged) = (err.state_unknown(), err.state_unchanged());
     let mut out = String::new();
     if let Some(status) = err.http_status() {
         let _ = writeln!(out, "HTTP status: {status}");
@@ -277,10 +284,10 @@ pub fn print_error(err: &Error, inputs: &[String], format: Format) {
             WIDTH,
         ));
     }
-    print!("{out}");
+    out
 }
 
-fn csv_field(s: Option<&str>) -> String {
+pub fn csv_field(s: Option<&str>) -> String {
     let s = printable(s.unwrap_or(""));
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -289,7 +296,7 @@ fn csv_field(s: Option<&str>) -> String {
     }
 }
 
-fn users_text(users: &[BlockedUser], format: Format) -> String {
+pub fn users_text(users: &[BlockedUser], format: Format) -> String {
     let mut out = String::new();
     match format {
         Format::Csv => {

@@ -55,6 +55,17 @@ pub(crate) struct Response {
     /// A JSON body still to be serialised (it replaces `body`): built under the state lock,
     /// serialised by `write_response` after the lock is released.
     pub pending: Option<serde_json::Value>,
+    /// A webhook to POST (`--webhook-url`) after the state lock is released and before this
+    /// response is written; the outcome is added to `pending` as `webhook_delivery`.
+    pub webhook: Option<Delivery>,
+}
+
+/// A signed webhook payload for the sandbox's `webhook_url`.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    pub url: String,
+    pub body: Vec<u8>,
+    pub signature: String,
 }
 
 impl Response {
@@ -67,6 +78,7 @@ impl Response {
             delay: Duration::ZERO,
             fault: None,
             pending: None,
+            webhook: None,
         }
     }
 
@@ -79,6 +91,7 @@ impl Response {
             delay: Duration::ZERO,
             fault: None,
             pending: Some(value),
+            webhook: None,
         }
     }
 

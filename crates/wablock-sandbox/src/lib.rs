@@ -32,6 +32,7 @@ mod http;
 #[cfg(feature = "schema-check")]
 pub mod openapi_check;
 mod state;
+mod webhook;
 
 use state::Core;
 
@@ -41,6 +42,8 @@ pub const DIALOG360_PHONE_NUMBER_ID: &str = "100000000360360";
 pub const DEFAULT_ACCESS_TOKEN: &str = "sandbox-token";
 /// The default 360dialog API key (`D360-API-KEY: sandbox-key`).
 pub const DEFAULT_API_KEY: &str = "sandbox-key";
+/// The app secret the sandbox signs its webhook payloads with (`X-Hub-Signature-256`).
+pub const DEFAULT_APP_SECRET: &str = "sandbox-app-secret";
 /// The WhatsApp Business Account id used as the key of `x-business-use-case-usage`.
 pub const WABA_ID: &str = "102290129340398";
 /// The text of the 360dialog `{"error": "..."}` body answered to a wrong or missing API key.
@@ -96,6 +99,12 @@ pub struct SandboxConfig {
     /// Force one list shape for both dialects; `None` means Meta's shape on Meta paths and
     /// the legacy shape on the 360dialog path.
     pub list_shape: Option<ListShape>,
+    /// The app secret that signs the webhook payloads `POST /_sandbox/inbound` returns (and
+    /// delivers): `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`.
+    pub app_secret: String,
+    /// Where `POST /_sandbox/inbound` also POSTs the webhook payload (plain `http://`, e.g. a
+    /// `wablock webhook serve` on loopback); `None` delivers nothing.
+    pub webhook_url: Option<String>,
 }
 
 impl Default for SandboxConfig {
@@ -109,6 +118,8 @@ impl Default for SandboxConfig {
             rate_limit_per_second: None,
             seed_demo: false,
             list_shape: None,
+            app_secret: DEFAULT_APP_SECRET.to_string(),
+            webhook_url: None,
         }
     }
 }
@@ -354,7 +365,15 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
         // Parsing happens before the lock, serialising (in `write_response`) after it: the
         // lock is held only to read and change state, so concurrent requests overlap.
         let pre = state::Prepared::new(&req);
-        let resp = shared.core().handle(&req, &host, pre);
+        let mut resp = shared.core().handle(&req, &host, pre);
+        // A webhook to deliver is POSTed with the lock released: its receiver may well call
+        // this sandbox back (to block the user) before it answers.
+        if let Some(delivery) = resp.webhook.take() {
+            let outcome = webhook::deliver(&delivery);
+            if let Some(serde_json::Value::Object(body)) = resp.pending.as_mut() {
+                body.insert("webhook_delivery".into(), outcome);
+            }
+        }
         // The injected latency is slept with the lock released (the guard above is a
         // temporary, dropped at the end of that statement).
         if !resp.delay.is_zero() {

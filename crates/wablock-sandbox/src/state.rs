@@ -52,6 +52,8 @@ pub(crate) struct Core {
     log: Vec<Value>,
     rate: HashMap<String, (u64, u32)>,
     started: Instant,
+    /// Numbers the wamids of the webhook payloads `/_sandbox/inbound` builds.
+    pub webhook_seq: u64,
 }
 
 impl Core {
@@ -66,6 +68,7 @@ impl Core {
             log: Vec::new(),
             rate: HashMap::new(),
             started: Instant::now(),
+            webhook_seq: 0,
         };
         core.list_shape = core.config.list_shape;
         if core.config.seed_demo {

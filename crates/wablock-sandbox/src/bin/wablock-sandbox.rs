@@ -26,6 +26,8 @@ OPTIONS:
     --rate-limit N         allow N requests per second per phone number (130429 beyond)
     --access-token T       Meta bearer token to accept (default sandbox-token)
     --api-key K            360dialog D360-API-KEY to accept (default sandbox-key)
+    --app-secret S         app secret that signs webhook payloads (default sandbox-app-secret)
+    --webhook-url URL      POST each /_sandbox/inbound message's webhook there (http:// only)
     --exit-on-stdin-eof    exit when stdin closes (for test harnesses)
     -h, --help             show this help
 
@@ -103,6 +105,14 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
             }
             "--access-token" => args.config.access_token = value("--access-token")?,
             "--api-key" => args.config.api_key = value("--api-key")?,
+            "--app-secret" => args.config.app_secret = value("--app-secret")?,
+            "--webhook-url" => {
+                let v = value("--webhook-url")?;
+                if !v.starts_with("http://") {
+                    return Err(format!("--webhook-url: {v:?} must be an http:// URL"));
+                }
+                args.config.webhook_url = Some(v);
+            }
             other => return Err(format!("unknown option {other:?} (try --help)")),
         }
     }

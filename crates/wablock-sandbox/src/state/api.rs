@@ -55,6 +55,7 @@ impl Core {
                 delay: s.delay + latency,
                 fault: s.fault,
                 pending: None,
+                webhook: None,
             };
         }
         let mut resp = self.api_inner(req, host, pre.users);

@@ -56,6 +56,49 @@ impl Core {
         Ok(())
     }
 
+    /// The answer to a recorded inbound message: the webhook payload Meta would deliver for
+    /// it, the exact bytes signed, their `X-Hub-Signature-256`, and (with a `webhook_url`) a
+    /// delivery to make once the lock is released.
+    fn inbound_webhook(
+        &mut self,
+        phone_number_id: &str,
+        wa_id: Option<&str>,
+        user_id: Option<&str>,
+        seconds_ago: i64,
+    ) -> Response {
+        let wa = wa_id
+            .filter(|w| !w.trim().is_empty())
+            .and_then(normalize_phone);
+        let bsuid = user_id.filter(|u| !u.is_empty()).map(str::to_string);
+        let sent_ms = self.now_ms() - seconds_ago.saturating_mul(1000);
+        self.webhook_seq += 1;
+        let wamid = format!("wamid.SANDBOX{}{:06}", self.now_ms(), self.webhook_seq);
+        let own = self.phone(phone_number_id).own_wa_id.clone();
+        let payload = crate::webhook::payload(
+            phone_number_id,
+            own.as_deref(),
+            wa.as_deref(),
+            bsuid.as_deref(),
+            &wamid,
+            sent_ms / 1000,
+        );
+        let body = payload.to_string();
+        let signature =
+            crate::webhook::signature(self.config.app_secret.as_bytes(), body.as_bytes());
+        let mut resp = Response::json_deferred(
+            200,
+            json!({"ok": true, "webhook": payload, "webhook_body": body, "signature": signature}),
+        );
+        if let Some(url) = &self.config.webhook_url {
+            resp.webhook = Some(crate::http::Delivery {
+                url: url.clone(),
+                body: body.into_bytes(),
+                signature,
+            });
+        }
+        resp
+    }
+
     pub fn advance_clock(&mut self, by_ms: i64) {
         self.clock_offset_ms = self.clock_offset_ms.saturating_add(by_ms);
     }
@@ -158,6 +201,20 @@ impl Core {
                         _ => return Err("mixed_style must be \"200\" or \"400\"".into()),
                     }
                 }
+                "app_secret" => {
+                    self.config.app_secret = v
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .ok_or("app_secret must be a non-empty string")?
+                        .to_string()
+                }
+                "webhook_url" => {
+                    self.config.webhook_url = match v {
+                        Value::Null => None,
+                        Value::String(u) => Some(crate::webhook::check_url(u)?),
+                        _ => return Err("webhook_url must be an http:// URL or null".into()),
+                    }
+                }
                 "latency_ms" => {
                     self.config.latency = Duration::from_millis(
                         v.as_u64()
@@ -208,6 +265,7 @@ impl Core {
             "rate_limit_per_second": self.config.rate_limit_per_second,
             "list_shape": self.list_shape.map(|s| match s { ListShape::Meta => "meta", ListShape::Legacy => "legacy" }),
             "seed_demo": self.config.seed_demo,
+            "webhook_url": self.config.webhook_url,
         })
     }
 
@@ -256,16 +314,16 @@ impl Core {
             ("POST", "inbound") => {
                 let id = body.get("phone_number_id").and_then(Value::as_str);
                 let seconds_ago = body.get("seconds_ago").and_then(Value::as_i64).unwrap_or(0);
+                let (wa_id, user_id) = (
+                    body.get("wa_id").and_then(Value::as_str),
+                    body.get("user_id").and_then(Value::as_str),
+                );
                 match id {
                     None => Err("phone_number_id (string) is required".into()),
-                    Some(id) => self
-                        .record_inbound(
-                            id,
-                            body.get("wa_id").and_then(Value::as_str),
-                            body.get("user_id").and_then(Value::as_str),
-                            seconds_ago,
-                        )
-                        .map(|()| json!({"ok": true})),
+                    Some(id) => match self.record_inbound(id, wa_id, user_id, seconds_ago) {
+                        Ok(()) => return self.inbound_webhook(id, wa_id, user_id, seconds_ago),
+                        Err(e) => Err(e),
+                    },
                 }
             }
             ("POST", "phone") => self.configure_phone(&body),

@@ -6,6 +6,7 @@ import com.sun.jna.NativeLibrary
 import kotlin.system.exitProcess
 import wablock.Client
 import wablock.WablockException
+import wablock.reasonCanonicalName
 
 fun main(args: Array<String>) {
     // Where JNA found the native library: extracted from the wablock jar, not a path we gave it.
@@ -14,7 +15,7 @@ fun main(args: Array<String>) {
         Client.fromEnv().use { client ->
             val outcome = client.block(args.toList())
             for (s in outcome.succeeded) println("blocked     %-20s sent as %s".format(s.input, s.sent))
-            for (f in outcome.failed) println("not blocked %-20s %s: %s".format(f.input, f.reason.canonicalName(), f.hint))
+            for (f in outcome.failed) println("not blocked %-20s %s: %s".format(f.input, reasonCanonicalName(f.reason), f.hint))
             var n = 0
             client.blockedUsers(null).use { users -> while (users.next() != null) n++ }
             println("the blocklist holds $n users")
