@@ -35,7 +35,7 @@ func clientWithBlocklist(t *testing.T, users []string) *wablock.Client {
 		inbound(t, u)
 	}
 	c := newClient(t)
-	if _, err := c.Block(users); err != nil {
+	if _, err := c.Block(bg, users); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -45,7 +45,7 @@ func TestBlockOutcome(t *testing.T) {
 	reset(t)
 	inbound(t, "16505551234")
 	c := newClient(t)
-	o, err := c.Block([]string{"+1 (650) 555-1234", "15550001111", "not a number"})
+	o, err := c.Block(bg, []string{"+1 (650) 555-1234", "15550001111", "not a number"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestErrorsIsAndFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.Block([]string{"16505551234", "15550001111"})
+	_, err = c.Block(bg, []string{"16505551234", "15550001111"})
 	if !errors.Is(err, wablock.ErrAuth) || errors.Is(err, wablock.ErrServer) {
 		t.Fatalf("errors.Is: %v", err)
 	}
@@ -117,12 +117,12 @@ func TestInvalidArguments(t *testing.T) {
 	reset(t)
 	c := newClient(t)
 	cases := map[string]func() error{
-		"empty list":     func() error { _, err := c.Block(nil); return err },
-		"invalid UTF-8":  func() error { _, err := c.Block([]string{"1650\xff555"}); return err },
-		"limit zero":     func() error { _, err := c.ListPage(wablock.WithLimit(0)); return err },
-		"limit -1":       func() error { _, err := c.ListPage(wablock.WithLimit(-1)); return err },
-		"bad user":       func() error { _, err := c.IsBlocked("not a number"); return err },
-		"NUL is_blocked": func() error { _, err := c.IsBlocked("1650\x00555"); return err },
+		"empty list":     func() error { _, err := c.Block(bg, nil); return err },
+		"invalid UTF-8":  func() error { _, err := c.Block(bg, []string{"1650\xff555"}); return err },
+		"limit zero":     func() error { _, err := c.ListPage(bg, wablock.WithLimit(0)); return err },
+		"limit -1":       func() error { _, err := c.ListPage(bg, wablock.WithLimit(-1)); return err },
+		"bad user":       func() error { _, err := c.IsBlocked(bg, "not a number"); return err },
+		"NUL is_blocked": func() error { _, err := c.IsBlocked(bg, "1650\x00555"); return err },
 		"NUL in token": func() error {
 			_, err := wablock.NewMeta("1000", "tok\x00en", wablock.WithBaseURL(sandboxURL))
 			return err
@@ -131,7 +131,7 @@ func TestInvalidArguments(t *testing.T) {
 			_, err := wablock.NewMeta("1000", "t", wablock.WithBaseURL(sandboxURL), wablock.WithParallelism(0))
 			return err
 		},
-		"bad op": func() error { _, err := c.Mutate("delete", []string{"1"}, nil); return err },
+		"bad op": func() error { _, err := c.Mutate(bg, "delete", []string{"1"}, nil); return err },
 	}
 	for name, f := range cases {
 		err := f()
@@ -153,19 +153,19 @@ func TestInvalidArguments(t *testing.T) {
 func TestListingAndIterator(t *testing.T) {
 	users := []string{"16505550001", "16505550002", "16505550003"}
 	c := clientWithBlocklist(t, users)
-	p, err := c.ListPage(wablock.WithLimit(2))
+	p, err := c.ListPage(bg, wablock.WithLimit(2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Users) != 2 || !p.HasMore || p.After == "" {
 		t.Fatalf("page %+v", p)
 	}
-	p2, err := c.ListPage(wablock.WithLimit(2), wablock.WithAfter(p.After))
+	p2, err := c.ListPage(bg, wablock.WithLimit(2), wablock.WithAfter(p.After))
 	if err != nil || len(p2.Users) != 1 {
 		t.Fatalf("page 2 %+v %v", p2, err)
 	}
 	var seen []string
-	for u, err := range c.BlockedUsers(wablock.WithLimit(1)) {
+	for u, err := range c.BlockedUsers(bg, wablock.WithLimit(1)) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,21 +179,21 @@ func TestListingAndIterator(t *testing.T) {
 	for _, u := range users {
 		inbound(t, u)
 	}
-	if _, err := c.Block(users); err != nil {
+	if _, err := c.Block(bg, users); err != nil {
 		t.Fatal(err)
 	}
 	before := len(requestLog(t))
-	for range c.BlockedUsers(wablock.WithLimit(1)) {
+	for range c.BlockedUsers(bg, wablock.WithLimit(1)) {
 		break
 	}
 	if n := len(requestLog(t)) - before; n != 1 {
 		t.Fatalf("early break made %d requests, want 1", n)
 	}
-	blocked, err := c.IsBlocked("+1 650 555 0002")
+	blocked, err := c.IsBlocked(bg, "+1 650 555 0002")
 	if err != nil || !blocked {
 		t.Fatalf("is_blocked %v %v", blocked, err)
 	}
-	blocked, err = c.IsBlocked("16505559999")
+	blocked, err = c.IsBlocked(bg, "16505559999")
 	if err != nil || blocked {
 		t.Fatalf("is_blocked %v %v", blocked, err)
 	}
@@ -207,7 +207,7 @@ func TestIteratorYieldsErrorOnce(t *testing.T) {
 	}
 	defer c.Close()
 	n := 0
-	for _, err := range c.BlockedUsers() {
+	for _, err := range c.BlockedUsers(bg) {
 		n++
 		if !errors.Is(err, wablock.ErrAuth) {
 			t.Fatalf("want AUTH, got %v", err)
@@ -226,7 +226,7 @@ func TestProgressAndCancel(t *testing.T) {
 	}
 	c := newClient(t, wablock.WithMaxBatch(1))
 	var calls []int
-	o, err := c.Mutate(wablock.OperationBlock, users, func(done, total int) bool {
+	o, err := c.Mutate(bg, wablock.OperationBlock, users, func(done, total int) bool {
 		if total != 4 {
 			t.Errorf("total %d", total)
 		}
@@ -239,7 +239,7 @@ func TestProgressAndCancel(t *testing.T) {
 	if fmt.Sprint(calls) != "[1 2 3 4]" {
 		t.Fatalf("progress calls %v", calls)
 	}
-	_, err = c.Mutate(wablock.OperationUnblock, users, func(done, total int) bool { return false })
+	_, err = c.Mutate(bg, wablock.OperationUnblock, users, func(done, total int) bool { return false })
 	var e *wablock.Error
 	if !errors.Is(err, wablock.ErrCancelled) || !errors.As(err, &e) {
 		t.Fatalf("want CANCELLED, got %v", err)
@@ -258,7 +258,7 @@ func TestProgressPanicReachesCaller(t *testing.T) {
 			t.Fatalf("recovered %v, want boom", r)
 		}
 	}()
-	_, _ = c.Mutate(wablock.OperationBlock, []string{"16505550001"}, func(int, int) bool { panic("boom") })
+	_, _ = c.Mutate(bg, wablock.OperationBlock, []string{"16505550001"}, func(int, int) bool { panic("boom") })
 	t.Fatal("the panic was swallowed")
 }
 
@@ -276,11 +276,11 @@ func TestConcurrentUseAndClose(t *testing.T) {
 			defer wg.Done()
 			u := fmt.Sprintf("165077700%02d", g)
 			for i := 0; i < 3; i++ {
-				if o, err := c.Block([]string{u}); err != nil || len(o.Succeeded) != 1 {
+				if o, err := c.Block(bg, []string{u}); err != nil || len(o.Succeeded) != 1 {
 					errs <- fmt.Errorf("block %s: %+v %v", u, o, err)
 					return
 				}
-				if o, err := c.Unblock([]string{u}); err != nil || len(o.Succeeded) != 1 {
+				if o, err := c.Unblock(bg, []string{u}); err != nil || len(o.Succeeded) != 1 {
 					errs <- fmt.Errorf("unblock %s: %+v %v", u, o, err)
 					return
 				}
@@ -298,7 +298,7 @@ func TestConcurrentUseAndClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal("second Close:", err)
 	}
-	if _, err := c.Block([]string{"16505550001"}); !errors.Is(err, wablock.ErrInvalidArgument) {
+	if _, err := c.Block(bg, []string{"16505550001"}); !errors.Is(err, wablock.ErrInvalidArgument) {
 		t.Fatalf("use after Close: %v", err)
 	}
 }
@@ -308,7 +308,7 @@ func TestNULInOneUserFailsAlone(t *testing.T) {
 	inbound(t, "16505551234")
 	c := newClient(t)
 	withNUL := "16505\x00551234"
-	o, err := c.Block([]string{"16505551234", withNUL})
+	o, err := c.Block(bg, []string{"16505551234", withNUL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestNULInOneUserFailsAlone(t *testing.T) {
 func TestInvalidUTF8AccountsForEveryInput(t *testing.T) {
 	reset(t)
 	c := newClient(t)
-	_, err := c.Block([]string{"16505551234", "16\xff5"})
+	_, err := c.Block(bg, []string{"16505551234", "16\xff5"})
 	var e *wablock.Error
 	if !errors.As(err, &e) || e.Kind != wablock.KindInvalidArgument || !strings.HasPrefix(e.Message, "user #1 is not text") {
 		t.Fatalf("%v", err)
@@ -346,7 +346,7 @@ func TestClosedClientErrorsComeFromTheCore(t *testing.T) {
 	c := clientWithBlocklist(t, users)
 	// A walk started before Close goes on to the end: it holds its own connections.
 	var seen []string
-	for u, err := range c.BlockedUsers(wablock.WithLimit(1)) {
+	for u, err := range c.BlockedUsers(bg, wablock.WithLimit(1)) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,12 +357,12 @@ func TestClosedClientErrorsComeFromTheCore(t *testing.T) {
 		t.Fatalf("walk after Close yielded %v", seen)
 	}
 	reset(t)
-	_, blockErr := c.Block(users)
-	_, pageErr := c.ListPage()
-	_, isErr := c.IsBlocked("16505550001")
-	_, jsonErr := c.BlockedUsersCanonicalJSON()
+	_, blockErr := c.Block(bg, users)
+	_, pageErr := c.ListPage(bg)
+	_, isErr := c.IsBlocked(bg, "16505550001")
+	_, jsonErr := c.BlockedUsersCanonicalJSON(bg)
 	var walkErr error
-	for _, err := range c.BlockedUsers() {
+	for _, err := range c.BlockedUsers(bg) {
 		walkErr = err
 	}
 	for name, err := range map[string]error{"block": blockErr, "list": pageErr, "is_blocked": isErr, "json": jsonErr, "walk": walkErr} {
@@ -397,11 +397,11 @@ func TestNegativeValuesAreNamedAsPassed(t *testing.T) {
 		}
 	}
 	c := newClient(t)
-	_, err := c.ListPage(wablock.WithLimit(-1))
+	_, err := c.ListPage(bg, wablock.WithLimit(-1))
 	if err == nil || err.Error() != "INVALID_ARGUMENT: limit is -1: it is out of range" {
 		t.Fatalf("%v", err)
 	}
-	_, err = c.Mutate("delete", []string{"16505551234"}, nil)
+	_, err = c.Mutate(bg, "delete", []string{"16505551234"}, nil)
 	if err == nil || !strings.Contains(err.Error(), `operation is "delete"`) {
 		t.Fatalf("%v", err)
 	}
@@ -419,7 +419,7 @@ func TestDeadlineSetAndCleared(t *testing.T) {
 			opts = append(opts, wablock.WithoutDeadline())
 		}
 		c := newClient(t, opts...)
-		_, err := c.ListPage()
+		_, err := c.ListPage(bg)
 		if cleared && err != nil {
 			t.Fatalf("no deadline: %v", err)
 		}
@@ -434,7 +434,7 @@ func TestLimitIsTheCallersOrTheDefault(t *testing.T) {
 	c := newClient(t)
 	for _, opts := range [][]wablock.ListOption{nil, {wablock.WithLimit(7)}} {
 		reset(t)
-		if _, err := c.ListPage(opts...); err != nil {
+		if _, err := c.ListPage(bg, opts...); err != nil {
 			t.Fatal(err)
 		}
 		query, _ := requestLog(t)[0]["query"].(string)
@@ -448,10 +448,10 @@ func TestCanonicalJSONComesFromTheCore(t *testing.T) {
 	reset(t)
 	inbound(t, "16505551234")
 	c := newClient(t)
-	if _, err := c.Block([]string{"16505551234"}); err != nil {
+	if _, err := c.Block(bg, []string{"16505551234"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.BlockedUsersCanonicalJSON(wablock.WithLimit(1))
+	got, err := c.BlockedUsersCanonicalJSON(bg, wablock.WithLimit(1))
 	want := `{"blocked_users":{"error":null,"users":[{"user_id":null,"wa_id":"16505551234"}]}}`
 	if err != nil || got != want {
 		t.Fatalf("walk json %q %v", got, err)
@@ -471,7 +471,7 @@ func TestCanonicalJSONComesFromTheCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bad.Close()
-	got, err = bad.BlockedUsersCanonicalJSON()
+	got, err = bad.BlockedUsersCanonicalJSON(bg)
 	if err != nil || !strings.HasPrefix(got, `{"blocked_users":{"error":{`) || !strings.Contains(got, `"kind":"AUTH"`) {
 		t.Fatalf("walk json %q %v", got, err)
 	}

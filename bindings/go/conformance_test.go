@@ -170,29 +170,29 @@ func runClientOp(t *testing.T, c, op map[string]any) string {
 		}
 		var o *wablock.Outcome
 		if name == "block" {
-			o, err = client.Block(users)
+			o, err = client.Block(bg, users)
 		} else {
-			o, err = client.Unblock(users)
+			o, err = client.Unblock(bg, users)
 		}
 		if err != nil {
 			return errorJSON(t, err)
 		}
 		return o.CanonicalJSON()
 	case "list_page":
-		p, err := client.ListPage(listOpts(op, "limit")...)
+		p, err := client.ListPage(bg, listOpts(op, "limit")...)
 		if err != nil {
 			return errorJSON(t, err)
 		}
 		return p.CanonicalJSON()
 	case "blocked_users":
 		// The walk's shape, an error that ended it included, is the core's.
-		out, err := client.BlockedUsersCanonicalJSON(listOpts(op, "page_size")...)
+		out, err := client.BlockedUsersCanonicalJSON(bg, listOpts(op, "page_size")...)
 		if err != nil {
 			return errorJSON(t, err)
 		}
 		return out
 	case "is_blocked":
-		blocked, err := client.IsBlocked(str(op, "user", ""))
+		blocked, err := client.IsBlocked(bg, str(op, "user", ""))
 		if err != nil {
 			return errorJSON(t, err)
 		}

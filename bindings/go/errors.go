@@ -92,6 +92,7 @@ type Error struct {
 
 	canonical string
 	display   string
+	cause     error // the context error behind a KindCancelled, or nil
 }
 
 // Error is the core's one-line text for the error, the same in every language: the kind, the

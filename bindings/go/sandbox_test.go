@@ -3,6 +3,7 @@ package wablock_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 )
+
+// bg is the context of the tests whose subject is not cancellation.
+var bg = context.Background()
 
 // The sandbox binary, shared by every test of the package (started in TestMain).
 var sandboxURL string

@@ -28,6 +28,7 @@ static void *wablock_handle_ptr(uintptr_t h) { return (void *)h; }
 import "C"
 
 import (
+	"context"
 	"iter"
 	"runtime"
 	"runtime/cgo"
@@ -273,13 +274,17 @@ func (c *Client) Close() error {
 // Block blocks users (phone numbers in any common writing, WA IDs or BSUIDs). The outcome
 // accounts for every input; an error means the call failed as a whole (its Partial and
 // NotAttempted still account for every input).
-func (c *Client) Block(users []string) (*Outcome, error) {
-	return c.Mutate(OperationBlock, users, nil)
+//
+// Cancelling ctx (or reaching its deadline) stops the call before its next batch: batches in
+// flight finish, and the error is KindCancelled, for which errors.Is(err, context.Canceled)
+// (or context.DeadlineExceeded) also holds. Every call of the package takes ctx the same way.
+func (c *Client) Block(ctx context.Context, users []string) (*Outcome, error) {
+	return c.Mutate(ctx, OperationBlock, users, nil)
 }
 
 // Unblock unblocks users; see Block.
-func (c *Client) Unblock(users []string) (*Outcome, error) {
-	return c.Mutate(OperationUnblock, users, nil)
+func (c *Client) Unblock(ctx context.Context, users []string) (*Outcome, error) {
+	return c.Mutate(ctx, OperationUnblock, users, nil)
 }
 
 // ProgressFunc receives progress of a bulk call: done users out of total. Return false to
@@ -287,8 +292,8 @@ func (c *Client) Unblock(users []string) (*Outcome, error) {
 // on another thread, never two calls at once.
 type ProgressFunc func(done, total int) bool
 
-// Mutate blocks or unblocks with an optional progress function.
-func (c *Client) Mutate(op Operation, users []string, progress ProgressFunc) (*Outcome, error) {
+// Mutate blocks or unblocks with an optional progress function; ctx as for Block.
+func (c *Client) Mutate(ctx context.Context, op Operation, users []string, progress ProgressFunc) (*Outcome, error) {
 	name := newCString(string(op))
 	defer name.free()
 	var cop C.wablock_operation
@@ -308,8 +313,13 @@ func (c *Client) Mutate(op Operation, users []string, progress ProgressFunc) (*O
 		cb = C.wablock_progress_cb(C.wablockGoProgress)
 		userData = C.wablock_handle_ptr(C.uintptr_t(h))
 	}
+	s, err := c.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var co *C.wablock_outcome
-	st := C.wablock_client_mutate(c.ptr, C.int32_t(cop), list.views, C.size_t(len(users)), cb, userData, &co, &cerr)
+	st := C.wablock_client_mutate(s.ptr, C.int32_t(cop), list.views, C.size_t(len(users)), cb, userData, &co, &cerr)
+	s.end()
 	runtime.KeepAlive(c)
 	if state != nil && state.panicked != nil {
 		if st == C.WABLOCK_OK {
@@ -320,7 +330,7 @@ func (c *Client) Mutate(op Operation, users []string, progress ProgressFunc) (*O
 		panic(state.panicked)
 	}
 	if st != C.WABLOCK_OK {
-		return nil, takeError(st, cerr)
+		return nil, s.wrap(takeError(st, cerr))
 	}
 	defer C.wablock_outcome_free(co)
 	return convertOutcome(co), nil
@@ -380,60 +390,75 @@ func (s *cString) freeOpt() {
 	}
 }
 
-// ListPage fetches one page of the blocklist.
-func (c *Client) ListPage(opts ...ListOption) (*Page, error) {
+// ListPage fetches one page of the blocklist; ctx as for Block (a cancelled ctx stops it
+// before its request).
+func (c *Client) ListPage(ctx context.Context, opts ...ListOption) (*Page, error) {
 	p := listParamsOf(opts)
 	after := optCString(p.after)
 	defer after.freeOpt()
 	before := optCString(p.before)
 	defer before.freeOpt()
+	s, err := c.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var cp *C.wablock_page
 	var cerr *C.wablock_error
-	st := C.wablock_client_list_page(c.ptr, C.bool(p.hasLimit), C.int64_t(p.limit), after.viewPtr(), before.viewPtr(), &cp, &cerr)
+	st := C.wablock_client_list_page(s.ptr, C.bool(p.hasLimit), C.int64_t(p.limit), after.viewPtr(), before.viewPtr(), &cp, &cerr)
+	s.end()
 	runtime.KeepAlive(c)
 	if st != C.WABLOCK_OK {
-		return nil, takeError(st, cerr)
+		return nil, s.wrap(takeError(st, cerr))
 	}
 	defer C.wablock_page_free(cp)
 	return convertPage(cp), nil
 }
 
-// startWalk makes the C iterator of a walk over the blocklist.
-func (c *Client) startWalk(p listParams) (*C.wablock_blocked_users, error) {
+// startWalk makes the C iterator of a walk over the blocklist, observing ctx until the
+// returned scope ends.
+func (c *Client) startWalk(ctx context.Context, p listParams) (*C.wablock_blocked_users, *callScope, error) {
+	s, err := c.scope(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	var it *C.wablock_blocked_users
 	var cerr *C.wablock_error
-	st := C.wablock_client_blocked_users(c.ptr, C.bool(p.hasLimit), C.int64_t(p.limit), &it, &cerr)
+	st := C.wablock_client_blocked_users(s.ptr, C.bool(p.hasLimit), C.int64_t(p.limit), &it, &cerr)
 	runtime.KeepAlive(c)
 	if st != C.WABLOCK_OK {
-		return nil, takeError(st, cerr)
+		s.end()
+		return nil, nil, s.wrap(takeError(st, cerr))
 	}
-	return it, nil
+	return it, s, nil
 }
 
 // BlockedUsers walks the whole blocklist lazily, following cursors; WithLimit sets the page
 // size. It yields each user once and restarts on 139102 within the restart budget. After an
-// error it yields that error once and stops.
+// error it yields that error once and stops. Cancelling ctx stops the walk before its next
+// page, with a KindCancelled error (errors.Is(err, context.Canceled) holds).
 //
-//	for user, err := range client.BlockedUsers() {
+//	for user, err := range client.BlockedUsers(ctx) {
 //		if err != nil { return err }
 //		fmt.Println(user.WaID)
 //	}
-func (c *Client) BlockedUsers(opts ...ListOption) iter.Seq2[BlockedUser, error] {
+func (c *Client) BlockedUsers(ctx context.Context, opts ...ListOption) iter.Seq2[BlockedUser, error] {
 	p := listParamsOf(opts)
 	return func(yield func(BlockedUser, error) bool) {
-		it, err := c.startWalk(p)
+		it, s, err := c.startWalk(ctx, p)
 		if err != nil {
 			yield(BlockedUser{}, err)
 			return
 		}
+		defer s.end()
 		// The iterator holds its own reference to the connection pool: it may outlive Close.
 		defer C.wablock_blocked_users_free(it)
 		for {
 			var u C.wablock_blocked_user
 			var has C.bool
 			var cerr *C.wablock_error
+			s.sync()
 			if st := C.wablock_blocked_users_next(it, &u, &has, &cerr); st != C.WABLOCK_OK {
-				yield(BlockedUser{}, takeError(st, cerr))
+				yield(BlockedUser{}, s.wrap(takeError(st, cerr)))
 				return
 			}
 			if !bool(has) || !yield(convertUser(u), nil) {
@@ -448,11 +473,12 @@ func (c *Client) BlockedUsers(opts ...ListOption) iter.Seq2[BlockedUser, error] 
 // {"blocked_users":{"error":null|{…},"users":[…]}}, an error that ends the walk included. The
 // error returned is only one that stops the walk from starting (a closed client, a bad
 // WithLimit).
-func (c *Client) BlockedUsersCanonicalJSON(opts ...ListOption) (string, error) {
-	it, err := c.startWalk(listParamsOf(opts))
+func (c *Client) BlockedUsersCanonicalJSON(ctx context.Context, opts ...ListOption) (string, error) {
+	it, s, err := c.startWalk(ctx, listParamsOf(opts))
 	if err != nil {
 		return "", err
 	}
+	defer s.end()
 	defer C.wablock_blocked_users_free(it)
 	var json *C.char
 	var cerr *C.wablock_error
@@ -463,16 +489,21 @@ func (c *Client) BlockedUsersCanonicalJSON(opts ...ListOption) (string, error) {
 }
 
 // IsBlocked reports whether user is on the blocklist. It walks the whole list:
-// O(blocklist) requests.
-func (c *Client) IsBlocked(user string) (bool, error) {
+// O(blocklist) requests; ctx as for Block (a cancelled ctx stops it before its next page).
+func (c *Client) IsBlocked(ctx context.Context, user string) (bool, error) {
 	cu := newCString(user)
 	defer cu.free()
+	s, err := c.scope(ctx)
+	if err != nil {
+		return false, err
+	}
 	var blocked C.bool
 	var cerr *C.wablock_error
-	st := C.wablock_client_is_blocked(c.ptr, cu.view, &blocked, &cerr)
+	st := C.wablock_client_is_blocked(s.ptr, cu.view, &blocked, &cerr)
+	s.end()
 	runtime.KeepAlive(c)
 	if st != C.WABLOCK_OK {
-		return false, takeError(st, cerr)
+		return false, s.wrap(takeError(st, cerr))
 	}
 	return bool(blocked), nil
 }

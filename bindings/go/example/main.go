@@ -6,9 +6,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 
 	wablock "github.com/wablock/wablock/bindings/go"
 )
@@ -18,6 +20,10 @@ func main() {
 }
 
 func run(users []string) int {
+	// Ctrl-C cancels the context: the call stops before its next batch and reports what it did.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
 	client, err := wablock.FromEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
@@ -25,8 +31,11 @@ func run(users []string) int {
 	}
 	defer client.Close()
 
-	outcome, err := client.Block(users)
+	outcome, err := client.Block(ctx, users)
 	switch {
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "interrupted:", err)
+		return 130
 	case errors.Is(err, wablock.ErrAuth):
 		fmt.Fprintln(os.Stderr, "the access token was refused:", err)
 		return 2
@@ -42,7 +51,7 @@ func run(users []string) int {
 	}
 
 	n := 0
-	for _, err := range client.BlockedUsers() {
+	for _, err := range client.BlockedUsers(ctx) {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "listing:", err)
 			return 2

@@ -15,7 +15,10 @@
 //! - Errors: [`WablockError`], one variant per kind of docs/behaviour.md §3.2, each carrying
 //!   every field and the core error itself ([`CoreError`]), whose `Display` and JSON are the
 //!   core's. Kotlin sees a sealed `WablockException` class, Swift a `WablockError` enum.
-//! - Progress: the foreign-implemented [`ProgressListener`]; returning `false` cancels.
+//! - Progress: the foreign-implemented [`ProgressListener`]; returning `false` (or throwing)
+//!   cancels.
+//! - Cancellation: [`CancelToken`] and [`Client::with_cancel`], which Kotlin's `AsyncClient`
+//!   and Swift's `async` functions trigger when their coroutine or task is cancelled.
 //!
 //! Every exported call runs inside a panic boundary: a panic (a core bug, or a foreign callback
 //! that threw) becomes the core's `INTERNAL` error instead of unwinding across the FFI.
@@ -182,7 +185,8 @@ wablock_error! {
     Protocol = Protocol,
     /// A bug: a panic caught at the FFI boundary.
     Internal = Internal,
-    /// The progress listener returned `false`.
+    /// Stopped by the caller: the progress listener returned `false` (or threw), or the
+    /// [`CancelToken`] was cancelled (a cancelled coroutine or task).
     Cancelled = Cancelled,
 }
 
@@ -392,10 +396,43 @@ pub fn reason_hint(reason: Reason) -> String {
 /// Implemented in Kotlin or Swift to follow a bulk call. Called after each batch, possibly
 /// from several threads at once (batches run in parallel); return `false` to cancel: no new
 /// batch starts and the call fails with `CANCELLED`, carrying `partial` and `not_attempted`.
+///
+/// A listener that throws stops the call as `false` does: the call fails with `CANCELLED`,
+/// with the same accounting, and nothing is printed. (Kotlin's `block(users) { done, total ->
+/// … }` overloads rethrow the listener's own exception instead, carrying that error as
+/// suppressed.)
 #[uniffi::export(with_foreign)]
 pub trait ProgressListener: Send + Sync {
     /// `done` distinct users of `total` have their final answer. Return `true` to go on.
-    fn on_progress(&self, done: u64, total: u64) -> bool;
+    fn on_progress(&self, done: u64, total: u64) -> Result<bool, ListenerError>;
+}
+
+/// What a [`ProgressListener`] threw. Any exception a Kotlin or Swift listener throws arrives
+/// as this (UniFFI's unexpected-callback-error path): it stops the call as `false` would, and
+/// never unwinds or prints a trace.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
+pub enum ListenerError {
+    /// The listener threw; `reason` is the exception's text.
+    Thrown {
+        /// The exception's `toString()` / description.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ListenerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListenerError::Thrown { reason } => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for ListenerError {}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ListenerError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ListenerError::Thrown { reason: e.reason }
+    }
 }
 
 // ------------------------------------------------------------------------------------ client
@@ -495,9 +532,11 @@ impl Client {
     ) -> Result<Outcome, WablockError> {
         guard(|| {
             let progress = |p: wablock::Progress| {
-                let go_on = listener
-                    .as_ref()
-                    .is_none_or(|l| l.on_progress(p.done as u64, p.total as u64));
+                // A listener that threw (Err) stops the call as `false` does.
+                let go_on = listener.as_ref().is_none_or(|l| {
+                    l.on_progress(p.done as u64, p.total as u64)
+                        .unwrap_or(false)
+                });
                 if go_on {
                     ControlFlow::Continue(())
                 } else {
@@ -588,9 +627,47 @@ impl Client {
         })
     }
 
+    /// A client sharing this one's connections and settings whose every call observes
+    /// `token` (see [`CancelToken`]).
+    pub fn with_cancel(&self, token: Arc<CancelToken>) -> Arc<Client> {
+        Arc::new(Client {
+            inner: self.inner.with_cancel(token.0.clone()),
+        })
+    }
+
     /// Whether `user` is on the blocklist. Walks the whole list: O(blocklist) requests.
     pub fn is_blocked(&self, user: String) -> Result<bool, WablockError> {
         guard(|| Ok(self.inner.is_blocked(&user)?))
+    }
+}
+
+// ------------------------------------------------------------------------------ cancellation
+
+/// A cancellation handle (the core's `CancelToken`): `cancel()` from any thread stops every
+/// call of a client made with [`Client::with_cancel`] before its next batch, page, request or
+/// retry; requests in flight finish, and the call fails with `CANCELLED`, its `partial` and
+/// `not_attempted` accounting for every input. It never becomes un-cancelled: use one per call.
+/// Kotlin's `AsyncClient` and Swift's `async` functions make one per call and trigger it when
+/// the coroutine or task is cancelled.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CancelToken(wablock::CancelToken);
+
+#[uniffi::export]
+impl CancelToken {
+    /// A token not cancelled yet.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(CancelToken(wablock::CancelToken::new()))
+    }
+
+    /// Cancels every call observing this token. Idempotent; callable from any thread.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// True once `cancel()` ran.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
     }
 }
 
@@ -704,6 +781,45 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("max_batch is 0"), "{err}");
+    }
+
+    #[test]
+    fn a_cancelled_token_stops_calls_before_any_request_and_only_on_its_clone() {
+        // Port 9 (discard) on loopback refuses connections: a request would be NETWORK.
+        let options = ClientOptions {
+            base_url: Some("http://127.0.0.1:9".into()),
+            max_attempts: Some(1),
+            ..ClientOptions::default()
+        };
+        let client = Client::meta("1000".into(), "t-token".into(), Some(options)).unwrap();
+        let token = CancelToken::new();
+        let cancellable = client.with_cancel(token.clone());
+        assert!(!token.is_cancelled());
+        token.cancel();
+        assert!(token.is_cancelled());
+        let users = vec!["16505551234".to_string(), "not a user".to_string()];
+        let err = cancellable.block(users, None).unwrap_err();
+        let WablockError::Cancelled {
+            not_attempted,
+            partial,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        // Every input accounted for: the invalid one refused without a request, the other
+        // never sent.
+        assert_eq!(not_attempted, &["16505551234".to_string()]);
+        assert_eq!(partial.as_ref().unwrap().failed[0].input, "not a user");
+        assert!(matches!(
+            cancellable.list_page(None, None, None),
+            Err(WablockError::Cancelled { .. })
+        ));
+        // The original client does not observe the token: it tries, and the port refuses.
+        assert!(matches!(
+            client.list_page(None, None, None),
+            Err(WablockError::Network { .. })
+        ));
     }
 
     #[test]

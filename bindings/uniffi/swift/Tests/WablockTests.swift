@@ -408,9 +408,21 @@ final class ApiTests: XCTestCase {
         XCTAssertEqual(try sandbox.requests().count, 1)
     }
 
-    // INTERNAL: the Kotlin suite provokes it with a listener that throws. A Swift listener
-    // cannot throw (`onProgress` is not `throws`), so Swift has no way to fail a callback
-    // short of crashing the process; there is no Swift counterpart of that case.
+    func testThrowingListenerEndsTheCallAsCancelled() throws {
+        final class Thrower: ProgressListener, @unchecked Sendable {
+            struct Bug: Error {}
+            func onProgress(done: UInt64, total: UInt64) throws -> Bool { throw Bug() }
+        }
+        let users = (1...4).map { "1650555000\($0)" }
+        for u in users { try sandbox.inbound(u) }
+        let c = try client(options(maxBatch: 1))
+        // CANCELLED, not INTERNAL: a listener that throws stops the call as `false` does.
+        guard let e = (expectError(.cancelled) { _ = try c.block(users: users, listener: Thrower()) }) else { return }
+        let f = fields(e)
+        let partial = try XCTUnwrap(f.partial)
+        XCTAssertEqual((partial.succeeded.map(\.input) + f.notAttempted).sorted(), users.sorted())
+        XCTAssertEqual(try sandbox.requests().count, 1)
+    }
 
     func testTwoThreads() throws {
         let a = (1...40).map { String(format: "165055510%02d", $0) }
@@ -436,5 +448,71 @@ final class ApiTests: XCTestCase {
         let it = try client().blockedUsers(pageSize: nil)
         _ = expectError(.auth) { _ = try it.next() }
         XCTAssertNil(try it.next())
+    }
+}
+
+// MARK: - async functions, task cancellation, Sequence (Sources/Wablock/Idioms.swift)
+
+final class AsyncTests: XCTestCase {
+    let sandbox = Sandbox.shared
+    /// 64,000 distinct valid numbers: 64 batches of 1,000.
+    let users = (0..<64_000).map { String(format: "1650%07d", 2_000_000 + $0) }
+
+    override func setUpWithError() throws {
+        try sandbox.reset()
+        try sandbox.call("POST", "/_sandbox/config", ["latency_ms": 20])
+    }
+
+    func client(deadlineMs: UInt64? = nil) throws -> Client {
+        try Client.meta(phoneNumberId: "1000", accessToken: "sandbox-token", options: ClientOptions(
+            baseUrl: sandbox.baseUrl, readTimeoutMs: 10_000, deadlineMs: deadlineMs, maxAttempts: 1,
+            maxBatch: 1000, parallelism: 2))
+    }
+
+    func posts() throws -> Int { try sandbox.requests().filter { ($0["method"] as? String) == "POST" }.count }
+
+    func assertAccounted(_ error: Error, requests: Int) throws {
+        guard let e = error as? WablockError, e.kind() == .cancelled else { return XCTFail("want CANCELLED, got \(error)") }
+        let f = fields(e)
+        let answered = (f.partial?.succeeded.map(\.input) ?? []) + (f.partial?.failed.map(\.input) ?? [])
+        XCTAssertEqual(answered.count, requests * 1000, "the batches sent all finished")
+        XCTAssertEqual((answered + f.notAttempted).sorted(), users.sorted(), "every input exactly once")
+    }
+
+    func testCancelledTaskStopsA64000UserBlock() async throws {
+        let c = try client()
+        let task = Task { try await c.block(users) }
+        while try posts() < 4 { try await Task.sleep(nanoseconds: 5_000_000) }
+        task.cancel()
+        let atCancel = try posts()
+        let result = await task.result
+        let atEnd = try posts()
+        XCTAssertLessThanOrEqual(atEnd - atCancel, 2, "only batches in flight finish")
+        XCTAssertLessThan(atEnd, 64)
+        guard case .failure(let error) = result else { return XCTFail("an outcome after a cancel") }
+        try assertAccounted(error, requests: atEnd)
+    }
+
+    func testDeadlineIsHonoured() async throws {
+        try sandbox.script([["status": 200, "json": ["data": [], "paging": [:]], "delay_ms": 400]])
+        do {
+            _ = try await client(deadlineMs: 100).listPage()
+            XCTFail("no TIMEOUT")
+        } catch let e as WablockError {
+            XCTAssertEqual(e.kind(), .timeout)
+        }
+    }
+
+    func testTheBlocklistAsASequenceAndAStream() async throws {
+        let listed = (1...5).map { "1650555100\($0)" }
+        for u in listed { try sandbox.inbound(u) }
+        let c = try client()
+        _ = try await c.block(listed)
+        var looped: [String] = []
+        for result in c.blockedUserSequence(pageSize: 2) { looped.append(try result.get().waId!) }
+        XCTAssertEqual(looped, listed)
+        var streamed: [String] = []
+        for try await user in c.blockedUserStream(pageSize: 2) { streamed.append(user.waId!) }
+        XCTAssertEqual(streamed, listed)
     }
 }

@@ -249,17 +249,56 @@ class ApiTest {
     }
 
     @Test
-    fun `INTERNAL when the callback throws, and the client still works`() {
-        Sandbox.inbound("16505550001")
+    fun `a throwing listener ends the call as CANCELLED, with accounting and no panic`() {
+        val users = (1..4).map { "1650555000$it" }
+        users.forEach { Sandbox.inbound(it) }
         val thrower = object : ProgressListener {
             override fun onProgress(done: ULong, total: ULong): Boolean = throw IllegalStateException("listener bug")
         }
-        client().use { c ->
-            val e = assertThrows<WablockException.Internal> { c.block(listOf("16505550001"), thrower) }
-            assertEquals("INTERNAL", e.kindName())
-            assertFalse(e.retryable)
-            assertTrue(c.isBlocked("16505550001"), "the panic was contained; the client is usable")
+        client(options({ it.copy(maxBatch = 1u) })).use { c ->
+            // CANCELLED, not INTERNAL: no panic happened (a caught panic is INTERNAL, and its
+            // hook is what printed the trace).
+            val e = assertThrows<WablockException.Cancelled> { c.block(users, thrower) }
+            val partial = e.partial ?: error("a cancelled call carries the partial outcome")
+            val accounted = partial.succeeded.map { it.input } + partial.failed.map { it.input } + e.notAttempted
+            assertEquals(users.sorted(), accounted.sorted())
+            assertEquals(1, partial.succeeded.size, "one batch, then the listener threw")
+            assertTrue(c.isBlocked("16505550001"), "the client is still usable")
         }
+        assertEquals(1, Sandbox.requests().count { (it as JSONObject).getString("method") == "POST" })
+    }
+
+    @Test
+    fun `a throwing lambda listener rethrows its own exception, with the accounting suppressed`() {
+        val users = (1..4).map { "1650555000$it" }
+        users.forEach { Sandbox.inbound(it) }
+        client(options({ it.copy(maxBatch = 1u) })).use { c ->
+            val e = assertThrows<IllegalStateException> { c.block(users) { _, _ -> throw IllegalStateException("mine") } }
+            assertEquals("mine", e.message)
+            val cancelled = e.suppressed.single() as WablockException.Cancelled
+            val partial = cancelled.partial!!
+            assertEquals(users.sorted(), (partial.succeeded.map { it.input } + cancelled.notAttempted).sorted())
+            val seen = mutableListOf<ULong>()
+            assertEquals(4, c.unblock(users) { done, _ -> seen += done; true }.succeeded.size)
+            assertEquals(listOf(1uL, 2uL, 3uL, 4uL), seen)
+        }
+    }
+
+    @Test
+    fun `the blocklist in a for loop and as a Sequence, and Java factories`() {
+        val users = (1..5).map { "1650555000$it" }
+        users.forEach { Sandbox.inbound(it) }
+        Clients.meta("1000", token, options()).use { c ->
+            c.block(users)
+            val looped = mutableListOf<String>()
+            for (u in c.blockedUsers(pageSize = 2u)) looped += u.waId!!
+            assertEquals(users, looped)
+            val pagesBefore = Sandbox.requests().length()
+            // Lazy: taking two users of a page size of 2 fetches exactly one page.
+            assertEquals(users.take(2), c.blockedUserSequence(pageSize = 2u).take(2).map { it.waId!! }.toList())
+            assertEquals(pagesBefore + 1, Sandbox.requests().length())
+        }
+        assertThrows<WablockException.InvalidArgument> { Clients.meta("1000", token, options({ it.copy(maxBatch = 0u) })) }
     }
 
     @Test
