@@ -506,7 +506,10 @@ pub fn run_vector(sandbox: &SandboxProcess, vector: &Vector) -> Result<Actual, S
     }
     let client_spec = vector.json.get("client").cloned().unwrap_or(Value::Null);
     if let Some(members) = vector.json.get("fleet") {
-        let operation = vector.json.get("operation").ok_or("operation is required")?;
+        let operation = vector
+            .json
+            .get("operation")
+            .ok_or("operation is required")?;
         let result = match build_fleet(
             &client_spec,
             members,
