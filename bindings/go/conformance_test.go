@@ -42,7 +42,7 @@ type vector struct {
 	Fleet            []map[string]any `json:"fleet"`
 	TotalParallelism *float64         `json:"total_parallelism"`
 	Operation        map[string]any   `json:"operation"`
-	Expect    struct {
+	Expect           struct {
 		Result   json.RawMessage  `json:"result"`
 		Requests []map[string]any `json:"requests"`
 	} `json:"expect"`
