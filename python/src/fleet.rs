@@ -102,17 +102,10 @@ fn total(py: Python<'_>, total_parallelism: Option<i64>) -> PyResult<Option<usiz
 
 impl PyFleet {
     /// The fleet a call runs on: every number, or the numbers labelled in `numbers`.
-    fn chosen(
-        &self,
-        py: Python<'_>,
-        numbers: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<wablock::Fleet> {
+    fn chosen(&self, py: Python<'_>, numbers: Option<Vec<String>>) -> PyResult<wablock::Fleet> {
         match numbers {
             None => Ok(self.inner.clone()),
-            Some(labels) => {
-                let labels = user_list(py, labels)?;
-                self.inner.select(&labels).map_err(|e| core_err(py, e))
-            }
+            Some(labels) => self.inner.select(&labels).map_err(|e| core_err(py, e)),
         }
     }
 
@@ -121,7 +114,7 @@ impl PyFleet {
         py: Python<'_>,
         block: bool,
         users: &Bound<'_, PyAny>,
-        numbers: Option<&Bound<'_, PyAny>>,
+        numbers: Option<Vec<String>>,
     ) -> PyResult<PyFleetResults> {
         let fleet = self.chosen(py, numbers)?;
         let users = user_list(py, users)?;
@@ -172,12 +165,12 @@ impl PyFleet {
     #[pyo3(signature = (phone_number_ids, access_token, *, total_parallelism=None, **options))]
     fn meta(
         py: Python<'_>,
-        phone_number_ids: &Bound<'_, PyAny>,
+        phone_number_ids: Vec<String>,
         access_token: String,
         total_parallelism: Option<i64>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let ids = user_list(py, phone_number_ids)?;
+        let ids = phone_number_ids;
         let options = ClientOptions::from_kwargs(py, options)?;
         let total = total(py, total_parallelism)?;
         let inner = py
@@ -208,7 +201,7 @@ impl PyFleet {
         &self,
         py: Python<'_>,
         users: &Bound<'_, PyAny>,
-        numbers: Option<&Bound<'_, PyAny>>,
+        numbers: Option<Vec<String>>,
     ) -> PyResult<PyFleetResults> {
         self.mutate(py, true, users, numbers)
     }
@@ -219,7 +212,7 @@ impl PyFleet {
         &self,
         py: Python<'_>,
         users: &Bound<'_, PyAny>,
-        numbers: Option<&Bound<'_, PyAny>>,
+        numbers: Option<Vec<String>>,
     ) -> PyResult<PyFleetResults> {
         self.mutate(py, false, users, numbers)
     }
@@ -230,7 +223,7 @@ impl PyFleet {
         &self,
         py: Python<'_>,
         user: String,
-        numbers: Option<&Bound<'_, PyAny>>,
+        numbers: Option<Vec<String>>,
     ) -> PyResult<PyFleetResults> {
         let fleet = self.chosen(py, numbers)?;
         let results = py.detach(|| fleet.is_blocked(&user));
@@ -244,7 +237,7 @@ impl PyFleet {
         &self,
         py: Python<'_>,
         page_size: Option<i64>,
-        numbers: Option<&Bound<'_, PyAny>>,
+        numbers: Option<Vec<String>>,
     ) -> PyResult<PyFleetBlocklist> {
         let fleet = self.chosen(py, numbers)?;
         let page_size = page_size

@@ -348,7 +348,7 @@ class Fleet:
     ) -> Fleet: ...
     @staticmethod
     def meta(
-        phone_number_ids: Iterable[str],
+        phone_number_ids: Sequence[str],
         access_token: str,
         *,
         total_parallelism: Optional[int] = None,
@@ -357,14 +357,14 @@ class Fleet:
     @property
     def labels(self) -> list[str]: ...
     def block(
-        self, users: Iterable[str], *, numbers: Optional[Iterable[str]] = None
+        self, users: Iterable[str], *, numbers: Optional[Sequence[str]] = None
     ) -> FleetResults: ...
     def unblock(
-        self, users: Iterable[str], *, numbers: Optional[Iterable[str]] = None
+        self, users: Iterable[str], *, numbers: Optional[Sequence[str]] = None
     ) -> FleetResults: ...
     def is_blocked(
-        self, user: str, *, numbers: Optional[Iterable[str]] = None
+        self, user: str, *, numbers: Optional[Sequence[str]] = None
     ) -> FleetResults: ...
     def blocked_users(
-        self, page_size: Optional[int] = None, *, numbers: Optional[Iterable[str]] = None
+        self, page_size: Optional[int] = None, *, numbers: Optional[Sequence[str]] = None
     ) -> FleetBlocklist: ...

@@ -179,23 +179,19 @@ impl wablock_fleet_blocklist {
     }
 }
 
-/// Borrows `n` strings; `what` names the argument in the core's wording of a refusal.
+/// Borrows `n` users (a user that is NULL or not UTF-8 refuses the call, worded by the core).
 ///
 /// # Safety
 /// `items` is NULL or points to `n` readable `wablock_str`s, each valid as in `str_bytes`.
-unsafe fn strs_arg<'a>(
-    items: *const wablock_str,
-    n: usize,
-    what: &str,
-) -> Result<Vec<&'a str>, Error> {
+unsafe fn users_arg<'a>(items: *const wablock_str, n: usize) -> Result<Vec<&'a str>, Error> {
     if n == 0 {
         return Ok(Vec::new());
     }
     if items.is_null() {
-        return Err(boundary::null_argument(what));
+        return Err(boundary::null_argument("users"));
     }
     if n > isize::MAX as usize / size_of::<wablock_str>() {
-        return Err(boundary::out_of_range(what, n));
+        return Err(boundary::out_of_range("n", n));
     }
     // SAFETY: non-NULL, `n` elements per the caller's contract, size checked above.
     let views = unsafe { std::slice::from_raw_parts(items, n) };
@@ -222,12 +218,16 @@ unsafe fn chosen(
         }
         return Ok(fleet.clone());
     }
-    // SAFETY: per the caller's contract.
-    let names = if n_labels == 0 {
-        Vec::new()
-    } else {
-        unsafe { strs_arg(labels, n_labels, "labels") }?
-    };
+    if n_labels > isize::MAX as usize / size_of::<wablock_str>() {
+        return Err(boundary::out_of_range("n_labels", n_labels));
+    }
+    // SAFETY: non-NULL, `n_labels` elements per the caller's contract, size checked above.
+    let views = unsafe { std::slice::from_raw_parts(labels, n_labels) };
+    // SAFETY: each element is valid per the contract.
+    let names: Vec<&str> = views
+        .iter()
+        .map(|s| unsafe { str_arg(*s, "label") })
+        .collect::<Result<_, _>>()?;
     fleet.select(names)
 }
 
@@ -351,6 +351,7 @@ pub unsafe extern "C" fn wablock_fleet_free(fleet: *mut wablock_fleet) {
 
 /// # Safety
 /// As [`wablock_fleet_block`].
+#[allow(clippy::too_many_arguments)]
 unsafe fn fleet_mutate(
     block: bool,
     fleet: *const wablock_fleet,
@@ -365,7 +366,7 @@ unsafe fn fleet_mutate(
         // SAFETY: per the caller's contract.
         let fleet = unsafe { chosen(fleet, labels, n_labels) }?;
         // SAFETY: per the caller's contract.
-        let users = unsafe { strs_arg(users, n, "users") }?;
+        let users = unsafe { users_arg(users, n) }?;
         let results = if block {
             fleet.block(&users)
         } else {

@@ -179,6 +179,13 @@ static void one_refused_token_leaves_the_others(void) {
   CHECK(r == NULL);
   CHECK(err && strstr(wablock_error_message(err), "\"9999\"") != NULL);
   wablock_error_free(err);
+  /* A label that is not UTF-8 is refused with the core's wording, naming the label. */
+  err = NULL;
+  labels[0] = (wablock_str){"\xff", 1};
+  CHECK_STATUS(wablock_fleet_is_blocked(fleet, WS("16505550002"), labels, 1, &r, &err),
+               WABLOCK_INVALID_ARGUMENT);
+  CHECK(err && strstr(wablock_error_message(err), "label") != NULL);
+  wablock_error_free(err);
   wablock_fleet_free(fleet);
   CHECK(sandbox_reset());
 }
