@@ -219,6 +219,35 @@ typedef struct wablock_config wablock_config;
 typedef struct wablock_error wablock_error;
 
 /**
+ * Several phone numbers' clients under their labels. Like a client, it may be used from many
+ * threads at once; free it once, after every call on it has returned. It keeps its own
+ * reference to each client's connection pool, so the `wablock_client`s added may be freed
+ * as soon as it is built.
+ */
+typedef struct wablock_fleet wablock_fleet;
+
+/**
+ * The merged blocklists of a fleet: each blocked user once, with the numbers that block them,
+ * and the numbers whose walk failed. Immutable: it may be read from many threads. Free it
+ * with `wablock_fleet_blocklist_free`.
+ */
+typedef struct wablock_fleet_blocklist wablock_fleet_blocklist;
+
+/**
+ * Collects labelled clients into a fleet: one client per phone number, under the number's
+ * label (its phone number ID for Meta, a name of your choosing for 360dialog). Use it from one
+ * thread at a time; free it with `wablock_fleet_builder_free`.
+ */
+typedef struct wablock_fleet_builder wablock_fleet_builder;
+
+/**
+ * One entry per number of the fleet (or of the numbers chosen), in fleet order: each
+ * number's own outcome or is_blocked answer, or its own error. Immutable: it may be read from
+ * many threads. Free it with `wablock_fleet_results_free`.
+ */
+typedef struct wablock_fleet_results wablock_fleet_results;
+
+/**
  * The result of a block or unblock call that completed: every input appears exactly once,
  * as succeeded or failed, each list in the caller's input order. Immutable: it may be read
  * from many threads at once. Free it with `wablock_outcome_free` (unless it is borrowed from
@@ -260,6 +289,80 @@ typedef struct {
 typedef int (*wablock_progress_cb)(size_t done,
                                    size_t total,
                                    void *user_data);
+
+/**
+ * One number's entry in a `wablock_fleet_results`. The pointers are borrowed from the
+ * results and live as long as they do; never free them.
+ */
+typedef struct {
+  /**
+   * The number's label (NUL-terminated; see `label_len`).
+   */
+  const char *label;
+  /**
+   * The length of `label` in bytes.
+   */
+  size_t label_len;
+  /**
+   * The number's own outcome when its block or unblock call completed, else NULL.
+   */
+  const wablock_outcome *outcome;
+  /**
+   * True when the entry holds an is_blocked answer (then `is_blocked` is it).
+   */
+  bool has_is_blocked;
+  /**
+   * The number's answer to `wablock_fleet_is_blocked`; meaningful when `has_is_blocked`.
+   */
+  bool is_blocked;
+  /**
+   * The number's own error when its call failed as a whole (with its own accounting), else
+   * NULL.
+   */
+  const wablock_error *error;
+} wablock_fleet_entry;
+
+/**
+ * A user on one or more of the fleet's blocklists. The pointers are borrowed from the
+ * blocklist and live as long as it does; never free them.
+ */
+typedef struct {
+  /**
+   * The user's WhatsApp ID (digits), or NULL.
+   */
+  const char *wa_id;
+  /**
+   * The user's business-scoped user ID, or NULL.
+   */
+  const char *user_id;
+  /**
+   * The labels of the numbers that block the user, in fleet order.
+   */
+  const char *const *blocked_on;
+  /**
+   * The number of labels in `blocked_on` (at least 1).
+   */
+  size_t blocked_on_count;
+} wablock_fleet_blocked_user;
+
+/**
+ * A number whose walk ended in an error: its list may be incomplete. The pointers are
+ * borrowed from the blocklist; never free them.
+ */
+typedef struct {
+  /**
+   * The number's label (NUL-terminated; see `label_len`).
+   */
+  const char *label;
+  /**
+   * The length of `label` in bytes.
+   */
+  size_t label_len;
+  /**
+   * The error that ended the number's walk.
+   */
+  const wablock_error *error;
+} wablock_fleet_walk_error;
 
 /**
  * A user the server confirmed. The strings are borrowed from the outcome and live as long as
@@ -981,6 +1084,258 @@ const char *wablock_error_not_attempted_get(const wablock_error *error,
  * `error` is NULL or a live error.
  */
 char *wablock_error_to_json(const wablock_error *error);
+
+/**
+ * A new, empty fleet builder.
+ *
+ * Ownership: on success `*builder_out` is owned by the caller; free it with
+ * `wablock_fleet_builder_free`.
+ *
+ * # Safety
+ * `builder_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_fleet_builder_new(wablock_fleet_builder **builder_out,
+                                         wablock_error **err_out);
+
+/**
+ * Adds a phone number's client under `label` (checked by `wablock_fleet_builder_build`: not
+ * empty, not used twice). The fleet shares the client's connection pool and settings; a
+ * closed client is refused with the core's "the client is closed" error.
+ *
+ * Ownership: `label` and `client` are borrowed for the call; the client may be freed after.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder used by no other thread; `client` is NULL or live;
+ * `err_out` is NULL or writable.
+ */
+wablock_status wablock_fleet_builder_add(wablock_fleet_builder *builder,
+                                         wablock_str label,
+                                         const wablock_client *client,
+                                         wablock_error **err_out);
+
+/**
+ * Bounds the requests in flight across every number (default 16; 0 is refused when the
+ * fleet is built). Each number's own parallelism still adapts to its own rate limits.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder used by no other thread; `err_out` is NULL or writable.
+ */
+wablock_status wablock_fleet_builder_set_total_parallelism(wablock_fleet_builder *builder,
+                                                           size_t total,
+                                                           wablock_error **err_out);
+
+/**
+ * Builds the fleet, checking the labels (at least one, none empty, no two alike) and the
+ * bound. The builder is not consumed.
+ *
+ * Ownership: on success `*fleet_out` is owned by the caller; free it with
+ * `wablock_fleet_free`.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder used by no other thread; `fleet_out` and `err_out` are
+ * NULL or writable.
+ */
+wablock_status wablock_fleet_builder_build(const wablock_fleet_builder *builder,
+                                           wablock_fleet **fleet_out,
+                                           wablock_error **err_out);
+
+/**
+ * Frees a fleet builder. NULL is allowed and ignored.
+ *
+ * # Safety
+ * `builder` is NULL or a builder from `wablock_fleet_builder_new`, not used again.
+ */
+void wablock_fleet_builder_free(wablock_fleet_builder *builder);
+
+/**
+ * Frees a fleet. NULL is allowed and ignored. Results obtained from it stay valid.
+ *
+ * # Safety
+ * `fleet` is NULL or a fleet from `wablock_fleet_builder_build` that no thread uses any more.
+ */
+void wablock_fleet_free(wablock_fleet *fleet);
+
+/**
+ * Blocks `n` users on every number of the fleet, or on the `n_labels` numbers named in
+ * `labels` (NULL: every number). Numbers run in parallel. The call itself fails only for a
+ * bad argument (NULL, a user that is not UTF-8, an unknown label); otherwise `*results_out`
+ * holds one entry per number: its own outcome, accounting for every input, or its own error
+ * (with its own `not_attempted`). One number failing never hides the others.
+ *
+ * Ownership: `users` and `labels` are borrowed for the call. On success `*results_out` is
+ * owned by the caller; free it with `wablock_fleet_results_free`.
+ *
+ * # Safety
+ * `fleet` is NULL or live; `users` points to `n` valid `wablock_str`s (NULL when `n` is 0);
+ * `labels` is NULL or points to `n_labels` valid `wablock_str`s; `results_out` and `err_out`
+ * are NULL or writable.
+ */
+wablock_status wablock_fleet_block(const wablock_fleet *fleet,
+                                   const wablock_str *users,
+                                   size_t n,
+                                   const wablock_str *labels,
+                                   size_t n_labels,
+                                   wablock_fleet_results **results_out,
+                                   wablock_error **err_out);
+
+/**
+ * Unblocks `n` users on every number of the fleet, or on the numbers named; as
+ * `wablock_fleet_block`.
+ *
+ * # Safety
+ * As `wablock_fleet_block`.
+ */
+wablock_status wablock_fleet_unblock(const wablock_fleet *fleet,
+                                     const wablock_str *users,
+                                     size_t n,
+                                     const wablock_str *labels,
+                                     size_t n_labels,
+                                     wablock_fleet_results **results_out,
+                                     wablock_error **err_out);
+
+/**
+ * Whether `user` is on each number's blocklist (every number, or the numbers named). Each
+ * entry holds the number's answer (`has_is_blocked`) or its own error.
+ *
+ * Ownership: `user` and `labels` are borrowed for the call. On success `*results_out` is
+ * owned by the caller; free it with `wablock_fleet_results_free`.
+ *
+ * # Safety
+ * `fleet` is NULL or live; `user` is a valid `wablock_str`; `labels` is NULL or points to
+ * `n_labels` valid `wablock_str`s; `results_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_fleet_is_blocked(const wablock_fleet *fleet,
+                                        wablock_str user,
+                                        const wablock_str *labels,
+                                        size_t n_labels,
+                                        wablock_fleet_results **results_out,
+                                        wablock_error **err_out);
+
+/**
+ * Walks every number's blocklist (or the numbers named) and merges them: each user once,
+ * with the labels of the numbers that block them. `page_size` applies when `has_page_size`.
+ * A number whose walk failed keeps the users it yielded, and its error is listed.
+ *
+ * Ownership: `labels` is borrowed for the call. On success `*blocklist_out` is owned by the
+ * caller; free it with `wablock_fleet_blocklist_free`.
+ *
+ * # Safety
+ * `fleet` is NULL or live; `labels` is NULL or points to `n_labels` valid `wablock_str`s;
+ * `blocklist_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_fleet_blocked_users(const wablock_fleet *fleet,
+                                           bool has_page_size,
+                                           int64_t page_size,
+                                           const wablock_str *labels,
+                                           size_t n_labels,
+                                           wablock_fleet_blocklist **blocklist_out,
+                                           wablock_error **err_out);
+
+/**
+ * The number of entries (one per number the call ran on); 0 when `results` is NULL.
+ *
+ * # Safety
+ * `results` is NULL or live.
+ */
+size_t wablock_fleet_results_count(const wablock_fleet_results *results);
+
+/**
+ * Reads entry `index` (0-based, fleet order, below `wablock_fleet_results_count`) into
+ * `*entry_out`. An index out of range is `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: the pointers written are borrowed from `results` and live as long as it does.
+ *
+ * # Safety
+ * `results` is NULL or live; `entry_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_fleet_results_get(const wablock_fleet_results *results,
+                                         size_t index,
+                                         wablock_fleet_entry *entry_out,
+                                         wablock_error **err_out);
+
+/**
+ * The results as canonical JSON, written by the core: `{"fleet":{"<label>":{"outcome":…}}}`
+ * (or `{"is_blocked":…}`, or `{"error":…}` per number), keys sorted, compact.
+ *
+ * Ownership: the returned string is owned by the caller; free it with `wablock_string_free`.
+ * NULL when `results` is NULL.
+ *
+ * # Safety
+ * `results` is NULL or live.
+ */
+char *wablock_fleet_results_to_json(const wablock_fleet_results *results);
+
+/**
+ * Frees fleet results (and the outcomes and errors borrowed from them). NULL is ignored.
+ *
+ * # Safety
+ * `results` is NULL or results from a fleet call, not used again.
+ */
+void wablock_fleet_results_free(wablock_fleet_results *results);
+
+/**
+ * The number of distinct blocked users; 0 when `blocklist` is NULL.
+ *
+ * # Safety
+ * `blocklist` is NULL or live.
+ */
+size_t wablock_fleet_blocklist_user_count(const wablock_fleet_blocklist *blocklist);
+
+/**
+ * Reads user `index` (0-based, in the order first seen: fleet order, then list order) into
+ * `*user_out`. An index out of range is `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: the pointers written are borrowed from `blocklist`.
+ *
+ * # Safety
+ * `blocklist` is NULL or live; `user_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_fleet_blocklist_user_get(const wablock_fleet_blocklist *blocklist,
+                                                size_t index,
+                                                wablock_fleet_blocked_user *user_out,
+                                                wablock_error **err_out);
+
+/**
+ * The number of numbers whose walk ended in an error; 0 when `blocklist` is NULL.
+ *
+ * # Safety
+ * `blocklist` is NULL or live.
+ */
+size_t wablock_fleet_blocklist_error_count(const wablock_fleet_blocklist *blocklist);
+
+/**
+ * Reads failed walk `index` (fleet order, below `wablock_fleet_blocklist_error_count`) into
+ * `*error_out`. An index out of range is `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: the pointers written are borrowed from `blocklist`.
+ *
+ * # Safety
+ * `blocklist` is NULL or live; `error_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_fleet_blocklist_error_get(const wablock_fleet_blocklist *blocklist,
+                                                 size_t index,
+                                                 wablock_fleet_walk_error *error_out,
+                                                 wablock_error **err_out);
+
+/**
+ * The merged blocklists as canonical JSON, written by the core:
+ * `{"fleet_blocked_users":{"errors":{…},"users":[{"blocked_on":[…],"user_id":…,"wa_id":…}…]}}`.
+ *
+ * Ownership: the returned string is owned by the caller; free it with `wablock_string_free`.
+ * NULL when `blocklist` is NULL.
+ *
+ * # Safety
+ * `blocklist` is NULL or live.
+ */
+char *wablock_fleet_blocklist_to_json(const wablock_fleet_blocklist *blocklist);
+
+/**
+ * Frees a fleet blocklist. NULL is allowed and ignored.
+ *
+ * # Safety
+ * `blocklist` is NULL or a blocklist from `wablock_fleet_blocked_users`, not used again.
+ */
+void wablock_fleet_blocklist_free(wablock_fleet_blocklist *blocklist);
 
 /**
  * Frees an outcome. NULL is allowed and ignored. Never free the outcome borrowed from an

@@ -38,9 +38,11 @@ type vector struct {
 		Path   string          `json:"path"`
 		Body   json.RawMessage `json:"body"`
 	} `json:"setup"`
-	Client    map[string]any `json:"client"`
-	Operation map[string]any `json:"operation"`
-	Expect    struct {
+	Client           map[string]any   `json:"client"`
+	Fleet            []map[string]any `json:"fleet"`
+	TotalParallelism *float64         `json:"total_parallelism"`
+	Operation        map[string]any   `json:"operation"`
+	Expect           struct {
 		Result   json.RawMessage  `json:"result"`
 		Requests []map[string]any `json:"requests"`
 	} `json:"expect"`
@@ -64,7 +66,12 @@ func runVector(t *testing.T, path, outDir string) {
 			}
 			mustControl(t, s.Method, s.Path, body)
 		}
-		result := runClientOp(t, v.Client, v.Operation)
+		var result string
+		if v.Fleet != nil {
+			result = runFleetOp(t, v)
+		} else {
+			result = runClientOp(t, v.Client, v.Operation)
+		}
 		// Results are named after the vector's file, as the Rust runner names them.
 		if err := os.WriteFile(filepath.Join(outDir, filepath.Base(path)), []byte(result), 0o644); err != nil {
 			t.Fatal(err)
@@ -76,6 +83,10 @@ func runVector(t *testing.T, path, outDir string) {
 		}
 		if v.Expect.Requests != nil {
 			got := requestLog(t)
+			if v.Fleet != nil {
+				// Numbers run in parallel: compare each number's requests in their own order.
+				sort.SliceStable(got, func(i, j int) bool { return str(got[i], "path", "") < str(got[j], "path", "") })
+			}
 			if len(got) != len(v.Expect.Requests) {
 				t.Fatalf("%d requests, want %d", len(got), len(v.Expect.Requests))
 			}

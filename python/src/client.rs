@@ -123,7 +123,7 @@ impl PyClient {
         })
     }
 
-    fn client(&self, py: Python<'_>) -> PyResult<wablock::Client> {
+    pub(crate) fn client(&self, py: Python<'_>) -> PyResult<wablock::Client> {
         let guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         guard
             .clone()
@@ -226,7 +226,7 @@ const USERS_PER_GIL_HOLD: usize = 1024;
 
 /// The users argument: any iterable of `str`. A bare `str` is refused rather than split into
 /// characters, and so is anything that is not a string (the core sees only valid UTF-8).
-fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+pub(crate) fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if users.is_instance_of::<PyString>() {
         return Err(core_err(py, CoreError::users_given_as_one_string()));
     }

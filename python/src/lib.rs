@@ -15,6 +15,7 @@
 
 mod client;
 mod errors;
+mod fleet;
 mod options;
 mod types;
 
@@ -49,6 +50,7 @@ fn _wablock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBlockedUser>()?;
     m.add_class::<PyBlockedUsers>()?;
     m.add_class::<ErrorInfo>()?;
+    fleet::register(m)?;
     m.add("VERSION", wablock::VERSION)?;
     m.add("DEFAULT_API_VERSION", wablock::DEFAULT_API_VERSION)?;
     m.add("MAX_BATCH", wablock::MAX_BATCH)?;

@@ -16,6 +16,7 @@ import pytest
 import wablock
 from wablock import _wablock
 from conftest import ROOT, Sandbox
+from fleet_runner import by_path, run_fleet
 
 VECTORS_DIR = Path(os.environ.get("WABLOCK_CONFORMANCE_VECTORS", ROOT / "tests/conformance/vectors"))
 RESULTS_DIR = ROOT / "build/conformance/python"
@@ -116,13 +117,17 @@ def test_vector(path: Path, sandbox: Sandbox) -> None:
     vector = json.loads(path.read_text())
     for step in vector.get("setup") or []:
         sandbox.call(step.get("method", "POST"), step["path"], step.get("body"))
-    try:
-        client = build_client(vector.get("client"), sandbox.url)
-    except wablock.WablockError as e:
-        result = e.to_dict()  # a configuration the core refuses is the vector's result
+    if "fleet" in vector:
+        result = run_fleet(vector, lambda spec: build_client(spec, sandbox.url))
+        requests = by_path(sandbox.requests())
     else:
-        result = run_operation(client, vector["operation"])
-    requests = sandbox.requests()
+        try:
+            client = build_client(vector.get("client"), sandbox.url)
+        except wablock.WablockError as e:
+            result = e.to_dict()  # a configuration the core refuses is the vector's result
+        else:
+            result = run_operation(client, vector["operation"])
+        requests = sandbox.requests()
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{path.stem}.json").write_text(canonical(result))

@@ -1,6 +1,17 @@
 # Type stubs for the extension module (python/src/*.rs). Hand-written; `make python-test`
 # checks them against the built module with mypy.stubtest.
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypedDict, final
+from typing import (
+    Any,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Optional,
+    Sequence,
+    TypedDict,
+    Union,
+    final,
+)
 
 from typing_extensions import Unpack
 
@@ -15,6 +26,11 @@ __all__ = [
     "ERROR_KINDS",
     "ErrorInfo",
     "Failure",
+    "Fleet",
+    "FleetBlockedUser",
+    "FleetBlocklist",
+    "FleetEntry",
+    "FleetResults",
     "MAX_BATCH",
     "MAX_PARALLELISM",
     "Outcome",
@@ -262,3 +278,93 @@ class Client:
     def close(self) -> None: ...
     def __enter__(self) -> Client: ...
     def __exit__(self, *args: object) -> bool: ...
+
+@final
+class FleetEntry:
+    """One number's result: its own outcome (block, unblock), its own answer (is_blocked), or
+    its own error (a ``WablockError`` with its own accounting)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def outcome(self) -> Optional[Outcome]: ...
+    @property
+    def is_blocked(self) -> Optional[bool]: ...
+    @property
+    def error(self) -> Optional[WablockError]: ...
+
+@final
+class FleetResults:
+    """One entry per number, in fleet order; ``results[label]`` is that number's entry."""
+
+    @property
+    def entries(self) -> list[FleetEntry]: ...
+    @property
+    def labels(self) -> list[str]: ...
+    @property
+    def ok(self) -> bool:
+        """True when every number's call finished and refused nobody."""
+    def to_json(self) -> str:
+        """``{"fleet": {"<label>": {...}}}`` as canonical JSON text (docs/fleet.md)."""
+    def __len__(self) -> int: ...
+    def __getitem__(self, label: str) -> FleetEntry: ...
+    def __contains__(self, label: str) -> bool: ...
+
+@final
+class FleetBlockedUser:
+    """A user on one or more of the fleet's blocklists."""
+
+    @property
+    def user(self) -> BlockedUser: ...
+    @property
+    def wa_id(self) -> Optional[str]: ...
+    @property
+    def user_id(self) -> Optional[str]: ...
+    @property
+    def blocked_on(self) -> list[str]:
+        """The labels of the numbers that block the user, in fleet order."""
+
+@final
+class FleetBlocklist:
+    """The merged walk: each user once, and the numbers whose walk failed."""
+
+    @property
+    def users(self) -> list[FleetBlockedUser]: ...
+    @property
+    def errors(self) -> dict[str, WablockError]: ...
+    def to_json(self) -> str:
+        """``{"fleet_blocked_users": {...}}`` as canonical JSON text (docs/fleet.md)."""
+    def __len__(self) -> int: ...
+
+@final
+class Fleet:
+    """One call on several phone numbers of a business; one result per number."""
+
+    def __new__(
+        cls,
+        numbers: Union[Mapping[str, Client], Iterable[tuple[str, Client]]],
+        *,
+        total_parallelism: Optional[int] = None,
+    ) -> Fleet: ...
+    @staticmethod
+    def meta(
+        phone_number_ids: Sequence[str],
+        access_token: str,
+        *,
+        total_parallelism: Optional[int] = None,
+        **options: Unpack[_ClientOptions],
+    ) -> Fleet: ...
+    @property
+    def labels(self) -> list[str]: ...
+    def block(
+        self, users: Iterable[str], *, numbers: Optional[Sequence[str]] = None
+    ) -> FleetResults: ...
+    def unblock(
+        self, users: Iterable[str], *, numbers: Optional[Sequence[str]] = None
+    ) -> FleetResults: ...
+    def is_blocked(
+        self, user: str, *, numbers: Optional[Sequence[str]] = None
+    ) -> FleetResults: ...
+    def blocked_users(
+        self, page_size: Optional[int] = None, *, numbers: Optional[Sequence[str]] = None
+    ) -> FleetBlocklist: ...

@@ -36,6 +36,7 @@ mod cancel;
 mod client;
 mod config;
 mod error;
+mod fleet;
 mod outcome;
 mod page;
 
@@ -43,6 +44,7 @@ pub use cancel::*;
 pub use client::*;
 pub use config::*;
 pub use error::*;
+pub use fleet::*;
 pub use outcome::*;
 pub use page::*;
 

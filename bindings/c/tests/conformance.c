@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conformance_fleet.h"
 #include "harness.h"
 
 /* A growable string. */
@@ -222,7 +223,7 @@ static char *run_operation(wablock_client *client, const cJSON *op) {
 }
 
 /* The logged requests must match the expected ones on the keys each expected item carries. */
-static bool requests_match(const cJSON *expected, const char *name) {
+static bool requests_match(const cJSON *expected, const char *name, bool by_path) {
   char *resp = NULL;
   if (http_request("GET", "/_sandbox/requests", NULL, &resp) != 200) {
     free(resp);
@@ -230,6 +231,7 @@ static bool requests_match(const cJSON *expected, const char *name) {
   }
   cJSON *actual = cJSON_Parse(resp);
   free(resp);
+  if (by_path) sort_requests_by_path(actual);
   bool ok = cJSON_IsArray(actual) && cJSON_GetArraySize(actual) == cJSON_GetArraySize(expected);
   if (!ok)
     fprintf(stderr, "  %s: %d requests, want %d\n", name, cJSON_GetArraySize(actual),
@@ -296,7 +298,10 @@ static bool run_vector(const char *path, const char *out_dir) {
     }
   }
   char *result = NULL;
-  if (ok) {
+  const bool fleet = cJSON_GetObjectItemCaseSensitive(v, "fleet") != NULL;
+  if (ok && fleet) {
+    result = run_fleet_vector(v, vector_client);
+  } else if (ok) {
     wablock_error *err = NULL;
     wablock_client *client =
         vector_client(cJSON_GetObjectItemCaseSensitive(v, "client"), &err);
@@ -332,7 +337,7 @@ static bool run_vector(const char *path, const char *out_dir) {
     ok = false;
   }
   const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(expect, "requests");
-  if (ok && cJSON_IsArray(reqs) && !requests_match(reqs, name)) ok = false;
+  if (ok && cJSON_IsArray(reqs) && !requests_match(reqs, name, fleet)) ok = false;
   wablock_string_free(result);
   cJSON_Delete(v);
   cJSON_Delete(v_marked);

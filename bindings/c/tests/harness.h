@@ -76,6 +76,7 @@ void test_misuse(void);
 void test_api(void);
 void test_threads(void);
 void test_cancel(void);
+void test_fleet(void);
 /* Runs every vector in dir, writing results under out_dir; returns vectors run. */
 int run_conformance_dir(const char *dir, const char *out_dir);
 

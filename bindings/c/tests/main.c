@@ -18,7 +18,8 @@ int main(int argc, char **argv) {
   struct {
     const char *name;
     void (*run)(void);
-  } groups[] = {{"misuse", test_misuse}, {"api", test_api}, {"threads", test_threads}, {"cancel", test_cancel}};
+  } groups[] = {{"misuse", test_misuse}, {"api", test_api}, {"threads", test_threads},
+                {"cancel", test_cancel}, {"fleet", test_fleet}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     int before = t_failures;
     groups[i].run();

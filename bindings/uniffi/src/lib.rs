@@ -38,6 +38,9 @@ use wablock::{BlockedUser, Failure, Operation, Outcome, Page, Reason, Success};
 
 uniffi::setup_scaffolding!();
 
+mod fleet;
+pub use fleet::*;
+
 // ------------------------------------------------------------------------------------ errors
 
 /// The core error behind a [`WablockError`]: its text (`toString()` / `description`) and its

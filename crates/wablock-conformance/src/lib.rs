@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use wablock::{
-    Client, Error, RetryPolicy, blocked_users_canonical_json, canonical_string,
+    Client, Error, Fleet, RetryPolicy, blocked_users_canonical_json, canonical_string,
     is_blocked_canonical_json,
 };
 
@@ -385,6 +385,101 @@ pub fn run_operation(client: &Client, op: &Value) -> Result<Value, String> {
     })
 }
 
+/// A fleet member's client: the vector's top-level `client` with the member's `client` keys
+/// laid over it (`tests/conformance/README.md`, "Fleet vectors").
+pub fn member_client_spec(defaults: &Value, member: &Value) -> Value {
+    let mut merged = defaults.as_object().cloned().unwrap_or_default();
+    if let Some(own) = member.get("client").and_then(Value::as_object) {
+        for (k, v) in own {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(merged)
+}
+
+/// Builds the fleet a vector's `fleet` array describes. A member's client or the fleet the
+/// core refuses to build is the core's error, as for a single client.
+pub fn build_fleet(
+    defaults: &Value,
+    members: &Value,
+    total_parallelism: Option<&Value>,
+    base: &str,
+) -> Result<Result<Fleet, Error>, String> {
+    let members = members.as_array().ok_or("fleet must be an array")?;
+    let mut builder = Fleet::builder();
+    for (i, member) in members.iter().enumerate() {
+        let label = member
+            .get("label")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("fleet[{i}].label (string) is required"))?;
+        match build_client(&member_client_spec(defaults, member), base)? {
+            Ok(client) => builder = builder.number(label, client),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    match total_parallelism {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            let n = v
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or("total_parallelism must be a non-negative integer")?;
+            builder = builder.total_parallelism(n);
+        }
+    }
+    Ok(builder.build())
+}
+
+/// Runs a fleet vector's `operation` (`fleet_block`, `fleet_unblock`, `fleet_is_blocked`,
+/// `fleet_blocked_users`) and returns the core's canonical JSON as a value.
+pub fn run_fleet_operation(fleet: &Fleet, op: &Value) -> Result<Value, String> {
+    let name = op
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or("operation.op (string) is required")?;
+    let text = match name {
+        "fleet_block" | "fleet_unblock" => {
+            let users: Vec<String> = op
+                .get("users")
+                .and_then(Value::as_array)
+                .ok_or("operation.users (array of strings) is required")?
+                .iter()
+                .map(|u| {
+                    u.as_str()
+                        .map(str::to_string)
+                        .ok_or("users must be strings")
+                })
+                .collect::<Result<_, _>>()?;
+            let results = if name == "fleet_block" {
+                fleet.block(&users)
+            } else {
+                fleet.unblock(&users)
+            };
+            results.to_canonical_json()
+        }
+        "fleet_is_blocked" => {
+            let user = op
+                .get("user")
+                .and_then(Value::as_str)
+                .ok_or("operation.user (string) is required")?;
+            fleet.is_blocked(user).to_canonical_json()
+        }
+        "fleet_blocked_users" => {
+            let page_size = match op.get("page_size") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    v.as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or("operation.page_size must be an integer")?,
+                ),
+            };
+            fleet.blocked_users(page_size).to_canonical_json()
+        }
+        other => return Err(format!("unknown fleet operation {other:?}")),
+    };
+    core_json(&text)
+}
+
 /// What one vector produced.
 #[derive(Debug, Clone)]
 pub struct Actual {
@@ -410,6 +505,30 @@ pub fn run_vector(sandbox: &SandboxProcess, vector: &Vector) -> Result<Actual, S
         }
     }
     let client_spec = vector.json.get("client").cloned().unwrap_or(Value::Null);
+    if let Some(members) = vector.json.get("fleet") {
+        let operation = vector
+            .json
+            .get("operation")
+            .ok_or("operation is required")?;
+        let result = match build_fleet(
+            &client_spec,
+            members,
+            vector.json.get("total_parallelism"),
+            sandbox.base_url(),
+        )? {
+            Ok(fleet) => run_fleet_operation(&fleet, operation)?,
+            Err(e) => error_result(&e),
+        };
+        let log = sandbox.control("GET", "/_sandbox/requests", None)?;
+        let mut requests = log.as_array().cloned().unwrap_or_default();
+        // Numbers run in parallel, so the log interleaves them: each number's requests keep
+        // their order once the log is stably sorted by path (README, "Fleet vectors").
+        requests.sort_by(|a, b| {
+            let path = |r: &Value| r.get("path").and_then(Value::as_str).map(str::to_owned);
+            path(a).cmp(&path(b))
+        });
+        return Ok(Actual { result, requests });
+    }
     let result = match build_client(&client_spec, sandbox.base_url())? {
         Ok(client) => run_operation(
             &client,

@@ -118,6 +118,16 @@ impl Fleet {
         builder.build()
     }
 
+    /// The same numbers under another bound on requests in flight across the fleet, checked
+    /// as [`FleetBuilder::total_parallelism`] is (for layers that build with [`Fleet::meta`]).
+    pub fn with_total_parallelism(&self, total: usize) -> Result<Fleet, Error> {
+        let mut builder = Fleet::builder().total_parallelism(total);
+        for (label, client) in &self.members {
+            builder = builder.number(label.clone(), client.clone());
+        }
+        builder.build()
+    }
+
     /// The labels, in the order the numbers were added.
     pub fn labels(&self) -> impl Iterator<Item = &str> {
         self.members.iter().map(|(label, _)| label.as_str())

@@ -171,3 +171,20 @@ fn fleet_labels_are_checked() {
     let debug = format!("{fleet:?}");
     assert!(!debug.contains(DEFAULT_ACCESS_TOKEN), "{debug}");
 }
+
+#[test]
+fn a_meta_fleet_takes_another_total_parallelism_checked_by_the_builder() {
+    let sandbox = open_sandbox();
+    let fleet = Fleet::meta(NUMBERS, DEFAULT_ACCESS_TOKEN, |b| {
+        b.base_url(sandbox.base_url())
+    })
+    .unwrap();
+    let err = fleet.with_total_parallelism(0).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.message().contains("total parallelism is 0"), "{err}");
+    let one = fleet.with_total_parallelism(1).unwrap();
+    assert_eq!(one.labels().collect::<Vec<_>>(), NUMBERS);
+    assert!(format!("{one:?}").contains("total_parallelism: 1"));
+    let answers = one.is_blocked("+16505551234");
+    assert!(answers.entries.iter().all(|e| e.result == Ok(false)));
+}

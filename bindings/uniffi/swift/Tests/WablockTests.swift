@@ -165,7 +165,8 @@ final class ConformanceTests: XCTestCase {
             let want = canonical(expect["result"])
             if want != actual { problems.append("result differs:\n  expected \(want)\n  got      \(actual)") }
             if let wantRequests = expect["requests"] as? [[String: Any]] {
-                let got = try sandbox.requests()
+                let log = try sandbox.requests()
+                let got = vector["fleet"] != nil ? requestsByPath(log) : log
                 if got.count != wantRequests.count { problems.append("expected \(wantRequests.count) request(s), saw \(got.count)") }
                 for (i, (w, g)) in zip(wantRequests, got).enumerated() {
                     for k in w.keys.sorted() where canonical(w[k]) != canonical(g[k]) {
@@ -185,6 +186,7 @@ final class ConformanceTests: XCTestCase {
     private func str(_ d: [String: Any], _ k: String, _ def: String) -> String { (d[k] as? String) ?? def }
 
     private func run(_ vector: [String: Any]) -> String {
+        if vector["fleet"] != nil { return runFleetVector(vector) }  // FleetTests.swift
         let spec = (vector["client"] as? [String: Any]) ?? [:]
         let retry = (spec["retry"] as? [String: Any]) ?? [:]
         let options = ClientOptions(

@@ -49,7 +49,7 @@ class ConformanceTest {
         val want = canonical(expect.get("result"))
         if (want != actual) problems += "result differs:\n  expected $want\n  got      $actual"
         expect.optJSONArray("requests")?.let { wantRequests ->
-            val got = Sandbox.requests()
+            val got = Sandbox.requests().let { if (vector.has("fleet")) FleetVectors.byPath(it) else it }
             if (wantRequests.length() != got.length()) {
                 problems += "expected ${wantRequests.length()} request(s), the sandbox saw ${got.length()}: " +
                     (0 until got.length()).joinToString { got.getJSONObject(it).let { r -> "${r.opt("method")} ${r.opt("path")}" } }
@@ -82,6 +82,7 @@ class ConformanceTest {
         Sandbox.reset()
         val setup = vector.optJSONArray("setup") ?: JSONArray()
         for (i in 0 until setup.length()) control(setup.getJSONObject(i))
+        if (vector.has("fleet")) return FleetVectors.run(vector) { buildClient(it) }
         val client = try {
             buildClient(vector.optJSONObject("client") ?: JSONObject())
         } catch (e: WablockException) {
