@@ -128,7 +128,7 @@ impl PyFleet {
         let json = results.to_canonical_json();
         let ok = results.is_ok();
         PyFleetResults::new(py, results, json, ok, |py, o| {
-            Ok((Some(Py::new(py, PyOutcome { inner: o })?), None))
+            Ok((Some(Py::new(py, PyOutcome::from(o))?), None))
         })
     }
 }
