@@ -253,7 +253,11 @@ pub(crate) fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Ve
                 // The call is refused, but every input is still listed in not_attempted: a
                 // non-string (or a str with lone surrogates) as Python prints it.
                 first_not_text.get_or_insert(i);
-                out.push(item.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+                out.push(
+                    item.str()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                );
             }
         }
     }
