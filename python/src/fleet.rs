@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use wablock::{Error as CoreError, FleetResults, boundary};
 
-use crate::client::{PyClient, user_list};
+use crate::client::{PyCancelToken, PyClient, user_list};
 use crate::errors::{core_err, guarded};
 use crate::options::ClientOptions;
 use crate::types::{PyBlockedUser, PyOutcome};
@@ -102,11 +102,21 @@ fn total(py: Python<'_>, total_parallelism: Option<i64>) -> PyResult<Option<usiz
 
 impl PyFleet {
     /// The fleet a call runs on: every number, or the numbers labelled in `numbers`.
-    fn chosen(&self, py: Python<'_>, numbers: Option<Vec<String>>) -> PyResult<wablock::Fleet> {
-        match numbers {
-            None => Ok(self.inner.clone()),
-            Some(labels) => self.inner.select(&labels).map_err(|e| core_err(py, e)),
-        }
+    /// `cancel`, when given, is observed by every number's call.
+    fn chosen(
+        &self,
+        py: Python<'_>,
+        numbers: Option<Vec<String>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
+    ) -> PyResult<wablock::Fleet> {
+        let fleet = match numbers {
+            None => self.inner.clone(),
+            Some(labels) => self.inner.select(&labels).map_err(|e| core_err(py, e))?,
+        };
+        Ok(match cancel {
+            Some(token) => fleet.with_cancel(token.get().token.clone()),
+            None => fleet,
+        })
     }
 
     fn mutate(
@@ -115,8 +125,9 @@ impl PyFleet {
         block: bool,
         users: &Bound<'_, PyAny>,
         numbers: Option<Vec<String>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetResults> {
-        let fleet = self.chosen(py, numbers)?;
+        let fleet = self.chosen(py, numbers, cancel)?;
         let users = user_list(py, users)?;
         let results = py.detach(|| {
             if block {
@@ -196,50 +207,54 @@ impl PyFleet {
     }
 
     /// Blocks `users` on every number (or the numbers labelled in `numbers`).
-    #[pyo3(signature = (users, *, numbers=None))]
+    #[pyo3(signature = (users, *, numbers=None, cancel=None))]
     fn block(
         &self,
         py: Python<'_>,
         users: &Bound<'_, PyAny>,
         numbers: Option<Vec<String>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetResults> {
-        self.mutate(py, true, users, numbers)
+        self.mutate(py, true, users, numbers, cancel)
     }
 
     /// Unblocks `users` on every number (or the numbers labelled in `numbers`).
-    #[pyo3(signature = (users, *, numbers=None))]
+    #[pyo3(signature = (users, *, numbers=None, cancel=None))]
     fn unblock(
         &self,
         py: Python<'_>,
         users: &Bound<'_, PyAny>,
         numbers: Option<Vec<String>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetResults> {
-        self.mutate(py, false, users, numbers)
+        self.mutate(py, false, users, numbers, cancel)
     }
 
     /// Whether `user` is on each number's blocklist.
-    #[pyo3(signature = (user, *, numbers=None))]
+    #[pyo3(signature = (user, *, numbers=None, cancel=None))]
     fn is_blocked(
         &self,
         py: Python<'_>,
         user: String,
         numbers: Option<Vec<String>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetResults> {
-        let fleet = self.chosen(py, numbers)?;
+        let fleet = self.chosen(py, numbers, cancel)?;
         let results = py.detach(|| fleet.is_blocked(&user));
         let json = results.to_canonical_json();
         PyFleetResults::new(py, results, json, true, |_, b| Ok((None, Some(b))))
     }
 
     /// Walks every number's blocklist and yields each user once, with the numbers blocking them.
-    #[pyo3(signature = (page_size=None, *, numbers=None))]
+    #[pyo3(signature = (page_size=None, *, numbers=None, cancel=None))]
     fn blocked_users(
         &self,
         py: Python<'_>,
         page_size: Option<i64>,
         numbers: Option<Vec<String>>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetBlocklist> {
-        let fleet = self.chosen(py, numbers)?;
+        let fleet = self.chosen(py, numbers, cancel)?;
         let page_size = page_size
             .map(|v| boundary::count::<u32>("page_size", v))
             .transpose()

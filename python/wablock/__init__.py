@@ -39,6 +39,7 @@ __all__ = [
     "MAX_PARALLELISM",
     "AsyncBlockedUsers",
     "AsyncClient",
+    "AsyncFleet",
     "AuthError",
     "BlockedUser",
     "BlockedUsers",
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidArgumentError",
     "NetworkError",
     "OnCancel",
+    "OnFleetCancel",
     "Outcome",
     "Page",
     "ProtocolError",
@@ -269,4 +271,10 @@ def _from_core(info: ErrorInfo) -> WablockError:
 
 
 # After the exception classes: the async layer refers to them.
-from ._async import AsyncBlockedUsers, AsyncClient, OnCancel  # noqa: E402
+from ._async import (  # noqa: E402
+    AsyncBlockedUsers,
+    AsyncClient,
+    AsyncFleet,
+    OnCancel,
+    OnFleetCancel,
+)

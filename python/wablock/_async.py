@@ -27,11 +27,21 @@ from typing import (
     Iterable,
     List,
     Optional,
+    Sequence,
     TypeVar,
     Union,
 )
 
-from ._wablock import BlockedUser, CancelToken, Client, Outcome, Page
+from ._wablock import (
+    BlockedUser,
+    CancelToken,
+    Client,
+    Fleet,
+    FleetBlocklist,
+    FleetResults,
+    Outcome,
+    Page,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
@@ -39,16 +49,22 @@ if TYPE_CHECKING:
     from . import WablockError
     from ._wablock import _ClientOptions, _ProgressCallback
 
-__all__ = ["AsyncBlockedUsers", "AsyncClient", "OnCancel"]
+__all__ = ["AsyncBlockedUsers", "AsyncClient", "AsyncFleet", "OnCancel", "OnFleetCancel"]
 
 _LOG = logging.getLogger("wablock")
 _T = TypeVar("_T")
 
 #: The ``on_cancel`` hook: receives what a cancelled call ended with (see the module docstring).
 OnCancel = Callable[[Union[Outcome, "WablockError"]], object]
+#: ``AsyncFleet``'s hook: the cancelled call's ``FleetResults``, in which each number's entry is
+#: its finished outcome or its own ``CancelledError`` with that number's accounting.
+OnFleetCancel = Callable[[FleetResults], object]
 
 
 def _describe(what: str, result: object) -> str:
+    if isinstance(result, FleetResults):
+        stopped = [e.label for e in result.entries if e.error is not None]
+        return f"{what} cancelled on a fleet: numbers ended by an error: {stopped or 'none'}"
     if isinstance(result, Outcome):
         return (
             f"{what} cancelled after every batch had finished: {len(result.succeeded)} succeeded, "
@@ -64,7 +80,66 @@ def _describe(what: str, result: object) -> str:
     )
 
 
-class AsyncClient:
+class _Awaiting:
+    """Runs a blocking call on a worker thread under its own ``CancelToken`` (see the module
+    docstring): shared by ``AsyncClient`` and ``AsyncFleet``."""
+
+    _on_cancel: Optional[Any]
+
+    async def _run(
+        self,
+        what: str,
+        work: Callable[[], _T],
+        token: CancelToken,
+        on_cancel: Optional[Any],
+        warn: bool,
+    ) -> _T:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, work)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError as cancelled:
+            token.cancel()
+            hook = on_cancel if on_cancel is not None else self._on_cancel
+            report = functools.partial(self._report, what, hook, warn)
+            result: Union[_T, BaseException]
+            try:
+                result = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                # Cancelled again while waiting: stop waiting; the report still happens.
+                future.add_done_callback(report)
+                raise
+            except BaseException as error:  # the core's answer, normally CANCELLED
+                result = error
+            self._deliver(what, hook, warn, result)
+            if isinstance(result, BaseException):
+                cancelled.__cause__ = result
+            raise cancelled
+
+    def _report(
+        self,
+        what: str,
+        hook: Optional[Any],
+        warn: bool,
+        future: asyncio.Future[Any],
+    ) -> None:
+        error = future.exception()
+        self._deliver(what, hook, warn, error if error is not None else future.result())
+
+    @staticmethod
+    def _deliver(what: str, hook: Optional[Any], warn: bool, result: object) -> None:
+        from . import WablockError
+
+        _LOG.log(logging.WARNING if warn else logging.INFO, "%s", _describe(what, result))
+        if hook is not None and isinstance(result, (Outcome, FleetResults, WablockError)):
+            try:
+                hook(result)
+            except Exception:  # a broken hook must not hide the cancellation
+                _LOG.exception("the on_cancel hook raised")
+
+
+
+class AsyncClient(_Awaiting):
     """A client for one phone number's blocklist, for asyncio.
 
     The same constructors and keyword options as ``Client``, plus ``on_cancel``, the default
@@ -149,57 +224,6 @@ class AsyncClient:
     def closed(self) -> bool:
         """True once ``aclose()`` ran."""
         return self._client.closed
-
-    async def _run(
-        self,
-        what: str,
-        work: Callable[[], _T],
-        token: CancelToken,
-        on_cancel: Optional[OnCancel],
-        warn: bool,
-    ) -> _T:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, work)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError as cancelled:
-            token.cancel()
-            hook = on_cancel if on_cancel is not None else self._on_cancel
-            report = functools.partial(self._report, what, hook, warn)
-            result: Union[_T, BaseException]
-            try:
-                result = await asyncio.shield(future)
-            except asyncio.CancelledError:
-                # Cancelled again while waiting: stop waiting; the report still happens.
-                future.add_done_callback(report)
-                raise
-            except BaseException as error:  # the core's answer, normally CANCELLED
-                result = error
-            self._deliver(what, hook, warn, result)
-            if isinstance(result, BaseException):
-                cancelled.__cause__ = result
-            raise cancelled
-
-    def _report(
-        self,
-        what: str,
-        hook: Optional[OnCancel],
-        warn: bool,
-        future: asyncio.Future[Any],
-    ) -> None:
-        error = future.exception()
-        self._deliver(what, hook, warn, error if error is not None else future.result())
-
-    @staticmethod
-    def _deliver(what: str, hook: Optional[OnCancel], warn: bool, result: object) -> None:
-        from . import WablockError
-
-        _LOG.log(logging.WARNING if warn else logging.INFO, "%s", _describe(what, result))
-        if hook is not None and isinstance(result, (Outcome, WablockError)):
-            try:
-                hook(result)
-            except Exception:  # a broken hook must not hide the cancellation
-                _LOG.exception("the on_cancel hook raised")
 
     async def block(
         self,
@@ -330,3 +354,114 @@ class AsyncBlockedUsers:
     def pages_requested(self) -> int:
         """Pages requested so far (restarts included)."""
         return self._inner.pages_requested
+
+
+class AsyncFleet(_Awaiting):
+    """The asyncio form of ``Fleet``: one call on several phone numbers, one result per number.
+
+    Built from a ``Fleet`` (``AsyncFleet(fleet)``) or with ``AsyncFleet.meta(...)``. Each call
+    runs the blocking fleet on a worker thread under a ``CancelToken`` of its own: when the
+    awaiting task is cancelled, no number sends a new request, the task re-raises
+    ``asyncio.CancelledError``, and the ``FleetResults`` the call ended with (each number's
+    finished outcome, or its own ``CancelledError`` with its accounting) is logged and passed
+    to ``on_cancel``.
+    """
+
+    _fleet: Fleet
+
+    def __init__(self, fleet: Fleet, *, on_cancel: Optional[OnFleetCancel] = None) -> None:
+        self._fleet = fleet
+        self._on_cancel = on_cancel
+
+    @classmethod
+    def meta(
+        cls,
+        phone_number_ids: Sequence[str],
+        access_token: str,
+        *,
+        total_parallelism: Optional[int] = None,
+        on_cancel: Optional[OnFleetCancel] = None,
+        **options: Unpack[_ClientOptions],
+    ) -> Self:
+        """A Meta fleet; see ``Fleet.meta``."""
+        fleet = Fleet.meta(
+            phone_number_ids, access_token, total_parallelism=total_parallelism, **options
+        )
+        return cls(fleet, on_cancel=on_cancel)
+
+    @property
+    def fleet(self) -> Fleet:
+        """The blocking fleet underneath."""
+        return self._fleet
+
+    @property
+    def labels(self) -> List[str]:
+        """The labels, in fleet order."""
+        return self._fleet.labels
+
+    async def block(
+        self,
+        users: Iterable[str],
+        *,
+        numbers: Optional[Sequence[str]] = None,
+        on_cancel: Optional[OnFleetCancel] = None,
+    ) -> FleetResults:
+        """Blocks ``users`` on every number (or those in ``numbers``); see ``Fleet.block``."""
+        return await self._mutate("block", users, numbers, on_cancel)
+
+    async def unblock(
+        self,
+        users: Iterable[str],
+        *,
+        numbers: Optional[Sequence[str]] = None,
+        on_cancel: Optional[OnFleetCancel] = None,
+    ) -> FleetResults:
+        """Unblocks ``users`` on every number (or those in ``numbers``)."""
+        return await self._mutate("unblock", users, numbers, on_cancel)
+
+    async def _mutate(
+        self,
+        operation: str,
+        users: Iterable[str],
+        numbers: Optional[Sequence[str]],
+        on_cancel: Optional[OnFleetCancel],
+    ) -> FleetResults:
+        token = CancelToken()
+        method = self._fleet.block if operation == "block" else self._fleet.unblock
+        users = users if isinstance(users, (list, tuple, str)) else list(users)
+        return await self._run(
+            f"fleet {operation}",
+            lambda: method(users, numbers=numbers, cancel=token),
+            token,
+            on_cancel,
+            warn=True,
+        )
+
+    async def is_blocked(
+        self, user: str, *, numbers: Optional[Sequence[str]] = None
+    ) -> FleetResults:
+        """Whether ``user`` is on each number's blocklist."""
+        token = CancelToken()
+        return await self._run(
+            "fleet is_blocked",
+            lambda: self._fleet.is_blocked(user, numbers=numbers, cancel=token),
+            token,
+            None,
+            warn=False,
+        )
+
+    async def blocked_users(
+        self, page_size: Optional[int] = None, *, numbers: Optional[Sequence[str]] = None
+    ) -> FleetBlocklist:
+        """Every number's blocklist merged: each user once, with the numbers blocking them."""
+        token = CancelToken()
+        return await self._run(
+            "fleet blocked_users",
+            lambda: self._fleet.blocked_users(page_size, numbers=numbers, cancel=token),
+            token,
+            None,
+            warn=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"AsyncFleet(labels={self._fleet.labels!r})"

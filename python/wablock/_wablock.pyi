@@ -357,14 +357,30 @@ class Fleet:
     @property
     def labels(self) -> list[str]: ...
     def block(
-        self, users: Iterable[str], *, numbers: Optional[Sequence[str]] = None
+        self,
+        users: Iterable[str],
+        *,
+        numbers: Optional[Sequence[str]] = None,
+        cancel: Optional[CancelToken] = None,
     ) -> FleetResults: ...
     def unblock(
-        self, users: Iterable[str], *, numbers: Optional[Sequence[str]] = None
+        self,
+        users: Iterable[str],
+        *,
+        numbers: Optional[Sequence[str]] = None,
+        cancel: Optional[CancelToken] = None,
     ) -> FleetResults: ...
     def is_blocked(
-        self, user: str, *, numbers: Optional[Sequence[str]] = None
+        self,
+        user: str,
+        *,
+        numbers: Optional[Sequence[str]] = None,
+        cancel: Optional[CancelToken] = None,
     ) -> FleetResults: ...
     def blocked_users(
-        self, page_size: Optional[int] = None, *, numbers: Optional[Sequence[str]] = None
+        self,
+        page_size: Optional[int] = None,
+        *,
+        numbers: Optional[Sequence[str]] = None,
+        cancel: Optional[CancelToken] = None,
     ) -> FleetBlocklist: ...

@@ -12,6 +12,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use serde_json::{Map, Value, json};
 
 use crate::builder::{ClientBuilder, MAX_PARALLELISM};
+use crate::cancel::CancelToken;
 use crate::canonical::canonical_string;
 use crate::client::Client;
 use crate::error::Error;
@@ -160,6 +161,20 @@ impl Fleet {
             builder = builder.number(label, client.clone());
         }
         builder.build()
+    }
+
+    /// A copy of this fleet whose every call observes `token` ([`Client::with_cancel`] on each
+    /// number): once it is cancelled, no number sends a new request, and each number's entry
+    /// ends as `CANCELLED` with its own accounting (or its finished outcome).
+    pub fn with_cancel(&self, token: CancelToken) -> Fleet {
+        Fleet {
+            members: self
+                .members
+                .iter()
+                .map(|(label, client)| (label.clone(), client.with_cancel(token.clone())))
+                .collect(),
+            total_parallelism: self.total_parallelism,
+        }
     }
 
     /// Blocks `users` on every number.

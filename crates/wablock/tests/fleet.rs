@@ -188,3 +188,26 @@ fn a_meta_fleet_takes_another_total_parallelism_checked_by_the_builder() {
     let answers = one.is_blocked("+16505551234");
     assert!(answers.entries.iter().all(|e| e.result == Ok(false)));
 }
+
+#[test]
+fn a_cancelled_fleet_sends_nothing_and_each_number_accounts_for_every_input() {
+    let sandbox = open_sandbox();
+    let fleet = fleet_on(&sandbox, |_| DEFAULT_ACCESS_TOKEN);
+    let token = wablock::CancelToken::new();
+    token.cancel();
+    let inputs = users(30);
+    let results = fleet.with_cancel(token).block(&inputs);
+    assert_eq!(results.entries.len(), 3);
+    for entry in &results.entries {
+        let err = entry.result.as_ref().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled, "{}", entry.label);
+        assert_eq!(err.not_attempted(), inputs.as_slice());
+    }
+    assert_eq!(
+        sandbox.requests().as_array().map(|r| r.len()),
+        Some(0),
+        "nothing was sent"
+    );
+    // The fleet it was cloned from does not observe the token.
+    assert!(fleet.block(&inputs[..1]).errors().next().is_none());
+}
