@@ -280,7 +280,17 @@ fn optional_u32(py: Python<'_>, name: &str, value: Option<i64>) -> PyResult<Opti
 
 #[pymethods]
 impl PyClient {
-    /// A client for Meta's Cloud API; `options` as in `ClientOptions`.
+    /// A client for one phone number on Meta's Cloud API.
+    ///
+    /// `phone_number_id` is the numeric ID of the WhatsApp phone number (not the number
+    /// itself); `access_token` a token with `whatsapp_business_messaging`. Keyword options
+    /// (all optional): `base_url`, `api_version`, `connect_timeout` and `read_timeout`
+    /// (seconds), `deadline` (seconds, the whole call), `max_attempts`, `initial_backoff`,
+    /// `max_backoff`, `jitter`, `max_batch` (1-1,000), `parallelism` (1-16),
+    /// `allow_insecure_http`, `max_response_bytes`, `list_restart_budget`.
+    ///
+    /// Raises `InvalidArgumentError` (also a `ValueError`) naming the bad value. The token
+    /// never appears in `repr`, messages or logs. Use as a context manager to close it.
     #[new]
     #[pyo3(signature = (phone_number_id, access_token, **options))]
     fn new(
@@ -296,7 +306,8 @@ impl PyClient {
         )
     }
 
-    /// A client for 360dialog (one API key per phone number).
+    /// A client for one phone number through 360dialog (one API key per phone number); the
+    /// same keyword options as `Client(...)`.
     #[staticmethod]
     #[pyo3(signature = (api_key, **options))]
     fn dialog360(
@@ -307,7 +318,10 @@ impl PyClient {
         Self::build(py, wablock::Client::dialog360(api_key), options)
     }
 
-    /// A client from the `WABLOCK_*` environment variables (see the README), then `options`.
+    /// A client from the environment: `WABLOCK_PROVIDER` (`meta` or `360dialog`),
+    /// `WABLOCK_PHONE_NUMBER_ID`, `WABLOCK_ACCESS_TOKEN`, `WABLOCK_API_KEY`, `WABLOCK_BASE_URL`
+    /// and `WABLOCK_API_VERSION`; keyword options as for `Client(...)` are applied on top. A
+    /// missing or malformed variable raises `InvalidArgumentError` naming it.
     #[staticmethod]
     #[pyo3(signature = (**options))]
     fn from_env(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
@@ -337,7 +351,20 @@ impl PyClient {
         guard.is_none()
     }
 
-    /// Blocks `users`.
+    /// Blocks `users` and reports what happened to each one.
+    ///
+    /// `users` is any iterable of strings: phone numbers in any common writing
+    /// (`"+1 (650) 555-1234"`), WA IDs (digits) or BSUIDs (`"US.1349…"`). Duplicates are sent
+    /// once; more than 1,000 are split into batches, sent in parallel and retried.
+    ///
+    /// Returns an `Outcome` in which every input appears exactly once, in `succeeded` or in
+    /// `failed` (each failure with a `reason` and a plain-language `hint`). Raises a
+    /// `WablockError` subclass when the call fails as a whole (`AuthError`, `RateLimitError`,
+    /// …); its `partial` and `not_attempted` still account for every input.
+    ///
+    /// `on_progress(done, total)` is called after each batch (from a worker thread);
+    /// returning `False` or raising stops the call at the next batch (`CancelledError`).
+    /// `cancel`, a `CancelToken`, stops it from any thread. Ctrl-C stops it too.
     #[pyo3(signature = (users, *, on_progress=None, cancel=None))]
     fn block(
         &self,
@@ -349,7 +376,11 @@ impl PyClient {
         self.mutate(py, Operation::Block, users, on_progress, cancel)
     }
 
-    /// Unblocks `users`.
+    /// Unblocks `users` and reports what happened to each one.
+    ///
+    /// The same inputs, batching, retries, `on_progress`, `cancel` and errors as `block`;
+    /// every input appears once in the returned `Outcome` (or in the error's `partial` and
+    /// `not_attempted`).
     #[pyo3(signature = (users, *, on_progress=None, cancel=None))]
     fn unblock(
         &self,
@@ -361,7 +392,12 @@ impl PyClient {
         self.mutate(py, Operation::Unblock, users, on_progress, cancel)
     }
 
-    /// One page of the blocklist.
+    /// One page of the blocklist: at most `limit` users (100 when `None`), from the start,
+    /// or after (`after=`) or before (`before=`) a cursor from an earlier `Page`, not both.
+    ///
+    /// Returns a `Page` with `users`, `after`, `before` and `has_more`. Raises
+    /// `ConcurrentUpdateError` when the list changed since the cursor was issued (start again
+    /// from the first page), or another `WablockError`. Retried like `block`.
     #[pyo3(signature = (limit=None, after=None, before=None, *, cancel=None))]
     fn list_page(
         &self,
@@ -383,7 +419,11 @@ impl PyClient {
         .map_err(|e| core_err(py, e))
     }
 
-    /// A lazy iterator over every blocked user.
+    /// Every blocked user, lazily: one request per `page_size` users (100 when `None`).
+    ///
+    /// The iterator yields each user once, restarts from the first page if the list changes
+    /// while it is read (skipping users already yielded), and always ends. A failure raises
+    /// the `WablockError` from `next()`. Holds one page plus the set of ids yielded.
     #[pyo3(signature = (page_size=None, *, cancel=None))]
     fn blocked_users(
         &self,
@@ -398,7 +438,10 @@ impl PyClient {
         })
     }
 
-    /// Whether `user` is blocked (walks the whole list).
+    /// Whether `user` (a phone number, WA ID or BSUID) is on the blocklist.
+    ///
+    /// Walks the list page by page and stops at the first page that holds the user: up to
+    /// one request per 100 blocked users. An invalid user raises `InvalidArgumentError`.
     #[pyo3(signature = (user, *, cancel=None))]
     fn is_blocked(
         &self,
@@ -411,7 +454,8 @@ impl PyClient {
             .map_err(|e| core_err(py, e))
     }
 
-    /// Drops the connection pool; later calls raise `InvalidArgumentError`.
+    /// Drops the connection pool; later calls raise `InvalidArgumentError` ("the client is
+    /// closed"). Calls in flight finish. `with Client(...) as client:` closes on exit.
     fn close(&self) {
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         guard.take();

@@ -52,6 +52,18 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<
 
 // ------------------------------------------------------------------------------ result types
 
+/// Python's own `repr()` of a string (quotes and escapes as Python writes them), or `None`:
+/// a result's `repr` reads as the Python expression that built it.
+pub(crate) fn py_repr(py: Python<'_>, text: Option<&str>) -> String {
+    match text {
+        None => "None".to_string(),
+        Some(t) => PyString::new(py, t)
+            .repr()
+            .map(|r| r.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| format!("{t:?}")),
+    }
+}
+
 /// `wablock.Reason(name)`: the str-valued enum defined in Python.
 fn reason_to_py<'py>(py: Python<'py>, reason: Reason) -> PyResult<Bound<'py, PyAny>> {
     static REASON: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -92,13 +104,14 @@ impl PySuccess {
     fn user_id(&self) -> Option<&str> {
         self.inner().user_id.as_deref()
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let s = self.inner();
         format!(
-            "Success(input={:?}, sent={:?}, wa_id={:?}, user_id={:?})",
-            self.inner().input,
-            self.inner().sent,
-            self.inner().wa_id,
-            self.inner().user_id
+            "Success(input={}, sent={}, wa_id={}, user_id={})",
+            py_repr(py, Some(&s.input)),
+            py_repr(py, Some(&s.sent)),
+            py_repr(py, s.wa_id.as_deref()),
+            py_repr(py, s.user_id.as_deref())
         )
     }
 }
@@ -155,13 +168,14 @@ impl PyFailure {
     fn hint(&self) -> &str {
         &self.inner().hint
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let f = self.inner();
         format!(
-            "Failure(input={:?}, reason={}, code={:?}, message={:?})",
-            self.inner().input,
-            self.inner().reason,
-            self.inner().code,
-            self.inner().message
+            "Failure(input={}, reason=Reason.{}, code={}, message={})",
+            py_repr(py, Some(&f.input)),
+            f.reason.as_str(),
+            f.code.map_or_else(|| "None".to_string(), |c| c.to_string()),
+            py_repr(py, Some(&f.message))
         )
     }
 }
@@ -222,7 +236,7 @@ impl PyOutcome {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Outcome(operation={:?}, succeeded={}, failed={}, requests={})",
+            "Outcome(operation='{}', succeeded=<{} users>, failed=<{} users>, requests={})",
             self.inner.operation.as_str(),
             self.inner.succeeded.len(),
             self.inner.failed.len(),
@@ -248,10 +262,11 @@ impl PyBlockedUser {
     fn user_id(&self) -> Option<&str> {
         self.inner.user_id.as_deref()
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "BlockedUser(wa_id={:?}, user_id={:?})",
-            self.inner.wa_id, self.inner.user_id
+            "BlockedUser(wa_id={}, user_id={})",
+            py_repr(py, self.inner.wa_id.as_deref()),
+            py_repr(py, self.inner.user_id.as_deref())
         )
     }
 }
@@ -293,13 +308,13 @@ impl PyPage {
             &serde_json::json!({ "page": self.inner.to_json_value() }),
         )
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "Page(users={}, has_more={}, after={:?}, before={:?})",
+            "Page(users=<{} users>, has_more={}, after={}, before={})",
             self.inner.users.len(),
-            self.inner.has_more,
-            self.inner.after,
-            self.inner.before
+            if self.inner.has_more { "True" } else { "False" },
+            py_repr(py, self.inner.after.as_deref()),
+            py_repr(py, self.inner.before.as_deref())
         )
     }
 }

@@ -281,3 +281,26 @@ def test_log_records_reach_python_logging_without_secrets(
     assert any("HTTP 401" in r.getMessage() for r in records)
     for r in caplog.records:
         assert secret not in r.getMessage()
+
+
+def test_reprs_are_python_syntax_and_methods_have_readable_docstrings(
+    client: wablock.Client,
+) -> None:
+    outcome = client.block(["not a number", "it's \"odd\"\n"])
+    failure = outcome.failed[1]
+    # Python's own quoting and escapes, the enum member as Python names it, None not `null`.
+    assert repr(failure).startswith("Failure(input='it\\'s \"odd\"\\n', reason=Reason.INVALID_USER, code=None, ")
+    assert repr(outcome) == "Outcome(operation='block', succeeded=<0 users>, failed=<2 users>, requests=0)"
+    assert "Some(" not in repr(failure) and "true" not in repr(outcome)
+    # Every public method documents its arguments and results beyond one line.
+    for method in (
+        wablock.Client.block,
+        wablock.Client.unblock,
+        wablock.Client.list_page,
+        wablock.Client.blocked_users,
+        wablock.Client.is_blocked,
+        wablock.Client.from_env,
+        wablock.Client.dialog360,
+    ):
+        doc = method.__doc__ or ""
+        assert len(doc.strip().splitlines()) >= 2, (method, doc)
