@@ -88,18 +88,22 @@ impl PySuccess {
 
 #[pymethods]
 impl PySuccess {
+    /// The string the caller passed, exactly as given.
     #[getter]
     fn input(&self) -> &str {
         &self.inner().input
     }
+    /// The identifier as wablock sent it: the normalised phone number or the BSUID.
     #[getter]
     fn sent(&self) -> &str {
         &self.inner().sent
     }
+    /// The user's WhatsApp ID (digits) as the server reported it, or None.
     #[getter]
     fn wa_id(&self) -> Option<&str> {
         self.inner().wa_id.as_deref()
     }
+    /// The user's business-scoped user ID (BSUID), or None.
     #[getter]
     fn user_id(&self) -> Option<&str> {
         self.inner().user_id.as_deref()
@@ -132,38 +136,47 @@ impl PyFailure {
 
 #[pymethods]
 impl PyFailure {
+    /// The string the caller passed, exactly as given.
     #[getter]
     fn input(&self) -> &str {
         &self.inner().input
     }
+    /// The identifier as wablock sent it: the normalised phone number or the BSUID.
     #[getter]
     fn sent(&self) -> Option<&str> {
         self.inner().sent.as_deref()
     }
+    /// The user's WhatsApp ID (digits) as the server reported it, or None.
     #[getter]
     fn wa_id(&self) -> Option<&str> {
         self.inner().wa_id.as_deref()
     }
+    /// The user's business-scoped user ID (BSUID), or None.
     #[getter]
     fn user_id(&self) -> Option<&str> {
         self.inner().user_id.as_deref()
     }
+    /// Why the user was not blocked or unblocked: a `wablock.Reason`.
     #[getter]
     fn reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         reason_to_py(py, self.inner().reason)
     }
+    /// The server's error code for this user (e.g. 131047), or None.
     #[getter]
     fn code(&self) -> Option<i64> {
         self.inner().code
     }
+    /// The server's message for this user (wablock's own for INVALID_USER and UNCONFIRMED).
     #[getter]
     fn message(&self) -> &str {
         &self.inner().message
     }
+    /// The server's `error_data.details` for this user, or None.
     #[getter]
     fn details(&self) -> Option<&str> {
         self.inner().details.as_deref()
     }
+    /// One plain-language sentence about the reason that a support agent can show a person.
     #[getter]
     fn hint(&self) -> &str {
         &self.inner().hint
@@ -188,10 +201,12 @@ pub(crate) struct PyOutcome {
 
 #[pymethods]
 impl PyOutcome {
+    /// `'block'` or `'unblock'`.
     #[getter]
     fn operation(&self) -> &'static str {
         self.inner.operation.as_str()
     }
+    /// The users the server confirmed, in input order, each a `Success`.
     #[getter]
     fn succeeded(&self) -> Vec<PySuccess> {
         (0..self.inner.succeeded.len())
@@ -201,6 +216,7 @@ impl PyOutcome {
             })
             .collect()
     }
+    /// The users not blocked or unblocked, in input order, each a `Failure` with its reason.
     #[getter]
     fn failed(&self) -> Vec<PyFailure> {
         (0..self.inner.failed.len())
@@ -210,10 +226,12 @@ impl PyOutcome {
             })
             .collect()
     }
+    /// How many HTTP requests the call made, retries included.
     #[getter]
     fn requests(&self) -> u32 {
         self.inner.requests
     }
+    /// True when every input succeeded (nothing in `failed`).
     #[getter]
     fn ok(&self) -> bool {
         self.inner.is_ok()
@@ -225,9 +243,11 @@ impl PyOutcome {
         // An outcome is always a real result, even when every user failed; `ok` says more.
         true
     }
+    /// The canonical JSON text (keys sorted, compact): byte for byte what every language prints.
     fn to_json(&self) -> String {
         self.inner.to_canonical_json()
     }
+    /// The canonical JSON as Python dicts, lists and scalars.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json_to_py(
             py,
@@ -254,10 +274,12 @@ pub(crate) struct PyBlockedUser {
 
 #[pymethods]
 impl PyBlockedUser {
+    /// The user's WhatsApp ID (digits) as the server reported it, or None.
     #[getter]
     fn wa_id(&self) -> Option<&str> {
         self.inner.wa_id.as_deref()
     }
+    /// The user's business-scoped user ID (BSUID), or None.
     #[getter]
     fn user_id(&self) -> Option<&str> {
         self.inner.user_id.as_deref()
@@ -279,19 +301,23 @@ pub(crate) struct PyPage {
 
 #[pymethods]
 impl PyPage {
+    /// The users on this page, in the server's order, each a `BlockedUser`.
     #[getter]
     fn users(&self) -> Vec<PyBlockedUser> {
         let users = self.inner.users.iter().cloned();
         users.map(|inner| PyBlockedUser { inner }).collect()
     }
+    /// The cursor to pass as `after=` to read the next page, or None.
     #[getter]
     fn after(&self) -> Option<&str> {
         self.inner.after.as_deref()
     }
+    /// The cursor to pass as `before=` to read the previous page, or None.
     #[getter]
     fn before(&self) -> Option<&str> {
         self.inner.before.as_deref()
     }
+    /// True when another page follows: pass `after` to `list_page` to read it.
     #[getter]
     fn has_more(&self) -> bool {
         self.inner.has_more
@@ -299,9 +325,11 @@ impl PyPage {
     fn __len__(&self) -> usize {
         self.inner.users.len()
     }
+    /// The canonical JSON text (keys sorted, compact): byte for byte what every language prints.
     fn to_json(&self) -> String {
         self.inner.to_canonical_json()
     }
+    /// The canonical JSON as Python dicts, lists and scalars.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json_to_py(
             py,

@@ -304,3 +304,16 @@ def test_reprs_are_python_syntax_and_methods_have_readable_docstrings(
     ):
         doc = method.__doc__ or ""
         assert len(doc.strip().splitlines()) >= 2, (method, doc)
+
+
+def test_every_public_member_of_every_result_class_is_documented() -> None:
+    import inspect
+
+    undocumented = [
+        f"{name}.{member}"
+        for name in wablock.__all__
+        if inspect.isclass(cls := getattr(wablock, name)) and cls.__module__.startswith("wablock")
+        for member, value in vars(cls).items()
+        if not member.startswith("_") and len((getattr(value, "__doc__", None) or "").strip()) < 15
+    ]
+    assert undocumented == []
