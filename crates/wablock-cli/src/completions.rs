@@ -14,8 +14,12 @@ use crate::{EXIT_CALL_FAILED, EXIT_OK, Exit};
 /// Prints the completion script for `shell` on stdout.
 pub fn print(shell: clap_complete::Shell) -> Result<u8, Exit> {
     let mut cmd = Cli::command();
+    // Generated into memory first: clap_complete panics when its writer fails, and a reader
+    // that stops early (`| head`, `| grep -q`) closes the pipe. A closed pipe is not an error.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "wablock", &mut script);
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, "wablock", &mut out);
+    let _ = out.write_all(&script);
     let _ = out.flush();
     Ok(EXIT_OK)
 }
