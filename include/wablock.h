@@ -1148,6 +1148,24 @@ wablock_status wablock_fleet_builder_build(const wablock_fleet_builder *builder,
 void wablock_fleet_builder_free(wablock_fleet_builder *builder);
 
 /**
+ * A copy of `fleet` whose every call observes `cancel` (as `wablock_client_with_cancel` does
+ * for one client): once it is triggered, no number sends a new request, and each number's
+ * entry ends as `WABLOCK_CANCELLED` with its own accounting (or its finished outcome).
+ * `fleet` itself is unaffected.
+ *
+ * Ownership: both arguments are borrowed. On success `*fleet_out` receives a new fleet, owned
+ * by the caller (free with `wablock_fleet_free`).
+ *
+ * # Safety
+ * `fleet` and `cancel` are NULL or live handles; `fleet_out` and `err_out` are NULL or
+ * writable.
+ */
+wablock_status wablock_fleet_with_cancel(const wablock_fleet *fleet,
+                                         const wablock_cancel *cancel,
+                                         wablock_fleet **fleet_out,
+                                         wablock_error **err_out);
+
+/**
  * Frees a fleet. NULL is allowed and ignored. Results obtained from it stay valid.
  *
  * # Safety

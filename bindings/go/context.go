@@ -10,32 +10,59 @@ import (
 	"runtime"
 )
 
-// callScope is the C client one call runs on: the Client's own, or, when ctx can be
+// callScope is the C client (or fleet) one call runs on: the Client's own, or, when ctx can be
 // cancelled, a clone of it that observes a fresh core cancel handle which ctx triggers. The
 // core then stops the call before its next batch, page, request or retry (requests in flight
 // finish), and fails it as KindCancelled with the usual accounting (Partial, NotAttempted).
 type callScope struct {
 	ctx    context.Context
-	ptr    *C.wablock_client
+	ptr    *C.wablock_client // the client a Client call runs on
+	fleet  *C.wablock_fleet  // the fleet a Fleet call runs on
 	cancel *C.wablock_cancel
+	free   func() // frees the clone made for the handle
 	stop   func() bool
 	fired  chan struct{}
 }
 
-// scope prepares a call of c under ctx. end must be called once the C call has returned.
-func (c *Client) scope(ctx context.Context) (*callScope, error) {
+// newScope makes the cancel handle ctx triggers, unless ctx can never be cancelled
+// (context.Background()): then the call runs on the original, with no handle and no goroutine.
+func newScope(ctx context.Context) (*callScope, error) {
 	if ctx == nil {
 		panic("wablock: nil context.Context (use context.Background())")
 	}
-	s := &callScope{ctx: ctx, ptr: c.ptr}
+	s := &callScope{ctx: ctx}
 	if ctx.Done() == nil {
-		// Never cancelled (context.Background()): no handle, no goroutine.
 		return s, nil
 	}
 	var cerr *C.wablock_error
 	if st := C.wablock_cancel_new(&s.cancel, &cerr); st != C.WABLOCK_OK {
 		return nil, takeError(st, cerr)
 	}
+	return s, nil
+}
+
+// arm lets ctx trigger the handle, once the clone observing it exists. An already-done
+// context triggers it at once: the call then sends nothing and fails with every input in
+// NotAttempted.
+func (s *callScope) arm() {
+	s.fired = make(chan struct{})
+	s.stop = context.AfterFunc(s.ctx, func() {
+		C.wablock_cancel_trigger(s.cancel)
+		close(s.fired)
+	})
+	s.sync()
+}
+
+// scope prepares a call of c under ctx. end must be called once the C call has returned.
+func (c *Client) scope(ctx context.Context) (*callScope, error) {
+	s, err := newScope(ctx)
+	if err != nil || s.cancel == nil {
+		if s != nil {
+			s.ptr = c.ptr
+		}
+		return s, err
+	}
+	var cerr *C.wablock_error
 	var scoped *C.wablock_client
 	st := C.wablock_client_with_cancel(c.ptr, s.cancel, &scoped, &cerr)
 	runtime.KeepAlive(c)
@@ -44,14 +71,32 @@ func (c *Client) scope(ctx context.Context) (*callScope, error) {
 		return nil, takeError(st, cerr)
 	}
 	s.ptr = scoped
-	s.fired = make(chan struct{})
-	// An already-done context triggers the handle at once: the call then sends nothing and
-	// fails with every input in NotAttempted.
-	s.stop = context.AfterFunc(ctx, func() {
-		C.wablock_cancel_trigger(s.cancel)
-		close(s.fired)
-	})
-	s.sync()
+	s.free = func() { C.wablock_client_free(scoped) }
+	s.arm()
+	return s, nil
+}
+
+// scope prepares a call of f under ctx, as Client.scope does. end must be called once the C
+// call has returned.
+func (f *Fleet) scope(ctx context.Context) (*callScope, error) {
+	s, err := newScope(ctx)
+	if err != nil || s.cancel == nil {
+		if s != nil {
+			s.fleet = f.ptr
+		}
+		return s, err
+	}
+	var cerr *C.wablock_error
+	var scoped *C.wablock_fleet
+	st := C.wablock_fleet_with_cancel(f.ptr, s.cancel, &scoped, &cerr)
+	runtime.KeepAlive(f)
+	if st != C.WABLOCK_OK {
+		C.wablock_cancel_free(s.cancel)
+		return nil, takeError(st, cerr)
+	}
+	s.fleet = scoped
+	s.free = func() { C.wablock_fleet_free(scoped) }
+	s.arm()
 	return s, nil
 }
 
@@ -72,7 +117,7 @@ func (s *callScope) end() {
 		// The trigger has started: let it finish before the handle is freed.
 		<-s.fired
 	}
-	C.wablock_client_free(s.ptr)
+	s.free()
 	C.wablock_cancel_free(s.cancel)
 }
 
@@ -83,12 +128,18 @@ func (s *callScope) wrap(err *Error) error {
 	if err == nil {
 		return nil
 	}
+	s.tie(err)
+	return err
+}
+
+// tie makes a KindCancelled error unwrap to the context that caused it (a Client call's error,
+// or one fleet entry's).
+func (s *callScope) tie(err *Error) {
 	if err.Kind == KindCancelled && s.cancel != nil {
 		if cause := s.ctx.Err(); cause != nil {
 			err.cause = cause
 		}
 	}
-	return err
 }
 
 // Unwrap returns the context error that cancelled the call (context.Canceled or

@@ -168,8 +168,9 @@ func (f *Fleet) chosen() (cStringList, *C.wablock_str, C.size_t) {
 }
 
 // Block blocks users on every number (or the numbers selected), numbers in parallel. The error
-// is non-nil only when ctx is already done or the call is refused as a whole (an unknown
-// label); a number failing is its entry's Err.
+// is non-nil only when the call is refused as a whole (an unknown label); a number failing is
+// its entry's Err. Cancelling ctx stops every number before its next batch: each entry is
+// then its own KindCancelled error, unwrapping to ctx's error, with its own accounting.
 func (f *Fleet) Block(ctx context.Context, users []string) (*FleetResults, error) {
 	return f.mutate(ctx, true, users)
 }
@@ -180,9 +181,6 @@ func (f *Fleet) Unblock(ctx context.Context, users []string) (*FleetResults, err
 }
 
 func (f *Fleet) mutate(ctx context.Context, block bool, users []string) (*FleetResults, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	list := newCStringList(users)
 	defer list.free()
 	labels, lp, ln := f.chosen()
@@ -190,11 +188,16 @@ func (f *Fleet) mutate(ctx context.Context, block bool, users []string) (*FleetR
 	var r *C.wablock_fleet_results
 	var cerr *C.wablock_error
 	var st C.wablock_status
-	if block {
-		st = C.wablock_fleet_block(f.ptr, list.views, C.size_t(len(users)), lp, ln, &r, &cerr)
-	} else {
-		st = C.wablock_fleet_unblock(f.ptr, list.views, C.size_t(len(users)), lp, ln, &r, &cerr)
+	s, err := f.scope(ctx)
+	if err != nil {
+		return nil, err
 	}
+	if block {
+		st = C.wablock_fleet_block(s.fleet, list.views, C.size_t(len(users)), lp, ln, &r, &cerr)
+	} else {
+		st = C.wablock_fleet_unblock(s.fleet, list.views, C.size_t(len(users)), lp, ln, &r, &cerr)
+	}
+	s.end()
 	runtime.KeepAlive(f)
 	if st != C.WABLOCK_OK {
 		return nil, takeError(st, cerr)
@@ -212,7 +215,9 @@ func (f *Fleet) mutate(ctx context.Context, block bool, users []string) (*FleetR
 			entry.Outcome = convertOutcome(e.outcome)
 		}
 		if e.error != nil {
-			entry.Err = convertError(e.error)
+			ce := convertError(e.error)
+			s.tie(ce)
+			entry.Err = ce
 		}
 		out.Entries = append(out.Entries, entry)
 	}
@@ -221,16 +226,18 @@ func (f *Fleet) mutate(ctx context.Context, block bool, users []string) (*FleetR
 
 // IsBlocked asks every number (or the numbers selected) whether user is on its blocklist.
 func (f *Fleet) IsBlocked(ctx context.Context, user string) (*FleetAnswers, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	u := newCString(user)
 	defer u.free()
 	labels, lp, ln := f.chosen()
 	defer labels.free()
 	var r *C.wablock_fleet_results
 	var cerr *C.wablock_error
-	st := C.wablock_fleet_is_blocked(f.ptr, u.view, lp, ln, &r, &cerr)
+	s, err := f.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := C.wablock_fleet_is_blocked(s.fleet, u.view, lp, ln, &r, &cerr)
+	s.end()
 	runtime.KeepAlive(f)
 	if st != C.WABLOCK_OK {
 		return nil, takeError(st, cerr)
@@ -245,7 +252,9 @@ func (f *Fleet) IsBlocked(ctx context.Context, user string) (*FleetAnswers, erro
 		}
 		a := FleetAnswer{Label: C.GoStringN(e.label, C.int(e.label_len)), Blocked: bool(e.is_blocked)}
 		if e.error != nil {
-			a.Err = convertError(e.error)
+			ce := convertError(e.error)
+			s.tie(ce)
+			a.Err = ce
 		}
 		out.Entries = append(out.Entries, a)
 	}
@@ -256,15 +265,17 @@ func (f *Fleet) IsBlocked(ctx context.Context, user string) (*FleetAnswers, erro
 // WithLimit sets the page size. A number whose walk failed keeps the users it yielded and is
 // listed in Errors.
 func (f *Fleet) BlockedUsers(ctx context.Context, opts ...ListOption) (*FleetBlocklist, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	p := listParamsOf(opts)
 	labels, lp, ln := f.chosen()
 	defer labels.free()
 	var b *C.wablock_fleet_blocklist
 	var cerr *C.wablock_error
-	st := C.wablock_fleet_blocked_users(f.ptr, C.bool(p.hasLimit), C.int64_t(p.limit), lp, ln, &b, &cerr)
+	s, err := f.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := C.wablock_fleet_blocked_users(s.fleet, C.bool(p.hasLimit), C.int64_t(p.limit), lp, ln, &b, &cerr)
+	s.end()
 	runtime.KeepAlive(f)
 	if st != C.WABLOCK_OK {
 		return nil, takeError(st, cerr)
@@ -289,9 +300,11 @@ func (f *Fleet) BlockedUsers(ctx context.Context, opts ...ListOption) (*FleetBlo
 		if C.wablock_fleet_blocklist_error_get(b, C.size_t(i), &we, nil) != C.WABLOCK_OK {
 			continue
 		}
+		ce := convertError(we.error)
+		s.tie(ce)
 		out.Errors = append(out.Errors, FleetWalkError{
 			Label: C.GoStringN(we.label, C.int(we.label_len)),
-			Err:   convertError(we.error),
+			Err:   ce,
 		})
 	}
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	wablock "github.com/wablock/wablock/bindings/go"
 )
@@ -152,10 +153,21 @@ func TestFleetOneRefusedTokenLeavesTheOthersOutcomes(t *testing.T) {
 		t.Errorf("unknown label: %v", err)
 	}
 
+	// An already-done context: every number's entry is its own CANCELLED error, nothing sent.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := fleet.Block(ctx, users); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled ctx: %v", err)
+	before := postCount(t)
+	r, err = fleet.Block(ctx, users)
+	if err != nil {
+		t.Fatalf("cancelled ctx: the call failed as a whole: %v", err)
+	}
+	for _, e := range r.Entries {
+		if !errors.Is(e.Err, context.Canceled) || len(e.Err.NotAttempted) != len(users) {
+			t.Errorf("cancelled ctx, %s: %v", e.Label, e.Err)
+		}
+	}
+	if n := postCount(t); n != before {
+		t.Errorf("a cancelled context sent %d requests", n-before)
 	}
 }
 
@@ -171,5 +183,56 @@ func TestFleetLabelsAreCheckedByTheCore(t *testing.T) {
 	}
 	if _, err := wablock.NewFleet(nil); !errors.Is(err, wablock.ErrInvalidArgument) {
 		t.Errorf("empty fleet: %v", err)
+	}
+}
+
+// A cancelled context stops every number of a fleet at its next batch: each entry is that
+// number's own CANCELLED error (unwrapping to context.Canceled) with every input accounted
+// for, and no request starts after the cancel beyond those in flight.
+func TestFleetCancelledContextStopsEveryNumber(t *testing.T) {
+	openSandbox(t)
+	mustControl(t, "POST", "/_sandbox/config", map[string]any{"open": true, "latency_ms": 20})
+	f := threeNumbers(t, "")
+	users := manyUsers()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		r   *wablock.FleetResults
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := f.Block(ctx, users)
+		done <- result{r, err}
+	}()
+	for postCount(t) < 6 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	atCancel := postCount(t)
+	res := <-done
+	atEnd := postCount(t)
+	if res.err != nil {
+		t.Fatalf("the fleet call failed as a whole: %v", res.err)
+	}
+	// Total parallelism 6: at most 6 requests were in flight when the handle fired.
+	if atEnd-atCancel > 6 || atEnd >= 3*64 {
+		t.Fatalf("%d requests when cancelled, %d at the end", atCancel, atEnd)
+	}
+	for _, e := range res.r.Entries {
+		var werr *wablock.Error
+		if !errors.As(e.Err, &werr) || werr.Kind != wablock.KindCancelled {
+			t.Fatalf("%s: want CANCELLED, got %v", e.Label, e.Err)
+		}
+		if !errors.Is(e.Err, context.Canceled) {
+			t.Fatalf("%s: errors.Is(err, context.Canceled) is false for %v", e.Label, e.Err)
+		}
+		answered := 0
+		if werr.Partial != nil {
+			answered = len(werr.Partial.Succeeded) + len(werr.Partial.Failed)
+		}
+		if answered+len(werr.NotAttempted) != len(users) {
+			t.Fatalf("%s: %d answered + %d not attempted, want %d", e.Label, answered, len(werr.NotAttempted), len(users))
+		}
 	}
 }

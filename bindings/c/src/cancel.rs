@@ -15,7 +15,7 @@ use crate::{call, free_box, guard_value, obj, wablock_client, wablock_error, wab
 /// thread, concurrently. Free it once no thread uses it; clients made from it keep their own
 /// reference, so it may be freed before them.
 pub struct wablock_cancel {
-    token: CancelToken,
+    pub(crate) token: CancelToken,
 }
 
 /// Creates a cancellation handle, not triggered.

@@ -8,6 +8,7 @@ use std::ffi::{CString, c_char};
 
 use wablock::{Client, Error, Fleet, FleetBlocklist, FleetResults, Outcome, boundary};
 
+use crate::cancel::wablock_cancel;
 use crate::{
     ExactCString, call, call_unit, free_box, guard_value, obj, opt_cstring, opt_ptr, owned_string,
     str_arg, str_bytes, wablock_client, wablock_error, wablock_outcome, wablock_status,
@@ -337,6 +338,35 @@ pub unsafe extern "C" fn wablock_fleet_builder_build(
 pub unsafe extern "C" fn wablock_fleet_builder_free(builder: *mut wablock_fleet_builder) {
     // SAFETY: per the contract above.
     unsafe { free_box(builder) }
+}
+
+/// A copy of `fleet` whose every call observes `cancel` (as `wablock_client_with_cancel` does
+/// for one client): once it is triggered, no number sends a new request, and each number's
+/// entry ends as `WABLOCK_CANCELLED` with its own accounting (or its finished outcome).
+/// `fleet` itself is unaffected.
+///
+/// Ownership: both arguments are borrowed. On success `*fleet_out` receives a new fleet, owned
+/// by the caller (free with `wablock_fleet_free`).
+///
+/// # Safety
+/// `fleet` and `cancel` are NULL or live handles; `fleet_out` and `err_out` are NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_fleet_with_cancel(
+    fleet: *const wablock_fleet,
+    cancel: *const wablock_cancel,
+    fleet_out: *mut *mut wablock_fleet,
+    err_out: *mut *mut wablock_error,
+) -> wablock_status {
+    call(err_out, fleet_out, "fleet_out", || {
+        // SAFETY: per the contract above.
+        let fleet = unsafe { obj(fleet, "fleet") }?;
+        // SAFETY: per the contract above.
+        let cancel = unsafe { obj(cancel, "cancel") }?;
+        Ok(Box::into_raw(Box::new(wablock_fleet {
+            fleet: fleet.fleet.with_cancel(cancel.token.clone()),
+        })))
+    })
 }
 
 /// Frees a fleet. NULL is allowed and ignored. Results obtained from it stay valid.

@@ -229,8 +229,52 @@ static void fleet_misuse(void) {
   wablock_fleet_builder_free(NULL);
 }
 
+/* A fleet under a triggered cancel handle: every number's entry is its own WABLOCK_CANCELLED
+ * error listing every input as not attempted, nothing is sent, and the original fleet does
+ * not observe the handle. */
+static void cancelled_fleet_sends_nothing(void) {
+  CHECK(sandbox_reset());
+  CHECK(http_request("POST", "/_sandbox/config", "{\"open\":true}", NULL) == 200);
+  const char *texts[2] = {"+16505550001", "+16505550002"};
+  wablock_str users[2];
+  to_strs(texts, 2, users);
+  wablock_fleet *fleet = three_numbers(NULL);
+  wablock_cancel *cancel = NULL;
+  CHECK_STATUS(wablock_cancel_new(&cancel, NULL), WABLOCK_OK);
+  wablock_fleet *watched = NULL;
+  CHECK_STATUS(wablock_fleet_with_cancel(fleet, cancel, &watched, NULL), WABLOCK_OK);
+  wablock_cancel_trigger(cancel);
+  wablock_fleet_results *r = NULL;
+  CHECK_STATUS(wablock_fleet_block(watched, users, 2, NULL, 0, &r, NULL), WABLOCK_OK);
+  CHECK(wablock_fleet_results_count(r) == 3);
+  for (size_t i = 0; i < 3; i++) {
+    wablock_fleet_entry e;
+    CHECK_STATUS(wablock_fleet_results_get(r, i, &e, NULL), WABLOCK_OK);
+    CHECK(e.outcome == NULL && e.error != NULL);
+    CHECK_STATUS(wablock_error_kind(e.error), WABLOCK_CANCELLED);
+    CHECK(wablock_error_not_attempted_count(e.error) == 2);
+  }
+  wablock_fleet_results_free(r);
+  char *log = NULL;
+  CHECK(http_request("GET", "/_sandbox/requests", NULL, &log) == 200);
+  CHECK(log && strcmp(log, "[]") == 0);
+  free(log);
+  /* The fleet it came from still works. */
+  CHECK_STATUS(wablock_fleet_block(fleet, users, 2, NULL, 0, &r, NULL), WABLOCK_OK);
+  wablock_fleet_entry e;
+  CHECK_STATUS(wablock_fleet_results_get(r, 0, &e, NULL), WABLOCK_OK);
+  CHECK(e.error == NULL && e.outcome != NULL);
+  wablock_fleet_results_free(r);
+  /* Misuse: NULLs are refused, never a crash. */
+  CHECK_STATUS(wablock_fleet_with_cancel(NULL, cancel, &watched, NULL), WABLOCK_INVALID_ARGUMENT);
+  wablock_fleet_free(watched);
+  wablock_cancel_free(cancel);
+  wablock_fleet_free(fleet);
+}
+
 void test_fleet(void) {
   fleet_misuse();
   three_numbers_block_2500_users();
   one_refused_token_leaves_the_others();
+  cancelled_fleet_sends_nothing();
 }
