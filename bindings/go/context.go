@@ -53,26 +53,40 @@ func (s *callScope) arm() {
 	s.sync()
 }
 
+// observe makes the clone that observes s.cancel (clone returns the C status and how to free
+// the clone), then lets ctx trigger the handle. On failure the handle is freed.
+func (s *callScope) observe(clone func(**C.wablock_error) (C.wablock_status, func())) error {
+	var cerr *C.wablock_error
+	st, free := clone(&cerr)
+	if st != C.WABLOCK_OK {
+		C.wablock_cancel_free(s.cancel)
+		return takeError(st, cerr)
+	}
+	s.free = free
+	s.arm()
+	return nil
+}
+
 // scope prepares a call of c under ctx. end must be called once the C call has returned.
 func (c *Client) scope(ctx context.Context) (*callScope, error) {
 	s, err := newScope(ctx)
-	if err != nil || s.cancel == nil {
-		if s != nil {
-			s.ptr = c.ptr
-		}
-		return s, err
+	if err != nil {
+		return nil, err
 	}
-	var cerr *C.wablock_error
-	var scoped *C.wablock_client
-	st := C.wablock_client_with_cancel(c.ptr, s.cancel, &scoped, &cerr)
-	runtime.KeepAlive(c)
-	if st != C.WABLOCK_OK {
-		C.wablock_cancel_free(s.cancel)
-		return nil, takeError(st, cerr)
+	s.ptr = c.ptr
+	if s.cancel == nil {
+		return s, nil
 	}
-	s.ptr = scoped
-	s.free = func() { C.wablock_client_free(scoped) }
-	s.arm()
+	err = s.observe(func(cerr **C.wablock_error) (C.wablock_status, func()) {
+		var scoped *C.wablock_client
+		st := C.wablock_client_with_cancel(c.ptr, s.cancel, &scoped, cerr)
+		runtime.KeepAlive(c)
+		s.ptr = scoped
+		return st, func() { C.wablock_client_free(scoped) }
+	})
+	if err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -80,23 +94,23 @@ func (c *Client) scope(ctx context.Context) (*callScope, error) {
 // call has returned.
 func (f *Fleet) scope(ctx context.Context) (*callScope, error) {
 	s, err := newScope(ctx)
-	if err != nil || s.cancel == nil {
-		if s != nil {
-			s.fleet = f.ptr
-		}
-		return s, err
+	if err != nil {
+		return nil, err
 	}
-	var cerr *C.wablock_error
-	var scoped *C.wablock_fleet
-	st := C.wablock_fleet_with_cancel(f.ptr, s.cancel, &scoped, &cerr)
-	runtime.KeepAlive(f)
-	if st != C.WABLOCK_OK {
-		C.wablock_cancel_free(s.cancel)
-		return nil, takeError(st, cerr)
+	s.fleet = f.ptr
+	if s.cancel == nil {
+		return s, nil
 	}
-	s.fleet = scoped
-	s.free = func() { C.wablock_fleet_free(scoped) }
-	s.arm()
+	err = s.observe(func(cerr **C.wablock_error) (C.wablock_status, func()) {
+		var scoped *C.wablock_fleet
+		st := C.wablock_fleet_with_cancel(f.ptr, s.cancel, &scoped, cerr)
+		runtime.KeepAlive(f)
+		s.fleet = scoped
+		return st, func() { C.wablock_fleet_free(scoped) }
+	})
+	if err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
