@@ -238,17 +238,7 @@ pub unsafe extern "C" fn wablock_blocked_users_collect_to_json(
         // SAFETY: per the contract above.
         let it = unsafe { iter.as_mut() }.ok_or_else(|| boundary::null_argument("iter"))?;
         it.current = None;
-        let mut users = Vec::new();
-        let mut error = None;
-        for item in it.iter.by_ref() {
-            match item {
-                Ok(user) => users.push(user),
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
+        let (users, error) = it.iter.collect_until_error();
         Ok(owned_string(&wablock::blocked_users_canonical_json(
             &users,
             error.as_ref(),

@@ -367,17 +367,7 @@ pub fn list_page(
 
 /// `list --all`: every page, following cursors.
 pub fn list_all(client: &Client, page_size: Option<u32>, format: Format) -> u8 {
-    let mut users = Vec::new();
-    let mut error = None;
-    for item in client.blocked_users(page_size) {
-        match item {
-            Ok(u) => users.push(u),
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
+    let (users, error) = client.blocked_users(page_size).collect_until_error();
     match format {
         Format::Json => println!("{}", blocked_users_canonical_json(&users, error.as_ref())),
         _ => {

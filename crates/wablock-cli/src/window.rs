@@ -5,8 +5,8 @@
 use std::io::Read;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
-use wablock_window::{IngestReport, QueuedBlockResult, Store, Window};
+
+use wablock_window::{IngestReport, Store, Window};
 
 use crate::args::{Format, Global, StoreArg};
 use crate::output::{self, printable};
@@ -130,8 +130,7 @@ pub fn block_when_possible(
     match window.block_when_possible(number, users) {
         Ok(result) => {
             if format == Format::Json {
-                let v = json!({"outcome": result.outcome.to_json_value(), "queued": result.queued});
-                println!("{}", wablock::canonical_string(&v));
+                println!("{}", result.to_canonical_json());
             } else {
                 print!("{}", output::outcome_table(&result.outcome, users));
                 if !result.queued.is_empty() {
@@ -172,17 +171,7 @@ pub fn pending(store: &StoreArg, json_out: bool) -> Result<u8, Exit> {
         message: window_error(&e),
     })?;
     if json_out {
-        let items: Vec<Value> = rows
-            .iter()
-            .map(|p| {
-                json!({"phone_number_id": p.phone_number_id, "user": p.user,
-                       "input": p.input, "created_at_ms": p.created_at_ms})
-            })
-            .collect();
-        println!(
-            "{}",
-            wablock::canonical_string(&json!({ "pending": items }))
-        );
+        println!("{}", wablock_window::pending_canonical_json(&rows));
     } else {
         println!("NUMBER            USER                      INPUT");
         for p in &rows {
@@ -196,22 +185,6 @@ pub fn pending(store: &StoreArg, json_out: bool) -> Result<u8, Exit> {
         println!("{} queued block(s).", rows.len());
     }
     Ok(EXIT_OK)
-}
-
-fn block_json(b: &QueuedBlockResult) -> Value {
-    let mut v = json!({"phone_number_id": b.phone_number_id, "user": b.user,
-                       "input": b.input, "still_pending": b.still_pending});
-    match &b.outcome {
-        Ok(o) => v["outcome"] = o.to_json_value(),
-        Err(e) => v["error"] = e.to_json_value(),
-    }
-    v
-}
-
-fn report_json(r: &IngestReport) -> String {
-    let blocks: Vec<Value> = r.blocks.iter().map(block_json).collect();
-    wablock::canonical_string(&json!({"ingest": {
-        "messages": r.messages, "new_messages": r.new_messages, "blocks": blocks}}))
 }
 
 fn report_text(r: &IngestReport) -> String {
@@ -292,7 +265,7 @@ pub fn webhook(before: Global, command: WebhookCommand) -> Result<u8, Exit> {
             match window.ingest(&body, signature.as_deref()) {
                 Ok(report) => {
                     if format == Format::Json {
-                        println!("{}", report_json(&report));
+                        println!("{}", report.to_canonical_json());
                     } else {
                         print!("{}", report_text(&report));
                     }

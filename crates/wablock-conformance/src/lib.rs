@@ -331,17 +331,7 @@ pub fn run_operation(client: &Client, op: &Value) -> Result<Value, String> {
     };
     Ok(match name {
         "block" | "unblock" => {
-            let users: Vec<String> = op
-                .get("users")
-                .and_then(Value::as_array)
-                .ok_or("operation.users (array of strings) is required")?
-                .iter()
-                .map(|u| {
-                    u.as_str()
-                        .map(str::to_string)
-                        .ok_or("users must be strings")
-                })
-                .collect::<Result<_, _>>()?;
+            let users = op_users(op)?;
             let r = if name == "block" {
                 client.block(&users)
             } else {
@@ -361,17 +351,9 @@ pub fn run_operation(client: &Client, op: &Value) -> Result<Value, String> {
             }
         }
         "blocked_users" => {
-            let mut users = Vec::new();
-            let mut error = None;
-            for item in client.blocked_users(opt_u32("page_size")?) {
-                match item {
-                    Ok(u) => users.push(u),
-                    Err(e) => {
-                        error = Some(e);
-                        break;
-                    }
-                }
-            }
+            let (users, error) = client
+                .blocked_users(opt_u32("page_size")?)
+                .collect_until_error();
             core_json(&blocked_users_canonical_json(&users, error.as_ref()))?
         }
         "is_blocked" => {
@@ -383,6 +365,21 @@ pub fn run_operation(client: &Client, op: &Value) -> Result<Value, String> {
         }
         other => return Err(format!("unknown operation {other:?}")),
     })
+}
+
+/// A vector operation's `users`: an array of strings.
+fn op_users(op: &Value) -> Result<Vec<String>, String> {
+    op.get("users")
+        .and_then(Value::as_array)
+        .ok_or("operation.users (array of strings) is required")?
+        .iter()
+        .map(|u| {
+            u.as_str()
+                .map(str::to_string)
+                .ok_or("users must be strings")
+        })
+        .collect::<Result<_, _>>()
+        .map_err(str::to_string)
 }
 
 /// A fleet member's client: the vector's top-level `client` with the member's `client` keys
@@ -439,17 +436,7 @@ pub fn run_fleet_operation(fleet: &Fleet, op: &Value) -> Result<Value, String> {
         .ok_or("operation.op (string) is required")?;
     let text = match name {
         "fleet_block" | "fleet_unblock" => {
-            let users: Vec<String> = op
-                .get("users")
-                .and_then(Value::as_array)
-                .ok_or("operation.users (array of strings) is required")?
-                .iter()
-                .map(|u| {
-                    u.as_str()
-                        .map(str::to_string)
-                        .ok_or("users must be strings")
-                })
-                .collect::<Result<_, _>>()?;
+            let users = op_users(op)?;
             let results = if name == "fleet_block" {
                 fleet.block(&users)
             } else {

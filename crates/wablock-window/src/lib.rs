@@ -56,6 +56,7 @@
 
 #![deny(missing_docs)]
 
+mod canonical;
 mod clock;
 mod error;
 mod store;
@@ -69,6 +70,7 @@ use std::time::{Duration, SystemTime};
 
 use wablock::{Client, Outcome, Reason};
 
+pub use canonical::pending_canonical_json;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind};
 pub use store::{PendingBlock, SCHEMA_VERSION, Store};

@@ -216,14 +216,7 @@ impl Fleet {
     /// yielded before the failure, and its error is in [`FleetBlocklist::errors`].
     pub fn blocked_users(&self, page_size: Option<u32>) -> FleetBlocklist {
         let walks = self.on_every_number(|client| {
-            let mut users = Vec::new();
-            for user in client.blocked_users(page_size) {
-                match user {
-                    Ok(user) => users.push(user),
-                    Err(err) => return Ok::<_, Error>((users, Some(err))),
-                }
-            }
-            Ok((users, None))
+            Ok::<_, Error>(client.blocked_users(page_size).collect_until_error())
         });
         let mut merged: Vec<FleetBlockedUser> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();

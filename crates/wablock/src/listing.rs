@@ -291,6 +291,20 @@ pub struct BlockedUsers {
 }
 
 impl BlockedUsers {
+    /// Reads the rest of the walk: every user yielded from here on, and the error that ended
+    /// it early, if one did (the iterator yields nothing after an error). For callers that
+    /// want the whole list at once: the CLI's `list --all`, the C export, the fleet.
+    pub fn collect_until_error(&mut self) -> (Vec<BlockedUser>, Option<Error>) {
+        let mut users = Vec::new();
+        for item in self.by_ref() {
+            match item {
+                Ok(user) => users.push(user),
+                Err(err) => return (users, Some(err)),
+            }
+        }
+        (users, None)
+    }
+
     /// Restarts made so far after 139102.
     pub fn restarts(&self) -> u32 {
         self.restarts
