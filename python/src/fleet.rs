@@ -242,7 +242,8 @@ impl PyFleet {
         let fleet = self.chosen(py, numbers, cancel)?;
         let results = py.detach(|| fleet.is_blocked(&user));
         let json = results.to_canonical_json();
-        PyFleetResults::new(py, results, json, true, |_, b| Ok((None, Some(b))))
+        let ok = results.is_ok();
+        PyFleetResults::new(py, results, json, ok, |_, b| Ok((None, Some(b))))
     }
 
     /// Walks every number's blocklist and yields each user once, with the numbers blocking them.

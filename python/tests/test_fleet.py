@@ -78,6 +78,12 @@ def test_one_numbers_refused_token_leaves_the_others_outcomes(sandbox: Sandbox) 
     ]
     assert list(walk.errors) == ["1002"] and isinstance(walk.errors["1002"], wablock.AuthError)
 
+    # One number that could not answer makes the whole answer not ok (the core's rule).
+    answers = fleet.is_blocked(users[0])
+    assert not answers.ok
+    assert [e.is_blocked for e in answers.entries] == [True, None, True]
+    assert fleet.is_blocked(users[0], numbers=["1001", "1003"]).ok
+
     answers = fleet.is_blocked("16505550002", numbers=["1003", "1002"])
     assert answers.labels == ["1003", "1002"]
     assert answers["1003"].is_blocked is True

@@ -303,7 +303,8 @@ class FleetResults:
     def labels(self) -> list[str]: ...
     @property
     def ok(self) -> bool:
-        """True when every number's call finished and refused nobody."""
+        """Block/unblock: every number's call finished and refused nobody; is_blocked: every
+        number answered."""
     def to_json(self) -> str:
         """``{"fleet": {"<label>": {...}}}`` as canonical JSON text (docs/fleet.md)."""
     def __len__(self) -> int: ...

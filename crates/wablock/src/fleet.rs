@@ -399,6 +399,11 @@ impl FleetResults<Outcome> {
 }
 
 impl FleetResults<bool> {
+    /// True when every number answered (none failed as a whole).
+    pub fn is_ok(&self) -> bool {
+        self.errors().next().is_none()
+    }
+
     /// `{"fleet": {"<label>": {"is_blocked": true|false} | {"error": …}}}`, keys sorted.
     pub fn to_canonical_json(&self) -> String {
         self.to_canonical_json_with(|b| json!({ "is_blocked": b }))
