@@ -10,6 +10,7 @@ mod fleet;
 mod input;
 mod interrupt;
 mod output;
+mod stream;
 mod window;
 
 use std::collections::HashSet;
@@ -467,15 +468,22 @@ fn mutate(
     }
     let conn = connect(g)?;
     let max_batch = g.max_batch.unwrap_or(wablock::MAX_BATCH).max(1);
-    // Distinct valid users decide how many batches run (the core dedupes the same way).
-    let distinct: HashSet<String> = users
-        .iter()
-        .filter_map(|s| wablock::users::normalize_user(s).ok())
-        .map(|id| id.key().to_string())
-        .collect();
-    let bar = (distinct.len() > max_batch && std::io::stderr().is_terminal()).then(|| {
+    // Distinct valid users decide how many batches run (the core dedupes the same way). Only
+    // a terminal gets a bar, so only then are they counted (a set of 64,000 key copies is
+    // not kept alive through the call otherwise), and the set is dropped once counted.
+    let distinct = if users.len() > max_batch && std::io::stderr().is_terminal() {
+        users
+            .iter()
+            .filter_map(|s| wablock::users::normalize_user(s).ok())
+            .map(|id| id.key().to_string())
+            .collect::<HashSet<String>>()
+            .len()
+    } else {
+        0
+    };
+    let bar = (distinct > max_batch).then(|| {
         let bar = indicatif::ProgressBar::with_draw_target(
-            Some(distinct.len() as u64),
+            Some(distinct as u64),
             indicatif::ProgressDrawTarget::stderr(),
         );
         if let Ok(style) = indicatif::ProgressStyle::with_template(

@@ -220,7 +220,8 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
 /// Prints an outcome on stdout.
 pub fn print_outcome(outcome: &Outcome, inputs: &[String], format: Format) {
     match format {
-        Format::Json => println!("{}", outcome.to_canonical_json()),
+        // Streamed: no JSON tree and no text of the whole outcome in memory (64,000 users).
+        Format::Json => crate::stream::print_json(|w| crate::stream::write_outcome(w, outcome)),
         _ => print!("{}", outcome_table(outcome, inputs)),
     }
 }
@@ -238,7 +239,7 @@ pub fn print_error(err: &Error, inputs: &[String], format: Format) {
         unchanged.len()
     );
     if format == Format::Json {
-        println!("{}", err.to_canonical_json());
+        crate::stream::print_json(|w| crate::stream::write_error(w, err));
         return;
     }
     print!("{}", error_text(err, inputs));

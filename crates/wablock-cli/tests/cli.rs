@@ -539,3 +539,70 @@ fn batches_and_parallelism_flags_shape_the_requests() {
     assert_eq!(json_out(&o)["outcome"]["requests"], 3);
     assert_eq!(sb.requests().as_array().unwrap().len(), 3);
 }
+
+/// Issue 16: `--json block` of 64,000 users from a file is streamed from the outcome; every
+/// user is accounted for, in input order, in the core's canonical bytes, and the sandbox really
+/// holds every one of them.
+#[test]
+fn json_block_of_64000_users_from_a_file_accounts_for_every_user() {
+    const N: usize = 64_000;
+    let sb = Sandbox::start(SandboxConfig {
+        open: true,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let env = [
+        ("WABLOCK_BASE_URL", sb.base_url()),
+        ("WABLOCK_PHONE_NUMBER_ID", "1000".to_string()),
+        ("WABLOCK_ACCESS_TOKEN", "sandbox-token".to_string()),
+    ];
+    let mut inputs: Vec<String> = (0..N).map(|i| format!("+1555{i:07}")).collect();
+    // A copy of the first user in another spelling: its own entry, no extra request.
+    inputs.push("+1 555 000-0000".to_string());
+    let mut text = String::from("# 64,000 users, one per line\n\n");
+    for u in &inputs {
+        text.push_str(u);
+        text.push('\n');
+    }
+    let path = temp_file(&text);
+    let o = run_env(
+        &["--json", "block", "--from-file", path.to_str().unwrap()],
+        &with_env(&env),
+    );
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let printed = stdout(&o);
+    let v = json_out(&o);
+    assert_eq!(
+        printed.trim_end(),
+        wablock::canonical_string(&v),
+        "--json must print canonical JSON"
+    );
+    let outcome = &v["outcome"];
+    assert_eq!(outcome["operation"], "block");
+    assert_eq!(outcome["failed"], json!([]));
+    assert_eq!(outcome["requests"], 64);
+    let succeeded = outcome["succeeded"].as_array().unwrap();
+    assert_eq!(succeeded.len(), inputs.len());
+    for (s, input) in succeeded.iter().zip(&inputs) {
+        let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+        assert_eq!(
+            s,
+            &json!({"input": input, "sent": format!("+{digits}"), "wa_id": digits,
+                    "user_id": null}),
+        );
+    }
+    let state = sb.state_json("1000");
+    assert_eq!(state["blocked_count"], N);
+    let held: std::collections::HashSet<&str> = state["blocked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["wa_id"].as_str())
+        .collect();
+    assert_eq!(held.len(), N);
+    assert!(
+        inputs[..N].iter().all(|u| held.contains(&u[1..])),
+        "a user is missing from the sandbox's blocklist"
+    );
+}
