@@ -15,7 +15,8 @@ Standard library only: ``make bench-smoke`` runs it with the system Python.
 Environment: BENCH_RUNS (default 5, runs per cell), BENCH_SLOW_RUNS (default 3) and
 BENCH_SLOW_PEER_RUNS (default 1, for pywa and httpx): runs of the latency-bound cells whose
 floor is over 10 s a run (listing pages of 100 at 50 ms), to keep the whole under 15 minutes; BENCH_USERS (64000),
-BENCH_BLOCK1_ITERS (1000), BENCH_LATENCIES ("0,50"), BENCH_PAGES ("100,1000").
+BENCH_BLOCK1_ITERS (1000), BENCH_LATENCIES ("0,50"), BENCH_PAGES ("100,1000"),
+BENCH_NO_DIAGNOSTICS (drop the diagnostic rows of the sandbox cells).
 """
 
 import argparse
@@ -34,6 +35,8 @@ DRIVERS_DIR = os.path.join(ROOT, "bench", "drivers")
 PHONE = "106540352242922"
 TOKEN = "sandbox-token"
 PARALLELISM = 4  # wablock's default (docs/behaviour.md §3.5); the bound of target 1 uses it
+# The drivers of the block-echo cells (target 1 against wablock-bench-echo).
+ECHO_DRIVERS = ("rust", "rust-p16")
 BATCH = 1000
 
 
@@ -49,8 +52,13 @@ def user(i: int) -> str:
 
 class Driver:
     def __init__(self, name, label, argv, env=None, modes=("idle", "block", "list", "block1"),
-                 probe=None, peer=False, mode_arg=None, diagnostic=False):
+                 probe=None, peer=False, mode_arg=None, diagnostic=False, command=None,
+                 parse=None):
         self.name, self.label, self.argv = name, label, argv
+        # command(mode, url, n) -> (argv, env): a program that does not speak the drivers'
+        # command line (the CLI); parse(stdout) -> the drivers' result dict.
+        self.command = command
+        self.parse = parse
         self.mode_arg = mode_arg or {}  # scenario mode -> the mode word the driver is given
         self.diagnostic = diagnostic  # not a client of its own: an experiment on one
         self.peer = peer  # not wablock: fewer runs in the slow cells (BENCH_SLOW_PEER_RUNS)
@@ -89,7 +97,45 @@ def make_drivers(args):
                probe=[py_peers, "-c", "import pywa, httpx"], peer=True),
         Driver("httpx", "httpx loop", [py_peers, d(DRIVERS_DIR, "py_httpx.py")],
                probe=[py_peers, "-c", "import httpx"], peer=True),
+        # The command-line tool: `wablock --json block --from-file FILE`, credentials in the
+        # environment, its whole stdout checked user by user (issue 16: its peak RSS).
+        Driver("cli", "CLI (wablock --json block)", [args.cli], modes=("idle", "block"),
+               command=cli_command, parse=parse_cli),
     ]
+
+
+_CLI_FILES = {}
+
+
+def cli_users_file(n):
+    """A file of the benchmark's first n users, one per line (written once per run)."""
+    if n not in _CLI_FILES:
+        f = tempfile.NamedTemporaryFile("w", prefix="wablock-bench-users-", suffix=".txt",
+                                        delete=False)
+        with f:
+            f.write("".join(user(i) + "\n" for i in range(n)))
+        _CLI_FILES[n] = f.name
+    return _CLI_FILES[n]
+
+
+def cli_command(argv0, mode, url, n):
+    env = {"WABLOCK_BASE_URL": url, "WABLOCK_PHONE_NUMBER_ID": PHONE,
+           "WABLOCK_ACCESS_TOKEN": TOKEN}
+    if mode == "idle":  # start, parse the command line, print, exit
+        return [argv0, "--version"], env
+    return [argv0, "--json", "block", "--from-file", cli_users_file(n)], env
+
+
+def parse_cli(stdout, mode, n):
+    """The CLI's stdout as the drivers' result: every input accounted for, in input order."""
+    if mode == "idle":
+        return {"mode": "idle", "count": 0}
+    outcome = json.loads(stdout)["outcome"]
+    inputs = [s["input"] for s in outcome["succeeded"]]
+    if inputs != [user(i) for i in range(n)]:
+        raise RuntimeError("cli: the succeeded users are not the inputs, in order")
+    return {"mode": "block", "count": len(inputs), "failed": len(outcome["failed"]),
+            "requests": outcome["requests"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,6 +143,9 @@ def make_drivers(args):
 
 
 class Sandbox:
+    """The server of a scenario: the sandbox, or the echo server (`wablock-bench-echo`, the
+    same command line and the same reset endpoint, plus ``GET /_echo/stats``)."""
+
     def __init__(self, binary, latency_ms):
         self.proc = subprocess.Popen(
             [binary, "--port", "0", "--open", "--latency-ms", str(latency_ms),
@@ -116,6 +165,11 @@ class Sandbox:
 
     def reset(self):
         self.post("/_sandbox/reset")
+
+    def echo_stats(self):
+        """The echo server's own handling time since the last reset (not the sleep)."""
+        with urllib.request.urlopen(self.url + "/_echo/stats", timeout=60) as r:
+            return json.loads(r.read())
 
     def prefill(self, n):
         self.reset()
@@ -157,8 +211,12 @@ def build_measure(path):
 
 
 def measure(measure_bin, driver, mode, url, n):
-    argv = driver.argv + [driver.mode_arg.get(mode, mode), url, PHONE, TOKEN, str(n)]
-    env = dict(os.environ, **driver.env)
+    if driver.command:
+        argv, extra = driver.command(driver.argv[0], mode, url, n)
+    else:
+        argv = driver.argv + [driver.mode_arg.get(mode, mode), url, PHONE, TOKEN, str(n)]
+        extra = {}
+    env = dict(os.environ, **driver.env, **extra)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile(suffix=".json") as usage_file:
         proc = subprocess.run([measure_bin, usage_file.name] + argv, stdin=subprocess.DEVNULL,
@@ -175,7 +233,7 @@ def measure(measure_bin, driver, mode, url, n):
     lines = [line for line in stdout.splitlines() if line.strip()]
     if not lines:
         raise RuntimeError(f"{driver.name} {mode} {n}: no result line; stderr: {stderr[-2000:]}")
-    result = json.loads(lines[-1])
+    result = driver.parse(stdout, mode, n) if driver.parse else json.loads(lines[-1])
     return {
         "wall_s": usage["wall_s"],
         "cpu_s": usage["user_s"] + usage["sys_s"],
@@ -214,6 +272,11 @@ def scenarios(cfg):
             out.append(("list", "list", lat, page, cfg["users"],
                         cfg["slow_runs"] if slow else cfg["runs"],
                         cfg["slow_peer_runs"] if slow else cfg["runs"]))
+    if cfg.get("echo"):
+        # Target 1 against a server that is not the bottleneck (wablock-bench-echo).
+        for lat in cfg["latencies"]:
+            out.append(("block-echo", "block", lat, cfg["users"], cfg["users"], cfg["runs"],
+                        cfg["runs"]))
     out.append(("block1", "block1", 0, cfg["block1_iters"], cfg["block1_iters"], cfg["runs"],
                 cfg["runs"]))
     out.append(("idle", "idle", 0, 0, 0, cfg["runs"], cfg["runs"]))
@@ -256,6 +319,10 @@ def main():
     ap.add_argument("--require", default="",
                     help="comma-separated drivers that must be available (else exit 1)")
     ap.add_argument("--sandbox", default=os.path.join(ROOT, "target", "release", "wablock-sandbox"))
+    ap.add_argument("--echo", default=os.path.join(ROOT, "target", "release", "wablock-bench-echo"),
+                    help="the echo server of the block-echo cells (skipped when absent)")
+    ap.add_argument("--cli", default=os.path.join(ROOT, "target", "release", "wablock"),
+                    help="the wablock command-line tool (the cli driver)")
     ap.add_argument("--rust-driver",
                     default=os.path.join(ROOT, "target", "release", "wablock-bench-driver"))
     ap.add_argument("--measure", default=os.path.join(ROOT, "build", "bench", "measure"))
@@ -283,9 +350,10 @@ def main():
     drivers = make_drivers(args)
     wanted = [x for x in args.drivers.split(",") if x]
     if args.smoke and not wanted:
-        wanted = ["rust", "python", "c"]  # never the PyPI peers: make test stays offline-safe
-    if os.environ.get("BENCH_NO_DIAGNOSTICS"):
-        drivers = [dr for dr in drivers if not dr.diagnostic]
+        wanted = ["rust", "python", "c", "cli"]  # never the PyPI peers: make test stays offline-safe
+    # BENCH_NO_DIAGNOSTICS drops the diagnostic rows from the sandbox cells; the echo cells
+    # keep parallelism 16, which is how they show that the server is not the bottleneck.
+    no_diagnostics = bool(os.environ.get("BENCH_NO_DIAGNOSTICS"))
     if wanted:
         drivers = [dr for dr in drivers if dr.name in wanted]
     active, skipped = [], {}
@@ -303,6 +371,11 @@ def main():
         sys.exit(f"bench: required drivers are not available: {', '.join(missing)}")
     if not os.path.exists(args.sandbox):
         sys.exit(f"bench: no sandbox binary at {args.sandbox}")
+    cfg["echo"] = os.path.exists(args.echo)
+    if not cfg["echo"]:
+        skipped["echo server"] = f"{args.echo} does not exist"
+        print(f"bench: no echo server at {args.echo}; the block-echo cells are skipped",
+              file=sys.stderr)
 
     measure_bin = build_measure(args.measure)
     try:
@@ -312,10 +385,13 @@ def main():
     results = []
     started = time.time()
     for name, mode, lat, param, expected, runs, peer_runs in scenarios(cfg):
-        cell_drivers = [dr for dr in active if mode in dr.modes]
+        echo = name == "block-echo"
+        cell_drivers = [dr for dr in active if mode in dr.modes
+                        and (dr.name in ECHO_DRIVERS if echo
+                             else not (no_diagnostics and dr.diagnostic))]
         if not cell_drivers:
             continue
-        sb = Sandbox(args.sandbox, lat)
+        sb = Sandbox(args.echo if echo else args.sandbox, lat)
         try:
             if mode == "list":
                 sb.prefill(cfg["users"])
@@ -333,6 +409,11 @@ def main():
                     server_after = sb.cpu_s()
                     run["server_cpu_s"] = (None if server_before is None or server_after is None
                                            else server_after - server_before)
+                    if echo:
+                        stats = sb.echo_stats()
+                        run["server_requests"] = stats["requests"]
+                        run["server_handle_s"] = stats["handle_s_total"]
+                        run["server_handle_max_s"] = stats["handle_s_max"]
                     what = f"{dr.name} {name} latency={lat} n={param}"
                     check(run, expected, what)
                     cells[dr.name].append(run)

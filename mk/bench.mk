@@ -40,7 +40,7 @@ else
 endif
 
 bench: bench-venv bench-python bench-c ## full benchmark (minutes): results, docs/benchmarks.md and .png
-	$(CARGO) build --release --locked -p wablock-sandbox -p wablock-bench
+	$(CARGO) build --release --locked -p wablock-sandbox -p wablock-bench -p wablock-cli
 	$(PYTHON3) bench/run.py --out $(BENCH_OUT)/results.json --python-wablock $(BENCH_PY) --python-peers $(BENCH_PY)
 	$(MAKE) --no-print-directory bench-report
 
@@ -50,10 +50,11 @@ bench-report: bench-venv ## regenerate docs/benchmarks.md and .png from build/be
 	cp $(BENCH_OUT)/results.json bench/results.json
 	$(BENCH_PY) bench/report.py $(BENCH_OUT)/results.json docs/benchmarks.md --png docs/benchmarks.png --analysis bench/analysis.md --versions $(BENCH_OUT)/versions.json
 
-# Smoke: debug builds, 2,000 users, 1 run, latency 0, the wablock drivers only. A driver whose
-# area is in the tree is required (a broken driver fails the smoke instead of being skipped).
+# Smoke: debug builds, 2,000 users, 1 run, latency 0, the wablock drivers and the CLI only (and
+# the Rust driver against the echo server). A driver whose area is in the tree is required (a
+# broken driver fails the smoke instead of being skipped).
 bench_comma := ,
-BENCH_SMOKE_REQUIRE := rust$(if $(BENCH_HAS_PYTHON),$(bench_comma)python)$(if $(BENCH_HAS_C),$(bench_comma)c)
+BENCH_SMOKE_REQUIRE := rust,cli$(if $(BENCH_HAS_PYTHON),$(bench_comma)python)$(if $(BENCH_HAS_C),$(bench_comma)c)
 
 bench-smoke: $(if $(BENCH_HAS_PYTHON),python-build) ## seconds: the harness end to end on tiny sizes (part of make test)
 	$(CARGO_BUILD_ALL)
@@ -65,6 +66,7 @@ endif
 	$(PYTHON3) bench/run.py --smoke --require $(BENCH_SMOKE_REQUIRE) --out $(BENCH_SMOKE_OUT)/results.json \
 	  --measure $(BENCH_SMOKE_OUT)/measure \
 	  --sandbox target/debug/wablock-sandbox --rust-driver target/debug/wablock-bench-driver \
+	  --echo target/debug/wablock-bench-echo --cli target/debug/wablock \
 	  --python-wablock $(BUILD)/venv/bin/python --c-driver $(BENCH_SMOKE_OUT)/c-driver
 	$(PYTHON3) bench/report.py $(BENCH_SMOKE_OUT)/results.json $(BENCH_SMOKE_OUT)/benchmarks.md
 	$(PYTHON3) bench/smoke_check.py $(BENCH_SMOKE_OUT)/results.json $(BENCH_SMOKE_OUT)/benchmarks.md $(BENCH_SMOKE_REQUIRE)
