@@ -20,6 +20,7 @@ BENCH_NO_DIAGNOSTICS (drop the diagnostic rows of the sandbox cells).
 """
 
 import argparse
+import atexit
 import json
 import os
 import platform
@@ -115,12 +116,14 @@ def cli_users_file(n):
         with f:
             f.write("".join(user(i) + "\n" for i in range(n)))
         _CLI_FILES[n] = f.name
+        atexit.register(os.remove, f.name)
     return _CLI_FILES[n]
 
 
 def cli_command(argv0, mode, url, n):
-    env = {"WABLOCK_BASE_URL": url, "WABLOCK_PHONE_NUMBER_ID": PHONE,
-           "WABLOCK_ACCESS_TOKEN": TOKEN}
+    # Every variable the CLI reads is set, so none leaks in from the caller's shell.
+    env = {"WABLOCK_PROVIDER": "meta", "WABLOCK_BASE_URL": url, "WABLOCK_PHONE_NUMBER_ID": PHONE,
+           "WABLOCK_ACCESS_TOKEN": TOKEN, "WABLOCK_API_KEY": "", "WABLOCK_API_VERSION": ""}
     if mode == "idle":  # start, parse the command line, print, exit
         return [argv0, "--version"], env
     return [argv0, "--json", "block", "--from-file", cli_users_file(n)], env
