@@ -106,7 +106,7 @@ def run_flow(sandbox: Sandbox, window: wablock.Window) -> None:
     assert json.loads(again.to_json()) == {
         "ingest": {"messages": 1, "new_messages": 0, "blocks": []}
     }
-    assert len(sandbox.requests()) == requests_before + 0
+    assert len(sandbox.requests()) == requests_before
     assert window.pending() == []
     assert blocked_count(sandbox) == 1
 

@@ -590,7 +590,9 @@ class AsyncWindow:
             lambda: self._window.block_when_possible(phone_number_id, users),
         )
 
-    async def ingest(self, body: bytes, signature: Optional[str] = None) -> IngestReport:
+    async def ingest(
+        self, body: Union[bytes, bytearray], signature: Optional[str] = None
+    ) -> IngestReport:
         """Verifies, parses and records a webhook (the raw body as received), then blocks the
         queued users who wrote in; see ``Window.ingest``."""
         return await self._call("ingest", lambda: self._window.ingest(body, signature))
