@@ -120,8 +120,12 @@ def test_a_refused_block_waits_for_the_users_next_signed_message(
 
 
 def test_the_queue_is_durable_and_shared_through_the_store(sandbox: Sandbox, store: str) -> None:
-    with open_window(sandbox, store) as first:
+    client = make_client(sandbox)
+    with wablock.Window(store, {PHONE: client}) as first:
+        client.close()  # the window holds its own clone of the core client
         assert first.block_when_possible(PHONE, [STALE]).queued == [STALE]
+    with pytest.raises(wablock.InvalidArgumentError, match="closed"):
+        wablock.Window(store, {PHONE: client})
     # Another process (here: another Window on the same file) sees the queue and takes it up.
     with open_window(sandbox, pathlib.Path(store)) as second:
         assert [p.input for p in second.pending()] == [STALE]
