@@ -8,6 +8,7 @@ import datetime
 import json
 import pathlib
 import socket
+import threading
 import time
 from typing import Any, Dict
 
@@ -132,6 +133,33 @@ def test_the_queue_is_durable_and_shared_through_the_store(sandbox: Sandbox, sto
         hook = inbound(sandbox, "16505550000")
         report = second.ingest(hook["webhook_body"].encode(), hook["signature"])
         assert [b.input for b in report.blocks] == [STALE]
+
+
+def test_two_receivers_ingesting_the_same_payload_block_the_user_once(
+    sandbox: Sandbox, store: str
+) -> None:
+    receivers = [open_window(sandbox, store), open_window(sandbox, store)]
+    receivers[0].block_when_possible(PHONE, [STALE])
+    hook = inbound(sandbox, "16505550000")
+    body, signature = hook["webhook_body"].encode(), hook["signature"]
+    start = threading.Barrier(2)
+    reports: list[wablock.IngestReport] = []
+
+    def receive(window: wablock.Window) -> None:
+        start.wait()
+        reports.append(window.ingest(body, signature))
+
+    threads = [threading.Thread(target=receive, args=(w,)) for w in receivers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(reports) == 2
+    assert sorted(r.new_messages for r in reports) == [0, 1]
+    assert [b.input for r in reports for b in r.blocks] == [STALE]
+    posts = [r for r in sandbox.api_requests() if r["method"] == "POST"]
+    assert len(posts) == 2  # the refused block, then the one made from the queue
+    assert receivers[1].pending() == [] and blocked_count(sandbox) == 1
 
 
 def test_window_states_run_from_the_message_timestamp(sandbox: Sandbox, store: str) -> None:

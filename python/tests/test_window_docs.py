@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 from typing import Any, Dict, Optional
@@ -12,11 +13,16 @@ from conftest import ROOT, TOKEN, Sandbox
 from test_window import APP_SECRET
 
 NUMBER = "106540352242922"
+DOCS = pathlib.Path(os.environ.get("WABLOCK_DOCS_DIR", ROOT / "docs"))
 
 
 def example(heading: str) -> str:
     """The first ```python block after `heading` in docs/window.md."""
-    text = (ROOT / "docs" / "window.md").read_text()
+    path = DOCS / "window.md"
+    if not path.is_file():
+        # `make python-wheel-check` runs a copy of python/tests outside the checkout.
+        pytest.skip(f"{path} is not beside these tests (set WABLOCK_DOCS_DIR); make python-test runs it")
+    text = path.read_text()
     start = text.index(f"\n{heading}\n")
     found = re.search(r"```python\n(.*?)```", text[start:], re.S)
     assert found is not None, f"no python block under {heading}"
