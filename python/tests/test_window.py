@@ -36,7 +36,7 @@ def blocked_count(sandbox: Sandbox) -> int:
     return count
 
 
-def open_window(sandbox: Sandbox, store: str, **kwargs: Any) -> wablock.Window:
+def open_window(sandbox: Sandbox, store: "str | pathlib.Path", **kwargs: Any) -> wablock.Window:
     kwargs.setdefault("app_secret", APP_SECRET)
     return wablock.Window(store, {PHONE: make_client(sandbox)}, **kwargs)
 
@@ -320,7 +320,7 @@ def test_ingest_takes_the_raw_bytes_only(sandbox: Sandbox, store: str) -> None:
     window = open_window(sandbox, store)
     hook = inbound(sandbox, "16505550000")
     with pytest.raises(TypeError, match="raw request body"):
-        window.ingest(hook["webhook_body"], hook["signature"])  # type: ignore[arg-type]
+        window.ingest(hook["webhook_body"], hook["signature"])
     report = window.ingest(bytearray(hook["webhook_body"].encode()), hook["signature"])
     assert report.new_messages == 1
 
