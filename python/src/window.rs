@@ -517,7 +517,8 @@ impl PyWindow {
     /// `store` is a SQLite file path (`str` or `os.PathLike`), a `postgres://` URL, or None
     /// for the default `<data dir>/wablock/window.db`. `clients` maps each business phone
     /// number id to the `Client` that blocks for it (a mapping, or `(id, Client)` pairs; the
-    /// clients are shared, not copied). `app_secret` (the Meta app secret, `str` or `bytes`)
+    /// window keeps its own handle on each client's connection pool, so closing a `Client`
+    /// later does not affect it). `app_secret` (the Meta app secret, `str` or `bytes`)
     /// makes every ingested payload need a valid `X-Hub-Signature-256`; without it signatures
     /// are not checked. `lease` (seconds, default 60) is how long a claim on a queued block
     /// holds before another process may take it up.
