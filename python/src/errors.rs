@@ -111,3 +111,28 @@ impl ErrorInfo {
         format!("ErrorInfo({})", self.inner)
     }
 }
+
+/// Turns a `wablock_window` error into its exception, with the crate's `Display` as its text:
+/// `INVALID_ARGUMENT` is the core's `InvalidArgumentError`; `BLOCK` is the core's own error
+/// (`AuthError`, …, with its `partial` and `not_attempted`); `SIGNATURE`, `MALFORMED` and
+/// `STORE` are `wablock.SignatureError`, `MalformedPayloadError` and `StoreError` (subclasses
+/// of `WindowError`), chosen in Python by `wablock._from_window`.
+pub(crate) fn window_err(py: Python<'_>, err: wablock_window::Error) -> PyErr {
+    use wablock_window::ErrorKind as WindowKind;
+    if let Some(block) = err.block_error() {
+        return core_err(py, block.clone());
+    }
+    if err.kind() == WindowKind::InvalidArgument {
+        return core_err(
+            py,
+            CoreError::new(ErrorKind::InvalidArgument, err.message()),
+        );
+    }
+    static FROM_WINDOW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let build = || -> PyResult<PyErr> {
+        let factory = FROM_WINDOW.import(py, "wablock", "_from_window")?;
+        let exc = factory.call1((err.kind().as_str(), err.message(), err.to_string()))?;
+        Ok(PyErr::from_value(exc))
+    };
+    build().unwrap_or_else(|e| e)
+}

@@ -12,12 +12,15 @@
 //! - `types`: outcomes, pages, blocked users, the lazy iterator.
 //! - `options`: `ClientOptions`, the keyword options of every constructor.
 //! - `client`: `Client`.
+//! - `fleet`: `Fleet`.
+//! - `window`: `Window` (blocks that wait for the 24-hour window, `wablock-window`).
 
 mod client;
 mod errors;
 mod fleet;
 mod options;
 mod types;
+mod window;
 
 use pyo3::prelude::*;
 use wablock::{ErrorKind, Reason};
@@ -51,6 +54,7 @@ fn _wablock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBlockedUsers>()?;
     m.add_class::<ErrorInfo>()?;
     fleet::register(m)?;
+    window::register(m)?;
     m.add("VERSION", wablock::VERSION)?;
     m.add("DEFAULT_API_VERSION", wablock::DEFAULT_API_VERSION)?;
     m.add("MAX_BATCH", wablock::MAX_BATCH)?;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import enum
+import json
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional
 
 from . import _wablock
@@ -21,11 +22,18 @@ from ._wablock import (
     CancelToken,
     Client,
     Failure,
+    Cancelled,
     Fleet,
     FleetResults,
+    IngestReport,
     Outcome,
     Page,
+    PendingBlock,
+    QueuedBlockResult,
     Success,
+    WhenPossible,
+    Window,
+    WindowState,
 )
 
 if TYPE_CHECKING:
@@ -40,11 +48,13 @@ __all__ = [
     "AsyncBlockedUsers",
     "AsyncClient",
     "AsyncFleet",
+    "AsyncWindow",
     "AuthError",
     "BlockedUser",
     "BlockedUsers",
     "BlocklistFullError",
     "CancelToken",
+    "Cancelled",
     "CancelledError",
     "Client",
     "ConcurrentUpdateError",
@@ -52,21 +62,32 @@ __all__ = [
     "Failure",
     "Fleet",
     "FleetResults",
+    "IngestReport",
     "InternalError",
     "InvalidArgumentError",
+    "MalformedPayloadError",
     "NetworkError",
     "OnCancel",
     "OnFleetCancel",
     "Outcome",
     "Page",
+    "PendingBlock",
     "ProtocolError",
+    "QueuedBlockResult",
     "RateLimitError",
     "Reason",
     "RejectedError",
     "ServerError",
+    "SignatureError",
+    "StoreError",
     "Success",
     "TimeoutError",
     "WablockError",
+    "WhenPossible",
+    "Window",
+    "WindowError",
+    "WindowErrorKind",
+    "WindowState",
     "__version__",
 ]
 
@@ -270,11 +291,103 @@ def _from_core(info: ErrorInfo) -> WablockError:
     return _CLASS_BY_KIND[info.kind](_info=info)
 
 
+class WindowErrorKind(str, enum.Enum):
+    """The kind of a failed ``Window`` call: the ``wablock-window`` crate's error kinds.
+
+    ``INVALID_ARGUMENT`` is raised as ``InvalidArgumentError`` and ``BLOCK`` as the core's own
+    exception (``AuthError``, ...); the other three are ``WindowError`` subclasses.
+    """
+
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    SIGNATURE = "SIGNATURE"
+    MALFORMED = "MALFORMED"
+    STORE = "STORE"
+    BLOCK = "BLOCK"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class WindowError(WablockError):
+    """A ``Window`` call that failed on the window's side: the webhook's signature
+    (``SignatureError``), its payload (``MalformedPayloadError``) or the store (``StoreError``).
+
+    ``kind`` is a ``WindowErrorKind``; ``str(e)`` is the crate's text (``SIGNATURE: ...``),
+    which never holds the app secret or a database password. No block was attempted, so
+    ``partial`` is None and ``not_attempted`` is empty.
+    """
+
+    _WINDOW_KIND: ClassVar[WindowErrorKind] = WindowErrorKind.STORE
+
+    kind: WindowErrorKind  # type: ignore[assignment]
+
+    def __init__(
+        self, message: str = "", *, _kind: Optional[str] = None, _display: Optional[str] = None
+    ) -> None:
+        kind = WindowErrorKind(_kind) if _kind is not None else self._WINDOW_KIND
+        Exception.__init__(self, _display if _display is not None else f"{kind.value}: {message}")
+        self._info = None  # type: ignore[assignment]
+        self.kind = kind
+        self.message = message
+        self.http_status = None
+        self.code = None
+        self.subcode = None
+        self.details = None
+        self.fbtrace_id = None
+        self.retryable = False
+        self.retry_after = None
+        self.partial = None
+        self.not_attempted = []
+
+    def to_json(self) -> str:
+        """``{"error": {"kind": ..., "message": ...}}`` as canonical JSON text."""
+        text = json.dumps({"error": {"kind": self.kind.value, "message": self.message}})
+        return _wablock.canonical_json(text)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The canonical JSON as a dict: ``json.loads(self.to_json())``."""
+        result: Dict[str, Any] = json.loads(self.to_json())
+        return result
+
+
+class SignatureError(WindowError):
+    """The webhook's ``X-Hub-Signature-256`` is missing, unreadable or does not match the raw
+    body under the app secret (``SIGNATURE``). Nothing of the payload was recorded."""
+
+    _WINDOW_KIND = WindowErrorKind.SIGNATURE
+
+
+class MalformedPayloadError(WindowError):
+    """The webhook body is not a WhatsApp Business webhook payload (``MALFORMED``); the
+    message says exactly where. Nothing of it was recorded."""
+
+    _WINDOW_KIND = WindowErrorKind.MALFORMED
+
+
+class StoreError(WindowError):
+    """The store (SQLite or PostgreSQL) failed (``STORE``); the message says which operation.
+    A dropped PostgreSQL connection is reopened by the next call."""
+
+    _WINDOW_KIND = WindowErrorKind.STORE
+
+
+# The window's kinds raised as WindowError subclasses (the others map to the core's classes).
+_WINDOW_CLASS_BY_KIND: Dict[str, type[WindowError]] = {
+    cls._WINDOW_KIND.value: cls for cls in (SignatureError, MalformedPayloadError, StoreError)
+}
+
+
+def _from_window(kind: str, message: str, display: str) -> WindowError:
+    """The exception for a window error of ``kind`` (called by the extension)."""
+    return _WINDOW_CLASS_BY_KIND[kind](message, _kind=kind, _display=display)
+
+
 # After the exception classes: the async layer refers to them.
 from ._async import (  # noqa: E402
     AsyncBlockedUsers,
     AsyncClient,
     AsyncFleet,
+    AsyncWindow,
     OnCancel,
     OnFleetCancel,
 )

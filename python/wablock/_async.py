@@ -26,8 +26,10 @@ from typing import (
     Callable,
     Iterable,
     List,
+    Mapping,
     Optional,
     Sequence,
+    Tuple,
     TypeVar,
     Union,
 )
@@ -35,21 +37,37 @@ from typing import (
 from ._wablock import (
     BlockedUser,
     CancelToken,
+    Cancelled,
     Client,
     Fleet,
     FleetBlocklist,
     FleetResults,
+    IngestReport,
     Outcome,
     Page,
+    PendingBlock,
+    QueuedBlockResult,
+    WhenPossible,
+    Window,
+    WindowState,
 )
 
 if TYPE_CHECKING:
+    import os
+
     from typing_extensions import Self, Unpack
 
     from . import WablockError
     from ._wablock import _ClientOptions, _ProgressCallback
 
-__all__ = ["AsyncBlockedUsers", "AsyncClient", "AsyncFleet", "OnCancel", "OnFleetCancel"]
+__all__ = [
+    "AsyncBlockedUsers",
+    "AsyncClient",
+    "AsyncFleet",
+    "AsyncWindow",
+    "OnCancel",
+    "OnFleetCancel",
+]
 
 _LOG = logging.getLogger("wablock")
 _T = TypeVar("_T")
@@ -465,3 +483,151 @@ class AsyncFleet(_Awaiting):
 
     def __repr__(self) -> str:
         return f"AsyncFleet(labels={self._fleet.labels!r})"
+
+
+class AsyncWindow:
+    """The asyncio form of ``Window``: blocks that wait for the 24-hour window.
+
+    The same arguments as ``Window`` (``AsyncWindow(store, clients, app_secret=..., lease=...)``
+    opens the store right away, on the calling thread; ``await AsyncWindow.open(...)`` opens it
+    on a worker thread, for a PostgreSQL server across the network), or ``AsyncWindow.wrap``
+    around an existing ``Window``. Every call runs the blocking ``Window`` on a worker thread of
+    the loop's default executor, with the GIL released while it waits on the store or the
+    network, so the loop never blocks; calls may overlap (the store serialises them).
+
+    A window call cannot be stopped part-way: it writes the store and makes the blocks it took
+    up. When the awaiting task is cancelled, the call runs to its end (bounded by the clients'
+    timeouts), what it did is logged on the ``wablock`` logger at WARNING, and the task then
+    re-raises ``asyncio.CancelledError``. Nothing is lost: queued blocks stay in the store.
+    """
+
+    _window: Window
+
+    def __init__(
+        self,
+        store: Union[str, os.PathLike[str], None] = None,
+        clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]], None] = None,
+        *,
+        app_secret: Union[str, bytes, None] = None,
+        lease: Optional[float] = None,
+    ) -> None:
+        self._window = Window(store, clients, app_secret=app_secret, lease=lease)
+
+    @classmethod
+    def wrap(cls, window: Window) -> Self:
+        """An async view of an existing ``Window`` (the same store and clients)."""
+        self = cls.__new__(cls)
+        self._window = window
+        return self
+
+    @classmethod
+    async def open(
+        cls,
+        store: Union[str, os.PathLike[str], None] = None,
+        clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]], None] = None,
+        *,
+        app_secret: Union[str, bytes, None] = None,
+        lease: Optional[float] = None,
+    ) -> Self:
+        """Opens the store on a worker thread, then returns the ``AsyncWindow`` over it."""
+        loop = asyncio.get_running_loop()
+        # A one-shot iterator of pairs is read here, on the loop's thread.
+        if clients is not None and not isinstance(clients, Mapping):
+            clients = list(clients)
+        window = await loop.run_in_executor(
+            None, functools.partial(Window, store, clients, app_secret=app_secret, lease=lease)
+        )
+        return cls.wrap(window)
+
+    @property
+    def blocking(self) -> Window:
+        """The blocking ``Window`` underneath (the same store and clients)."""
+        return self._window
+
+    @property
+    def phone_number_ids(self) -> List[str]:
+        """The phone number ids that have a client, sorted."""
+        return self._window.phone_number_ids
+
+    @property
+    def closed(self) -> bool:
+        """True once ``aclose()`` ran."""
+        return self._window.closed
+
+    async def _call(self, what: str, work: Callable[[], _T]) -> _T:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, work)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            report = functools.partial(self._report, what)
+            try:
+                await asyncio.shield(future)
+            except asyncio.CancelledError:
+                # Cancelled again while waiting: stop waiting; the log line still comes.
+                future.add_done_callback(report)
+                raise
+            except BaseException:  # the call's own error: reported below
+                pass
+            report(future)
+            raise
+
+    @staticmethod
+    def _report(what: str, future: asyncio.Future[Any]) -> None:
+        error = future.exception()
+        result = error if error is not None else future.result()
+        _LOG.warning("%s: the task was cancelled; the call ran to its end: %r", what, result)
+
+    async def block_when_possible(
+        self, phone_number_id: str, users: Iterable[str]
+    ) -> WhenPossible:
+        """Blocks ``users`` now and queues those refused with ``REENGAGEMENT_REQUIRED``; see
+        ``Window.block_when_possible``."""
+        # A one-shot iterator is read here, on the loop's thread, like Window reads it.
+        users = users if isinstance(users, (list, tuple, str)) else list(users)
+        return await self._call(
+            "block_when_possible",
+            lambda: self._window.block_when_possible(phone_number_id, users),
+        )
+
+    async def ingest(
+        self, body: Union[bytes, bytearray], signature: Optional[str] = None
+    ) -> IngestReport:
+        """Verifies, parses and records a webhook (the raw body as received), then blocks the
+        queued users who wrote in; see ``Window.ingest``."""
+        return await self._call("ingest", lambda: self._window.ingest(body, signature))
+
+    async def window(self, phone_number_id: str, user: str) -> WindowState:
+        """Whether ``user`` may be blocked on ``phone_number_id`` now (open until, closed
+        since, or unknown); see ``Window.window``."""
+        return await self._call("window", lambda: self._window.window(phone_number_id, user))
+
+    async def pending(self) -> List[PendingBlock]:
+        """Every queued block, oldest first; see ``Window.pending``."""
+        return await self._call("pending", self._window.pending)
+
+    async def cancel_pending(self, phone_number_id: str, users: Iterable[str]) -> Cancelled:
+        """Removes the queued blocks of ``users``; every input once in the ``Cancelled``."""
+        users = users if isinstance(users, (list, tuple, str)) else list(users)
+        return await self._call(
+            "cancel_pending", lambda: self._window.cancel_pending(phone_number_id, users)
+        )
+
+    async def process_pending(self) -> List[QueuedBlockResult]:
+        """Blocks the queued users whose window is open, without a new webhook; see
+        ``Window.process_pending``."""
+        return await self._call("process_pending", self._window.process_pending)
+
+    async def aclose(self) -> None:
+        """Closes the store once calls in flight finish; later calls raise
+        ``InvalidArgumentError``."""
+        await asyncio.get_running_loop().run_in_executor(None, self._window.close)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return "Async" + repr(self._window)

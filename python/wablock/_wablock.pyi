@@ -1,10 +1,13 @@
 # Type stubs for the extension module (python/src/*.rs). Hand-written; `make python-test`
 # checks them against the built module with mypy.stubtest.
+import datetime
+import os
 from typing import (
     Any,
     Callable,
     Iterable,
     Iterator,
+    Literal,
     Mapping,
     Optional,
     Sequence,
@@ -21,6 +24,7 @@ __all__ = [
     "BlockedUser",
     "BlockedUsers",
     "CancelToken",
+    "Cancelled",
     "Client",
     "DEFAULT_API_VERSION",
     "ERROR_KINDS",
@@ -31,13 +35,19 @@ __all__ = [
     "FleetBlocklist",
     "FleetEntry",
     "FleetResults",
+    "IngestReport",
     "MAX_BATCH",
     "MAX_PARALLELISM",
     "Outcome",
     "Page",
+    "PendingBlock",
+    "QueuedBlockResult",
     "REASONS",
     "Success",
     "VERSION",
+    "WhenPossible",
+    "Window",
+    "WindowState",
     "blocked_users_canonical_json",
     "canonical_json",
     "is_blocked_canonical_json",
@@ -385,3 +395,128 @@ class Fleet:
         numbers: Optional[Sequence[str]] = None,
         cancel: Optional[CancelToken] = None,
     ) -> FleetBlocklist: ...
+
+@final
+class WindowState:
+    """Whether a user may be blocked right now, as far as the recorded webhooks tell."""
+
+    @property
+    def state(self) -> Literal["open", "closed", "unknown"]: ...
+    @property
+    def is_open(self) -> bool: ...
+    @property
+    def open_until(self) -> Optional[datetime.datetime]:
+        """Aware UTC; set only when ``state == "open"``."""
+    @property
+    def closed_since(self) -> Optional[datetime.datetime]:
+        """Aware UTC; set only when ``state == "closed"``."""
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class WhenPossible:
+    """The result of ``Window.block_when_possible``."""
+
+    @property
+    def outcome(self) -> Outcome: ...
+    @property
+    def queued(self) -> list[str]:
+        """The inputs queued (refused with ``REENGAGEMENT_REQUIRED``), in input order."""
+    def to_json(self) -> str:
+        """``{"outcome": {...}, "queued": [...]}`` as canonical JSON text."""
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class QueuedBlockResult:
+    """What happened to one queued block that ``ingest`` or ``process_pending`` took up."""
+
+    @property
+    def phone_number_id(self) -> str: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def input(self) -> str: ...
+    @property
+    def still_pending(self) -> bool: ...
+    @property
+    def outcome(self) -> Optional[Outcome]: ...
+    @property
+    def error(self) -> Optional[WablockError]: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class IngestReport:
+    """The result of ``Window.ingest``."""
+
+    @property
+    def messages(self) -> int: ...
+    @property
+    def new_messages(self) -> int: ...
+    @property
+    def blocks(self) -> list[QueuedBlockResult]: ...
+    def to_json(self) -> str:
+        """``{"ingest": {"messages", "new_messages", "blocks": [...]}}`` as canonical JSON."""
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class PendingBlock:
+    """A queued block, waiting for the user to write in."""
+
+    @property
+    def phone_number_id(self) -> str: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def input(self) -> str: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    @property
+    def claim_owner(self) -> Optional[str]: ...
+    @property
+    def claimed_until(self) -> Optional[datetime.datetime]: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Cancelled:
+    """The result of ``Window.cancel_pending``: every input exactly once."""
+
+    @property
+    def cancelled(self) -> list[str]: ...
+    @property
+    def not_pending(self) -> list[str]: ...
+    @property
+    def invalid(self) -> list[tuple[str, str]]: ...
+    def __len__(self) -> int: ...
+
+@final
+class Window:
+    """Pending blocks, the 24-hour window and webhook ingest over one store (SQLite or
+    PostgreSQL). Safe to share between threads."""
+
+    def __new__(
+        cls,
+        store: Union[str, os.PathLike[str], None] = None,
+        clients: Union[Mapping[str, Client], Iterable[tuple[str, Client]], None] = None,
+        *,
+        app_secret: Union[str, bytes, None] = None,
+        lease: Optional[float] = None,
+    ) -> Window: ...
+    @property
+    def phone_number_ids(self) -> list[str]: ...
+    @property
+    def is_postgres(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    def block_when_possible(self, phone_number_id: str, users: Iterable[str]) -> WhenPossible: ...
+    def ingest(
+        self, body: Union[bytes, bytearray], signature: Optional[str] = None
+    ) -> IngestReport: ...
+    def window(self, phone_number_id: str, user: str) -> WindowState: ...
+    def pending(self) -> list[PendingBlock]: ...
+    def cancel_pending(self, phone_number_id: str, users: Iterable[str]) -> Cancelled: ...
+    def process_pending(self) -> list[QueuedBlockResult]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Window: ...
+    def __exit__(self, *args: object) -> bool: ...
