@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import logging
 
 import pytest
@@ -24,3 +25,83 @@ def test_only_wablock_records_reach_python_logging(
     names = {r.name for r in caplog.records}
     assert any(n.startswith("wablock") for n in names), names
     assert all(n == "wablock" or n.startswith("wablock.") for n in names), names
+
+
+def _outcome(client: wablock.Client, sandbox: Sandbox) -> wablock.Outcome:
+    sandbox.config(open=True)
+    users = ["+15550000001", "+15550000002", "+15550000003", "bad one", "also bad"]
+    return client.block(users)
+
+
+def test_succeeded_and_failed_are_read_only_sequences(
+    client: wablock.Client, sandbox: Sandbox
+) -> None:
+    outcome = _outcome(client, sandbox)
+    ok, bad = outcome.succeeded, outcome.failed
+    assert isinstance(ok, collections.abc.Sequence) and isinstance(bad, collections.abc.Sequence)
+    assert not isinstance(ok, list)
+    assert len(ok) == 3 and len(bad) == 2 and bool(ok) and bool(bad)
+    # The same object every time, and each entry the same object every time it is read.
+    assert outcome.succeeded is ok and outcome.failed is bad
+    assert ok[0] is ok[0] and ok[-1] is ok[2] and ok[-3] is ok[0]
+    assert [s.input for s in ok] == ["+15550000001", "+15550000002", "+15550000003"]
+    assert [f.input for f in bad] == ["bad one", "also bad"]
+    assert list(ok)[1] is ok[1]
+    assert [s.input for s in reversed(ok)] == ["+15550000003", "+15550000002", "+15550000001"]
+    # Slices are lists, with the same entries.
+    assert isinstance(ok[1:], list) and ok[1:] == [ok[1], ok[2]]
+    assert ok[::-1] == [ok[2], ok[1], ok[0]] and ok[::2] == [ok[0], ok[2]]
+    assert ok[5:] == [] and ok[-100:1] == [ok[0]]
+    # Equality with a list of the same entries and with itself; never with a tuple or a str.
+    assert ok == list(ok) and list(ok) == ok and ok == ok and not ok != list(ok)
+    assert ok != tuple(ok) and ok != "x" and ok != bad
+    assert ok[0] in ok and bad[0] not in ok and "x" not in ok
+    assert ok.index(ok[1]) == 1 and ok.count(ok[2]) == 1 and ok.index(ok[2], 1, 3) == 2
+    with pytest.raises(ValueError):
+        ok.index(bad[0])
+    # Concatenation gives a list, as it did when these were lists.
+    joined = ok + bad
+    assert isinstance(joined, list) and [x.input for x in joined][-2:] == ["bad one", "also bad"]
+    assert [] + ok == list(ok) and ok + [] == list(ok)
+    # repr is the list's repr.
+    assert repr(ok) == repr(list(ok)) and repr(ok).startswith("[Success(input='+15550000001', ")
+    assert repr(bad) == repr(list(bad))
+    # Index errors and types as a list raises them.
+    for bad_index in (3, -4, 10**3):
+        with pytest.raises(IndexError):
+            ok[bad_index]
+    with pytest.raises(IndexError):
+        ok[10**30]
+    with pytest.raises(TypeError):
+        ok["0"]  # type: ignore[call-overload]
+    with pytest.raises(TypeError):
+        ok[1.0]  # type: ignore[call-overload]
+    with pytest.raises(TypeError):
+        hash(ok)
+    with pytest.raises(TypeError):
+        ok[0] = ok[1]  # type: ignore[index]
+
+    class Two:
+        def __index__(self) -> int:
+            return 2
+
+    assert ok[Two()] is ok[2]  # type: ignore[call-overload]
+    assert ok[True] is ok[1]
+
+
+def test_empty_sequences_and_len_only(client: wablock.Client, sandbox: Sandbox) -> None:
+    sandbox.config(open=True)
+    outcome = client.block(["+15550000001"])
+    assert not outcome.failed and len(outcome.failed) == 0 and list(outcome.failed) == []
+    assert outcome.failed == [] and repr(outcome.failed) == "[]"
+    with pytest.raises(IndexError):
+        outcome.failed[0]
+    big = client.block([f"+1555{i:07d}" for i in range(3000)])
+    # len() reads no entry; the entries made later are the right ones.
+    assert len(big.succeeded) == 3000 and big.succeeded[-1].input == "+15550002999"
+    assert [s.input for s in big.succeeded[1000:1003]] == ["+15550001000", "+15550001001", "+15550001002"]
+    assert sum(1 for _ in big.succeeded) == 3000
+    # The entries outlive the outcome and the sequence.
+    first = big.succeeded[0]
+    del big
+    assert first.sent == "+15550000000"
