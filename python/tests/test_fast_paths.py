@@ -105,3 +105,27 @@ def test_empty_sequences_and_len_only(client: wablock.Client, sandbox: Sandbox) 
     first = big.succeeded[0]
     del big
     assert first.sent == "+15550000000"
+
+
+def test_users_from_any_iterable_keep_their_exact_text(
+    client: wablock.Client, sandbox: Sandbox
+) -> None:
+    sandbox.config(open=True)
+
+    class Text(str):
+        pass
+
+    odd = "ünïcödé ☎ +1 555"
+    for users in (
+        ["+15550000001", odd, Text("+15550000002")],
+        ("+15550000001", odd, Text("+15550000002")),
+        (u for u in ["+15550000001", odd, Text("+15550000002")]),
+    ):
+        outcome = client.block(users)
+        assert [s.input for s in outcome.succeeded] == ["+15550000001", "+15550000002"]
+        assert [f.input for f in outcome.failed] == [odd]
+        assert outcome.failed[0].reason == wablock.Reason.INVALID_USER
+    # A non-string refuses the whole call; every input is still accounted for, as text.
+    with pytest.raises(wablock.InvalidArgumentError) as info:
+        client.block(["+15550000001", odd, 7])  # type: ignore[list-item]
+    assert info.value.not_attempted == ["+15550000001", odd, "7"]
