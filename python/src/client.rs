@@ -1,12 +1,13 @@
 //! `Client`: the constructors, the calls (with the GIL released while they wait), progress
 //! callbacks, `CancelToken` and Ctrl-C (both through the core's cancellation token).
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use wablock::{
     CancelToken, ClientBuilder, ClientOptions as CoreOptions, Error as CoreError, Operation,
     Progress,
@@ -138,7 +139,8 @@ impl PyClient {
         on_progress: Option<Bound<'_, PyAny>>,
         cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyOutcome> {
-        let users = user_list(py, users)?;
+        let items = user_items(py, users)?;
+        let users = user_texts(py, &items)?;
         // The call observes the caller's token, or one of its own; Ctrl-C and a raising
         // progress callback cancel that token (so a caller's token is cancelled by them too).
         let token = cancel.map_or_else(CancelToken::new, |t| t.get().token.clone());
@@ -224,17 +226,27 @@ fn run_interruptible<T: Send>(py: Python<'_>, hook: &Hook, work: impl FnOnce() -
 /// Users read from Python per hold of the GIL (about a millisecond's work at most).
 const USERS_PER_GIL_HOLD: usize = 1024;
 
-/// The users argument: any iterable of `str`. A bare `str` is refused rather than split into
-/// characters, and so is anything that is not a string (the core sees only valid UTF-8).
-pub(crate) fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+/// The users argument's items: any iterable. A bare `str` is refused rather than split into
+/// characters, and so is a non-iterable. The items are kept (strong references) so that
+/// [`user_texts`] can borrow their text while the GIL is released.
+pub(crate) fn user_items<'py>(
+    py: Python<'py>,
+    users: &Bound<'py, PyAny>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
     if users.is_instance_of::<PyString>() {
         return Err(core_err(py, CoreError::users_given_as_one_string()));
     }
     let iter = users
         .try_iter()
         .map_err(|_| core_err(py, CoreError::users_not_a_list()))?;
-    let mut out = Vec::new();
-    let mut first_not_text = None;
+    // A list or tuple says how many items come: one allocation for them.
+    let known = if users.is_exact_instance_of::<PyList>() || users.is_exact_instance_of::<PyTuple>()
+    {
+        users.len().unwrap_or(0)
+    } else {
+        0
+    };
+    let mut out = Vec::with_capacity(known);
     for (i, item) in iter.enumerate() {
         // Rust code holding the GIL never honours Python's switch interval: hand the GIL over
         // now and then, so an event loop (AsyncClient) or other threads keep running while a
@@ -242,22 +254,31 @@ pub(crate) fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Ve
         if i % USERS_PER_GIL_HOLD == USERS_PER_GIL_HOLD - 1 {
             py.detach(|| ());
         }
-        let item = item?;
-        let text = item
-            .cast::<PyString>()
-            .ok()
-            .and_then(|s| s.to_cow().ok().map(|t| t.into_owned()));
-        match text {
+        out.push(item?);
+    }
+    Ok(out)
+}
+
+/// Each item's text, borrowed from the `str` object where Python can lend its UTF-8 (no copy
+/// per user), for the core, which takes any `AsRef<str>`. Anything that is not a string (or a
+/// str with lone surrogates) refuses the call, but every input is still listed in
+/// not_attempted: a non-string as Python prints it.
+pub(crate) fn user_texts<'a>(
+    py: Python<'_>,
+    items: &'a [Bound<'_, PyAny>],
+) -> PyResult<Vec<Cow<'a, str>>> {
+    let mut out: Vec<Cow<'a, str>> = Vec::with_capacity(items.len());
+    let mut first_not_text = None;
+    for (i, item) in items.iter().enumerate() {
+        match text_of(item) {
             Some(text) => out.push(text),
             None => {
-                // The call is refused, but every input is still listed in not_attempted: a
-                // non-string (or a str with lone surrogates) as Python prints it.
                 first_not_text.get_or_insert(i);
-                out.push(
+                out.push(Cow::Owned(
                     item.str()
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default(),
-                );
+                ));
             }
         }
     }
@@ -268,6 +289,44 @@ pub(crate) fn user_list(py: Python<'_>, users: &Bound<'_, PyAny>) -> PyResult<Ve
         )),
         None => Ok(out),
     }
+}
+
+unsafe extern "C" {
+    /// CPython's UTF-8 view of a `str`: cached in the object (for an ASCII string, its own
+    /// buffer), valid while the object lives. In the stable ABI from Python 3.10 (and exported
+    /// by every CPython 3 before it, outside the limited API): called only on 3.10 and later.
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut pyo3::ffi::PyObject,
+        size: *mut pyo3::ffi::Py_ssize_t,
+    ) -> *const std::os::raw::c_char;
+}
+
+/// Whether the running Python lends a `str`'s UTF-8 through the stable ABI (3.10 and later).
+fn utf8_lent(py: Python<'_>) -> bool {
+    static LENT: OnceLock<bool> = OnceLock::new();
+    *LENT.get_or_init(|| py.version_info() >= (3, 10))
+}
+
+/// A `str`'s text: borrowed for as long as `item` is (its object is immutable and `item` holds
+/// a reference), or copied on Python 3.9; `None` for a non-string or lone surrogates.
+fn text_of<'a>(item: &'a Bound<'_, PyAny>) -> Option<Cow<'a, str>> {
+    let text = item.cast::<PyString>().ok()?;
+    if !utf8_lent(item.py()) {
+        return text.to_cow().ok().map(|t| Cow::Owned(t.into_owned()));
+    }
+    let mut size: pyo3::ffi::Py_ssize_t = 0;
+    // SAFETY: `text` is a str and the GIL is held. The buffer returned belongs to the object,
+    // which `item` keeps alive for 'a, and a str never changes.
+    let data = unsafe { PyUnicode_AsUTF8AndSize(text.as_ptr(), &mut size) };
+    if data.is_null() {
+        // Lone surrogates cannot be encoded: the UnicodeEncodeError is not the caller's.
+        let _ = PyErr::take(item.py());
+        return None;
+    }
+    let len = usize::try_from(size).ok()?;
+    // SAFETY: CPython returned `size` bytes at `data`, alive as long as the object (above).
+    let bytes: &'a [u8] = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) };
+    std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
 }
 
 /// `limit` or `page_size`: a Python int as the core's count.

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use wablock::{Error as CoreError, FleetResults, boundary};
 
-use crate::client::{PyCancelToken, PyClient, user_list};
+use crate::client::{PyCancelToken, PyClient, user_items, user_texts};
 use crate::errors::{core_err, guarded};
 use crate::options::ClientOptions;
 use crate::types::{PyBlockedUser, PyOutcome};
@@ -128,7 +128,8 @@ impl PyFleet {
         cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetResults> {
         let fleet = self.chosen(py, numbers, cancel)?;
-        let users = user_list(py, users)?;
+        let items = user_items(py, users)?;
+        let users = user_texts(py, &items)?;
         let results = py.detach(|| {
             if block {
                 fleet.block(&users)

@@ -18,6 +18,7 @@
 mod client;
 mod errors;
 mod fleet;
+mod log_bridge;
 mod options;
 mod types;
 mod window;
@@ -34,15 +35,9 @@ use crate::types::{PyBlockedUser, PyBlockedUsers, PyFailure, PyOutcome, PyPage, 
 #[pymodule]
 fn _wablock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    // Core log records go to Python's `logging`, under the `wablock` logger (targets
-    // `wablock::bulk` become `wablock.bulk`). Only wablock's own targets: the HTTP stack's
-    // records are not ours to forward. Levels are read from Python on every record, so
-    // `logging.getLogger("wablock").setLevel(...)` takes effect at once.
-    let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::Loggers)?
-        .filter(log::LevelFilter::Off)
-        .filter_target("wablock".to_string(), log::LevelFilter::Trace);
-    // A second initialisation (a sub-interpreter, a reload) keeps the first logger.
-    let _ = logger.install();
+    // Core log records go to Python's `logging`, under the `wablock` logger. Only wablock's
+    // own targets: the HTTP stack's records are not ours to forward (log_bridge.rs).
+    log_bridge::install(py)?;
 
     m.add_class::<PyClient>()?;
     m.add_class::<client::PyCancelToken>()?;

@@ -1,11 +1,14 @@
 //! The result types: outcomes, pages, blocked users and the lazy iterator, each a thin view
 //! of the core value it wraps (its JSON is the core's own).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
+use pyo3::exceptions::{PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyDict, PyList, PySlice, PySliceMethods, PyString, PyTuple};
 use serde_json::Value;
 use wablock::Reason;
 
@@ -197,7 +200,275 @@ impl PyFailure {
 #[pyclass(frozen, module = "wablock._wablock", name = "Outcome")]
 pub(crate) struct PyOutcome {
     pub(crate) inner: Arc<wablock::Outcome>,
+    /// `succeeded` and `failed`, made on first read and then the same object every time.
+    succeeded: PyOnceLock<Py<Successes>>,
+    failed: PyOnceLock<Py<Failures>>,
 }
+
+// ------------------------------------------------------------------------ the lazy sequences
+
+/// Which list of the outcome a sequence shows.
+#[derive(Clone, Copy)]
+enum Side {
+    Succeeded,
+    Failed,
+}
+
+/// The shared state of `outcome.succeeded` and `outcome.failed`: the outcome, and a Python list
+/// with a slot per entry, `None` until that entry's `Success` or `Failure` is first read. A
+/// caller that only takes `len()` (or reads a few entries) never pays for 64,000 objects; one
+/// that reads them all gets each entry as the same object every time, like the list that
+/// `succeeded` used to return.
+struct Entries {
+    outcome: Arc<wablock::Outcome>,
+    side: Side,
+    len: usize,
+    /// The slots, made on the first read of an entry.
+    slots: PyOnceLock<Py<PyList>>,
+    /// Every slot is filled: the list can be handed out as it is.
+    complete: AtomicBool,
+}
+
+impl Entries {
+    fn new(py: Python<'_>, outcome: &Arc<wablock::Outcome>, side: Side) -> PyResult<Self> {
+        register_sequences(py)?;
+        let len = match side {
+            Side::Succeeded => outcome.succeeded.len(),
+            Side::Failed => outcome.failed.len(),
+        };
+        Ok(Entries {
+            outcome: Arc::clone(outcome),
+            side,
+            len,
+            slots: PyOnceLock::new(),
+            complete: AtomicBool::new(len == 0),
+        })
+    }
+
+    fn slots<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyList>> {
+        self.slots
+            .get_or_try_init(py, || {
+                PyList::new(py, (0..self.len).map(|_| py.None())).map(Bound::unbind)
+            })
+            .map(|slots| slots.bind(py))
+    }
+
+    /// Entry `index` (in range), made and kept in its slot on first read.
+    fn entry<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
+        let slots = self.slots(py)?;
+        let item = slots.get_item(index)?;
+        if !item.is_none() {
+            return Ok(item);
+        }
+        let outcome = Arc::clone(&self.outcome);
+        let item = match self.side {
+            Side::Succeeded => Bound::new(py, PySuccess { outcome, index })?.into_any(),
+            Side::Failed => Bound::new(py, PyFailure { outcome, index })?.into_any(),
+        };
+        slots.set_item(index, &item)?;
+        Ok(item)
+    }
+
+    /// The whole list, every slot filled (the same list every time).
+    fn list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        if !self.complete.load(Ordering::Acquire) {
+            for index in 0..self.len {
+                self.entry(py, index)?;
+            }
+            self.complete.store(true, Ordering::Release);
+        }
+        self.slots(py).cloned()
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `seq[i]` (negative from the end) or `seq[a:b:c]` (a new `list`), as a list answers.
+    fn getitem<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Ok(slice) = key.cast::<PySlice>() {
+            let length = isize::try_from(self.len).unwrap_or(isize::MAX);
+            let ix = slice.indices(length)?;
+            let picked = PyList::empty(py);
+            let mut at = ix.start;
+            for _ in 0..ix.slicelength {
+                picked.append(self.entry(py, at.unsigned_abs())?)?;
+                at += ix.step;
+            }
+            return Ok(picked.into_any());
+        }
+        let index = match key.extract::<isize>() {
+            Ok(index) => index,
+            Err(err) if err.is_instance_of::<PyOverflowError>(py) => {
+                return Err(PyIndexError::new_err(
+                    "cannot fit 'int' into an index-sized integer",
+                ));
+            }
+            Err(_) if !key.hasattr("__index__")? => {
+                return Err(PyTypeError::new_err(format!(
+                    "indices must be integers or slices, not {}",
+                    key.get_type().name()?
+                )));
+            }
+            Err(err) => return Err(err),
+        };
+        let len = isize::try_from(self.len).unwrap_or(isize::MAX);
+        let at = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&at) {
+            return Err(PyIndexError::new_err("index out of range"));
+        }
+        self.entry(py, at.unsigned_abs())
+    }
+
+    /// The entries as a list, for comparing and concatenating: one of these sequences, or a
+    /// `list`; anything else is not comparable (`NotImplemented`).
+    fn as_list<'py>(other: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let py = other.py();
+        if let Ok(s) = other.cast::<Successes>() {
+            return s.get().0.list(py).map(Some);
+        }
+        if let Ok(f) = other.cast::<Failures>() {
+            return f.get().0.list(py).map(Some);
+        }
+        Ok(other.cast::<PyList>().ok().cloned())
+    }
+
+    fn richcmp<'py>(
+        &self,
+        py: Python<'py>,
+        other: &Bound<'py, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let Some(other) = Self::as_list(other)? else {
+            return Ok(py.NotImplemented());
+        };
+        let mine = self.list(py)?;
+        mine.as_any().rich_compare(other, op).map(Bound::unbind)
+    }
+
+    fn add<'py>(
+        &self,
+        py: Python<'py>,
+        other: &Bound<'py, PyAny>,
+        reflected: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let Some(other) = Self::as_list(other)? else {
+            return Ok(py.NotImplemented());
+        };
+        let mine = self.list(py)?;
+        let (left, right) = if reflected {
+            (other, mine)
+        } else {
+            (mine, other)
+        };
+        left.as_any().add(right).map(Bound::unbind)
+    }
+}
+
+/// Registers both sequence types as `collections.abc.Sequence` (once).
+fn register_sequences(py: Python<'_>) -> PyResult<()> {
+    static REGISTERED: PyOnceLock<()> = PyOnceLock::new();
+    REGISTERED
+        .get_or_try_init(py, || {
+            let abc = py.import("collections.abc")?.getattr("Sequence")?;
+            abc.call_method1("register", (py.get_type::<Successes>(),))?;
+            abc.call_method1("register", (py.get_type::<Failures>(),))?;
+            Ok::<(), PyErr>(())
+        })
+        .map(|_| ())
+}
+
+/// Declares a read-only sequence class over [`Entries`]: the same protocol as a `list` that
+/// cannot be changed (`len`, indexing from either end, slices, iteration, `reversed`, `in`,
+/// `index`, `count`, `==` with a list or another sequence, `+`, `repr`, truthiness).
+macro_rules! entries_sequence {
+    ($(#[$doc:meta])* $name:ident, $pyname:literal) => {
+        $(#[$doc])*
+        #[pyclass(frozen, sequence, module = "wablock._wablock", name = $pyname)]
+        pub(crate) struct $name(Entries);
+
+        #[pymethods]
+        impl $name {
+            fn __len__(&self) -> usize {
+                self.0.len()
+            }
+            fn __bool__(&self) -> bool {
+                self.0.len() > 0
+            }
+            fn __getitem__<'py>(
+                &self,
+                py: Python<'py>,
+                key: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                self.0.getitem(py, key)
+            }
+            fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                Ok(self.0.list(py)?.as_any().try_iter()?.into_any())
+            }
+            fn __reversed__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                self.0.list(py)?.call_method0("__reversed__")
+            }
+            fn __contains__(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+                self.0.list(py)?.contains(value)
+            }
+            /// The position of the first entry equal to `value` (`ValueError` if none).
+            #[pyo3(signature = (value, *bounds))]
+            fn index<'py>(
+                &self,
+                py: Python<'py>,
+                value: &Bound<'py, PyAny>,
+                bounds: &Bound<'py, PyTuple>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let mut args = vec![value.clone()];
+                args.extend(bounds.iter());
+                self.0
+                    .list(py)?
+                    .call_method1("index", PyTuple::new(py, args)?)
+            }
+            /// How many entries are equal to `value`.
+            fn count<'py>(
+                &self,
+                py: Python<'py>,
+                value: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                self.0.list(py)?.call_method1("count", (value,))
+            }
+            fn __richcmp__<'py>(
+                &self,
+                py: Python<'py>,
+                other: &Bound<'py, PyAny>,
+                op: CompareOp,
+            ) -> PyResult<Py<PyAny>> {
+                self.0.richcmp(py, other, op)
+            }
+            fn __add__<'py>(&self, py: Python<'py>, other: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
+                self.0.add(py, other, false)
+            }
+            fn __radd__<'py>(&self, py: Python<'py>, other: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
+                self.0.add(py, other, true)
+            }
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                Ok(self.0.list(py)?.repr()?.to_string_lossy().into_owned())
+            }
+        }
+    };
+}
+
+entries_sequence!(
+    /// `Outcome.succeeded`: the confirmed users as a read-only sequence of `Success`.
+    Successes,
+    "Successes"
+);
+entries_sequence!(
+    /// `Outcome.failed`: the users not blocked or unblocked as a read-only sequence of
+    /// `Failure`.
+    Failures,
+    "Failures"
+);
 
 #[pymethods]
 impl PyOutcome {
@@ -206,25 +477,28 @@ impl PyOutcome {
     fn operation(&self) -> &'static str {
         self.inner.operation.as_str()
     }
-    /// The users the server confirmed, in input order, each a `Success`.
+    /// The users the server confirmed, in input order, each a `Success`: a read-only sequence
+    /// whose entries are made when first read (`list(outcome.succeeded)` gives a list).
     #[getter]
-    fn succeeded(&self) -> Vec<PySuccess> {
-        (0..self.inner.succeeded.len())
-            .map(|index| PySuccess {
-                outcome: Arc::clone(&self.inner),
-                index,
+    fn succeeded(&self, py: Python<'_>) -> PyResult<Py<Successes>> {
+        self.succeeded
+            .get_or_try_init(py, || {
+                Py::new(
+                    py,
+                    Successes(Entries::new(py, &self.inner, Side::Succeeded)?),
+                )
             })
-            .collect()
+            .map(|s| s.clone_ref(py))
     }
-    /// The users not blocked or unblocked, in input order, each a `Failure` with its reason.
+    /// The users not blocked or unblocked, in input order, each a `Failure` with its reason: a
+    /// read-only sequence like `succeeded`.
     #[getter]
-    fn failed(&self) -> Vec<PyFailure> {
-        (0..self.inner.failed.len())
-            .map(|index| PyFailure {
-                outcome: Arc::clone(&self.inner),
-                index,
+    fn failed(&self, py: Python<'_>) -> PyResult<Py<Failures>> {
+        self.failed
+            .get_or_try_init(py, || {
+                Py::new(py, Failures(Entries::new(py, &self.inner, Side::Failed)?))
             })
-            .collect()
+            .map(|s| s.clone_ref(py))
     }
     /// How many HTTP requests the call made, retries included.
     #[getter]
@@ -454,6 +728,8 @@ impl From<wablock::Outcome> for PyOutcome {
     fn from(inner: wablock::Outcome) -> Self {
         PyOutcome {
             inner: Arc::new(inner),
+            succeeded: PyOnceLock::new(),
+            failed: PyOnceLock::new(),
         }
     }
 }

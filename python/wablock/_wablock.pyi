@@ -175,9 +175,14 @@ class Outcome:
     def operation(self) -> str:
         """``"block"`` or ``"unblock"``."""
     @property
-    def succeeded(self) -> list[Success]: ...
+    def succeeded(self) -> Sequence[Success]:
+        """The confirmed users, in input order: a read-only sequence (``len``, indexing, slices
+        as lists, iteration, ``==`` with a list), each entry made when first read and then the
+        same object; ``list(outcome.succeeded)`` gives a list."""
     @property
-    def failed(self) -> list[Failure]: ...
+    def failed(self) -> Sequence[Failure]:
+        """The users not blocked or unblocked, in input order: a read-only sequence like
+        ``succeeded``."""
     @property
     def requests(self) -> int:
         """HTTP requests made, retries included."""
