@@ -4,7 +4,7 @@
  * user's next message blocks them (the report carries the outcome); the queue is empty; the
  * same payload again changes nothing. Then misuse: NULLs, bad store locations, a malformed
  * body, no client for a number, a block call failing as a whole, cancel, close. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* mkdtemp, strdup, P_tmpdir */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,16 +18,17 @@
 #define STALE "+16505550000"
 #define APP_SECRET "sandbox-app-secret"
 
-static char dir[64];
+static char dir[512];
 
 static void store_path(char *out, size_t n, const char *name) {
+  /* dir fits in 512 bytes, names are short */
   snprintf(out, n, "%s/%s", dir, name);
 }
 
 /* A window over a new SQLite file in the temp dir, with the sandbox client for NUMBER (token
  * `token`) and, when `secret` is not NULL, that app secret. */
 static wablock_window *new_window(const char *name, const char *token, const char *secret) {
-  char path[256];
+  char path[600];
   store_path(path, sizeof path, name);
   wablock_window *w = NULL;
   wablock_error *err = NULL;
@@ -314,7 +315,7 @@ static void bad_store_locations(void) {
   wablock_error_free(err);
 
   /* A directory that cannot be made: a regular file stands in its way. */
-  char file[256], path[300];
+  char file[600], path[700];
   store_path(file, sizeof file, "a-file");
   FILE *fp = fopen(file, "w");
   CHECK(fp != NULL);
@@ -455,7 +456,8 @@ static void cancel_pending(void) {
 }
 
 void test_window(void) {
-  snprintf(dir, sizeof dir, "/tmp/wablock-c-window-XXXXXX");
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/wablock-c-window-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
   if (!mkdtemp(dir)) {
     CHECK(!"mkdtemp");
     return;
@@ -469,7 +471,7 @@ void test_window(void) {
   CHECK_STR(wablock_status_name(WABLOCK_SIGNATURE), "SIGNATURE");
   CHECK_STR(wablock_status_name(WABLOCK_MALFORMED), "MALFORMED");
   CHECK_STR(wablock_status_name(WABLOCK_STORE), "STORE");
-  char cmd[128];
+  char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   CHECK(system(cmd) == 0);
 }
