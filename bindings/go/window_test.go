@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -314,5 +315,66 @@ func TestWindowBlockError(t *testing.T) {
 	windowErr(t, err, wablock.WindowBlock)
 	if !errors.Is(err, wablock.ErrInvalidArgument) {
 		t.Errorf("empty list: %v", err)
+	}
+}
+
+// A queued block that fails as a whole when taken up stays queued, with the core's error in
+// the report; ProcessPending makes it later. Meanwhile the window is used from 8 goroutines.
+func TestWindowRetryableFailureStaysQueued(t *testing.T) {
+	reset(t)
+	w := openWindow(t, "sandbox-token", appSecret)
+	if _, err := w.BlockWhenPossible(bg, "1000", []string{stale}); err != nil {
+		t.Fatal(err)
+	}
+	body, signature := inboundWebhook(t, "16505550000")
+	// The next request is throttled for longer than the backoff cap: RATE_LIMITED at once.
+	mustControl(t, "POST", "/_sandbox/script", map[string]any{"responses": []any{map[string]any{
+		"status": 429, "headers": map[string]any{"Retry-After": "60"},
+		"json": map[string]any{"error": map[string]any{"message": "slow down", "type": "OAuthException", "code": 130429}},
+	}}})
+	report, err := w.Ingest(bg, body, signature)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Blocks) != 1 {
+		t.Fatalf("report %+v", report)
+	}
+	b := report.Blocks[0]
+	if !b.StillPending || b.Outcome != nil || b.Err == nil || b.Err.Kind != wablock.KindRateLimited ||
+		!errors.Is(b.Err, wablock.ErrRateLimited) || !strings.Contains(b.CanonicalJSON(), `"still_pending":true`) {
+		t.Fatalf("block %+v", b)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*20)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if _, err := w.State(bg, "1000", stale); err != nil {
+					errs <- err
+				}
+				if _, err := w.Pending(bg); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	done, err := w.ProcessPending(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 1 || done[0].StillPending || done[0].Err != nil || len(done[0].Outcome.Succeeded) != 1 {
+		t.Fatalf("process_pending %+v", done)
+	}
+	if n := pendingCount(t, w); n != 0 {
+		t.Fatalf("%d pending", n)
 	}
 }

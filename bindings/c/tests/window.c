@@ -6,6 +6,7 @@
  * body, no client for a number, a block call failing as a whole, cancel, close. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, strdup, P_tmpdir */
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,6 +456,103 @@ static void cancel_pending(void) {
   wablock_window_free(w);
 }
 
+/* A queued block that fails as a whole when taken up stays queued, with the core's error in
+ * the report; process_pending makes it later without a new webhook. */
+static void retryable_failure_stays_queued(void) {
+  CHECK(sandbox_reset());
+  wablock_window *w = new_window("retry.db", "sandbox-token", APP_SECRET);
+  if (!w) return;
+  wablock_str users[1] = {WS(STALE)};
+  wablock_when_possible *r = NULL;
+  CHECK_STATUS(wablock_window_block_when_possible(w, WS(NUMBER), users, 1, &r, NULL), WABLOCK_OK);
+  wablock_when_possible_free(r);
+  char *body = NULL, *signature = NULL;
+  CHECK(inbound(&body, &signature));
+  if (!body) {
+    wablock_window_free(w);
+    return;
+  }
+  /* The next request is throttled for longer than the backoff cap: RATE_LIMITED at once. */
+  CHECK(http_request("POST", "/_sandbox/script",
+                     "{\"responses\":[{\"status\":429,\"headers\":{\"Retry-After\":\"60\"},"
+                     "\"json\":{\"error\":{\"message\":\"slow down\",\"type\":\"OAuthException\","
+                     "\"code\":130429}}}]}",
+                     NULL) == 200);
+  wablock_str sig = WS(signature);
+  wablock_ingest_report *report = NULL;
+  CHECK_STATUS(wablock_window_ingest(w, (const uint8_t *)body, strlen(body), &sig, &report, NULL),
+               WABLOCK_OK);
+  const wablock_queued_blocks *blocks = wablock_ingest_report_blocks(report);
+  CHECK(wablock_queued_blocks_count(blocks) == 1);
+  wablock_queued_block qb;
+  CHECK_STATUS(wablock_queued_blocks_get(blocks, 0, &qb, NULL), WABLOCK_OK);
+  CHECK(qb.still_pending);
+  CHECK(qb.outcome == NULL && qb.error != NULL);
+  CHECK_STATUS(wablock_error_kind(qb.error), WABLOCK_RATE_LIMITED);
+  CHECK(wablock_error_window_kind(qb.error) == NULL); /* the core's own error */
+  CHECK(wablock_error_not_attempted_count(qb.error) == 1);
+  CHECK(qb.json && strstr(qb.json, "\"error\":{") && strstr(qb.json, "\"still_pending\":true"));
+  CHECK_STATUS(wablock_queued_blocks_get(blocks, 1, &qb, NULL), WABLOCK_INVALID_ARGUMENT);
+  wablock_ingest_report_free(report);
+  CHECK(pending_count(w) == 1);
+
+  wablock_queued_blocks *done = NULL;
+  CHECK_STATUS(wablock_window_process_pending(w, &done, NULL), WABLOCK_OK);
+  CHECK(wablock_queued_blocks_count(done) == 1);
+  CHECK_STATUS(wablock_queued_blocks_get(done, 0, &qb, NULL), WABLOCK_OK);
+  CHECK(!qb.still_pending && qb.error == NULL);
+  CHECK(wablock_outcome_succeeded_count(qb.outcome) == 1);
+  wablock_queued_blocks_free(done);
+  CHECK(pending_count(w) == 0);
+  free(body);
+  free(signature);
+  wablock_window_free(w);
+}
+
+/* One window, 8 threads at once: reads, queueing and process_pending all succeed. */
+static void *window_worker(void *arg) {
+  const wablock_window *w = arg;
+  long failures = 0;
+  wablock_str users[1] = {WS(STALE)};
+  for (int i = 0; i < 20; i++) {
+    wablock_window_state s;
+    wablock_pending_list *p = NULL;
+    wablock_when_possible *r = NULL;
+    wablock_queued_blocks *q = NULL;
+    failures += wablock_window_window_state(w, WS(NUMBER), WS(STALE), &s, NULL) != WABLOCK_OK;
+    failures += wablock_window_pending(w, &p, NULL) != WABLOCK_OK;
+    failures += wablock_pending_list_count(p) != 1 && i > 0;
+    failures += wablock_window_block_when_possible(w, WS(NUMBER), users, 1, &r, NULL) != WABLOCK_OK;
+    failures += wablock_window_process_pending(w, &q, NULL) != WABLOCK_OK;
+    wablock_pending_list_free(p);
+    wablock_when_possible_free(r);
+    wablock_queued_blocks_free(q);
+  }
+  return (void *)failures;
+}
+
+static void shared_by_threads(void) {
+  CHECK(sandbox_reset());
+  wablock_window *w = new_window("threads.db", "sandbox-token", APP_SECRET);
+  if (!w) return;
+  wablock_str users[1] = {WS(STALE)};
+  wablock_when_possible *r = NULL;
+  CHECK_STATUS(wablock_window_block_when_possible(w, WS(NUMBER), users, 1, &r, NULL), WABLOCK_OK);
+  wablock_when_possible_free(r);
+  pthread_t threads[8];
+  for (int i = 0; i < 8; i++) CHECK(pthread_create(&threads[i], NULL, window_worker, w) == 0);
+  for (int i = 0; i < 8; i++) {
+    void *failures = NULL;
+    CHECK(pthread_join(threads[i], &failures) == 0);
+    CHECK(failures == NULL);
+  }
+  CHECK(pending_count(w) == 1); /* one row per user, however often queued */
+  /* A setter while nothing is in flight still works; the window stays usable. */
+  CHECK_STATUS(wablock_window_set_lease_ms(w, 1000, NULL), WABLOCK_OK);
+  CHECK(pending_count(w) == 1);
+  wablock_window_free(w);
+}
+
 void test_window(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/wablock-c-window-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
@@ -468,6 +566,8 @@ void test_window(void) {
   malformed_body_records_nothing();
   block_errors();
   cancel_pending();
+  retryable_failure_stays_queued();
+  shared_by_threads();
   CHECK_STR(wablock_status_name(WABLOCK_SIGNATURE), "SIGNATURE");
   CHECK_STR(wablock_status_name(WABLOCK_MALFORMED), "MALFORMED");
   CHECK_STR(wablock_status_name(WABLOCK_STORE), "STORE");
