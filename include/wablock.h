@@ -20,9 +20,10 @@
  *    is owned by the caller and freed by wablock_string_free; every const char * is borrowed
  *    from the object it came from and valid as long as that object (or, where a function
  *    says so, until the next call). Strings passed in are borrowed for the call only.
- *  - Threads: a wablock_client may be used from many threads at once. Outcomes, errors and
- *    pages are immutable and may be read from many threads. A wablock_config and a
- *    wablock_blocked_users iterator are used by one thread at a time.
+ *  - Threads: a wablock_client, and a wablock_window once configured, may be used from many
+ *    threads at once. Outcomes, errors, pages and the window's results are immutable and may
+ *    be read from many threads. A wablock_config and a wablock_blocked_users iterator are
+ *    used by one thread at a time.
  *  - Use after free is undefined behaviour.
  */
 

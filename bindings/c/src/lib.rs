@@ -20,9 +20,10 @@
 //! - Every object Rust allocates is freed by its NULL-safe `wablock_*_free`; every `char *`
 //!   returned is freed by `wablock_string_free`. A `const char *` is borrowed from the object it
 //!   came from and lives as long as that object.
-//! - A `wablock_client` may be used from many threads at once. Outcomes, errors and pages are
-//!   immutable and may be read from many threads. A `wablock_config` and a
-//!   `wablock_blocked_users` iterator are used by one thread at a time.
+//! - A `wablock_client`, and a `wablock_window` once configured, may be used from many threads
+//!   at once. Outcomes, errors, pages and the window's results are immutable and may be read
+//!   from many threads. A `wablock_config` and a `wablock_blocked_users` iterator are used by
+//!   one thread at a time.
 
 #![allow(non_camel_case_types)]
 
