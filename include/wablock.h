@@ -20,9 +20,10 @@
  *    is owned by the caller and freed by wablock_string_free; every const char * is borrowed
  *    from the object it came from and valid as long as that object (or, where a function
  *    says so, until the next call). Strings passed in are borrowed for the call only.
- *  - Threads: a wablock_client may be used from many threads at once. Outcomes, errors and
- *    pages are immutable and may be read from many threads. A wablock_config and a
- *    wablock_blocked_users iterator are used by one thread at a time.
+ *  - Threads: a wablock_client, and a wablock_window once configured, may be used from many
+ *    threads at once. Outcomes, errors, pages and the window's results are immutable and may
+ *    be read from many threads. A wablock_config and a wablock_blocked_users iterator are
+ *    used by one thread at a time.
  *  - Use after free is undefined behaviour.
  */
 
@@ -116,6 +117,20 @@ typedef enum {
    * handle was triggered.
    */
   WABLOCK_CANCELLED = 12,
+  /**
+   * A webhook's `X-Hub-Signature-256` is missing, unreadable or does not match the app
+   * secret (`wablock_window_ingest`); nothing of the payload was recorded.
+   */
+  WABLOCK_SIGNATURE = 13,
+  /**
+   * A webhook body is not a WhatsApp Business webhook payload (`wablock_window_ingest`);
+   * nothing of it was recorded.
+   */
+  WABLOCK_MALFORMED = 14,
+  /**
+   * The window's store (SQLite or PostgreSQL) failed; the message says which operation.
+   */
+  WABLOCK_STORE = 15,
 } wablock_status;
 
 /**
@@ -172,6 +187,42 @@ typedef enum {
 } wablock_reason;
 
 /**
+ * Whether a user may be blocked now, as far as the recorded webhooks tell.
+ */
+typedef enum {
+  /**
+   * No message from this user to this number is recorded.
+   */
+  WABLOCK_WINDOW_UNKNOWN = 0,
+  /**
+   * The user wrote in less than 24 hours ago: a block is accepted until `at_ms`.
+   */
+  WABLOCK_WINDOW_OPEN = 1,
+  /**
+   * The user's last message is older: blocks are refused since `at_ms`.
+   */
+  WABLOCK_WINDOW_CLOSED = 2,
+} wablock_window_state_kind;
+
+/**
+ * Which list of a `wablock_cancelled` to read.
+ */
+typedef enum {
+  /**
+   * Inputs whose queued block was removed.
+   */
+  WABLOCK_CANCELLED_CANCELLED = 0,
+  /**
+   * Inputs that had no queued block on that number.
+   */
+  WABLOCK_CANCELLED_NOT_PENDING = 1,
+  /**
+   * Inputs that are not a phone number, WA ID or BSUID (each with the reason).
+   */
+  WABLOCK_CANCELLED_INVALID = 2,
+} wablock_cancelled_list;
+
+/**
  * A lazy walk over every blocked user, from `wablock_client_blocked_users`. It yields each
  * user once and survives the list changing underneath it (up to the restart budget). Use it
  * from one thread at a time; free it with `wablock_blocked_users_free`.
@@ -191,6 +242,13 @@ typedef struct wablock_blocked_users wablock_blocked_users;
  * reference, so it may be freed before them.
  */
 typedef struct wablock_cancel wablock_cancel;
+
+/**
+ * The result of `wablock_window_cancel_pending`: every input exactly once, in one of three
+ * lists, each in input order. Immutable: it may be read from many threads. Free it with
+ * `wablock_cancelled_free`.
+ */
+typedef struct wablock_cancelled wablock_cancelled;
 
 /**
  * A client for one phone number's blocklist, with its connection pool.
@@ -215,6 +273,11 @@ typedef struct wablock_config wablock_config;
 /**
  * A call that failed as a whole. Written to `*err_out` by a failing function; owned by the
  * caller and freed with `wablock_error_free`. Immutable: it may be read from many threads.
+ *
+ * It is the core's error (`wablock::Error`) for the client, fleet and other core functions,
+ * and the window's error (`wablock_window::Error`) for the `wablock_window_*` functions; for a
+ * window error of kind BLOCK, the accessors that account for users (`partial`,
+ * `not_attempted`, the HTTP and Graph fields) read the core's error inside it.
  */
 typedef struct wablock_error wablock_error;
 
@@ -248,6 +311,12 @@ typedef struct wablock_fleet_builder wablock_fleet_builder;
 typedef struct wablock_fleet_results wablock_fleet_results;
 
 /**
+ * The result of `wablock_window_ingest`. Immutable: it may be read from many threads. Free
+ * it with `wablock_ingest_report_free`.
+ */
+typedef struct wablock_ingest_report wablock_ingest_report;
+
+/**
  * The result of a block or unblock call that completed: every input appears exactly once,
  * as succeeded or failed, each list in the caller's input order. Immutable: it may be read
  * from many threads at once. Free it with `wablock_outcome_free` (unless it is borrowed from
@@ -260,6 +329,36 @@ typedef struct wablock_outcome wablock_outcome;
  * `wablock_page_free`.
  */
 typedef struct wablock_page wablock_page;
+
+/**
+ * Every queued block, oldest first. Immutable: it may be read from many threads. Free it
+ * with `wablock_pending_list_free`.
+ */
+typedef struct wablock_pending_list wablock_pending_list;
+
+/**
+ * Queued blocks taken up, in the order they were made. Immutable: it may be read from many
+ * threads. Free it with `wablock_queued_blocks_free` (unless it is borrowed from a report by
+ * `wablock_ingest_report_blocks`).
+ */
+typedef struct wablock_queued_blocks wablock_queued_blocks;
+
+/**
+ * The result of `wablock_window_block_when_possible`. Immutable: it may be read from many
+ * threads. Free it with `wablock_when_possible_free`.
+ */
+typedef struct wablock_when_possible wablock_when_possible;
+
+/**
+ * Blocks that wait for the 24-hour window, over one store (a SQLite file or a PostgreSQL
+ * database), with one client per phone number id.
+ *
+ * Configure it (`wablock_window_add_client`, `wablock_window_set_app_secret`,
+ * `wablock_window_set_lease_ms`) before making calls. Then it may be shared by any number of
+ * threads and used from all of them at once. Free it once, after every call on it has
+ * returned.
+ */
+typedef struct wablock_window wablock_window;
 
 /**
  * A string passed in: `len` bytes at `data`, UTF-8, not NUL-terminated. A NUL byte is data
@@ -459,6 +558,99 @@ typedef struct {
   const char *user_id;
 } wablock_blocked_user;
 
+/**
+ * One queued block that `wablock_window_ingest` or `wablock_window_process_pending` took up.
+ * The pointers are borrowed from the object it was read from and live as long as it does;
+ * never free them.
+ */
+typedef struct {
+  /**
+   * The business phone number id.
+   */
+  const char *phone_number_id;
+  /**
+   * The user's identity (WA ID digits or BSUID).
+   */
+  const char *user;
+  /**
+   * The caller's original string, as queued and sent (NUL-terminated; see `input_len`).
+   */
+  const char *input;
+  /**
+   * The length of `input` in bytes.
+   */
+  size_t input_len;
+  /**
+   * The block call's outcome (read it with the `wablock_outcome_*` functions), or NULL when
+   * the call failed as a whole.
+   */
+  const wablock_outcome *outcome;
+  /**
+   * The core's error when the block call failed as a whole (with its accounting), else
+   * NULL.
+   */
+  const wablock_error *error;
+  /**
+   * True when the block stays queued (a retryable failure, or the server still asks for
+   * re-engagement); false when it is done (blocked, or refused for good).
+   */
+  bool still_pending;
+  /**
+   * This block as the crate's canonical JSON, `{"input",…,"outcome"|"error",…}`.
+   */
+  const char *json;
+} wablock_queued_block;
+
+/**
+ * The answer of `wablock_window_window_state`.
+ */
+typedef struct {
+  /**
+   * Open, closed or unknown.
+   */
+  wablock_window_state_kind kind;
+  /**
+   * Unix milliseconds: open until (OPEN), closed since (CLOSED); 0 for UNKNOWN.
+   */
+  int64_t at_ms;
+} wablock_window_state;
+
+/**
+ * A queued block, waiting for the user to write in. The strings are borrowed from the list
+ * and live as long as it does; never free them.
+ */
+typedef struct {
+  /**
+   * The business phone number id the block is for.
+   */
+  const char *phone_number_id;
+  /**
+   * The user's identity: WA ID digits, or the BSUID.
+   */
+  const char *user;
+  /**
+   * The caller's original string, sent as is when the block is made (NUL-terminated; see
+   * `input_len`).
+   */
+  const char *input;
+  /**
+   * The length of `input` in bytes.
+   */
+  size_t input_len;
+  /**
+   * When it was queued, Unix milliseconds.
+   */
+  int64_t created_at_ms;
+  /**
+   * The process holding it right now, or NULL (claims expire).
+   */
+  const char *claim_owner;
+  /**
+   * Until when that claim holds, Unix milliseconds (0 when unclaimed).
+   */
+  int64_t claimed_until_ms;
+} wablock_pending_block;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -476,8 +668,8 @@ const char *wablock_version(void);
 uint32_t wablock_version_number(void);
 
 /**
- * The canonical name of a status, e.g. `"RATE_LIMITED"`, or `"OK"` for 0; NULL for a number
- * that is no status. Static: never free it.
+ * The canonical name of a status, e.g. `"RATE_LIMITED"` or `"SIGNATURE"`, or `"OK"` for 0;
+ * NULL for a number that is no status. Static: never free it.
  */
 const char *wablock_status_name(int32_t status);
 
@@ -1076,14 +1268,39 @@ const char *wablock_error_not_attempted_get(const wablock_error *error,
 
 /**
  * The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
+ * For a window error of kind BLOCK it is the core's error inside it (as the CLI prints it).
  *
  * Ownership: the returned string is owned by the caller; free it with
- * `wablock_string_free`. NULL when `error` is NULL.
+ * `wablock_string_free`. NULL when `error` is NULL, and for a window error of another kind
+ * (the window has no JSON form for those: use `wablock_error_window_kind` and
+ * `wablock_error_display`).
  *
  * # Safety
  * `error` is NULL or a live error.
  */
 char *wablock_error_to_json(const wablock_error *error);
+
+/**
+ * The window's kind of the error, `"INVALID_ARGUMENT"`, `"SIGNATURE"`, `"MALFORMED"`,
+ * `"STORE"` or `"BLOCK"` (the `wablock-window` crate's names), when a `wablock_window_*`
+ * function failed with it; NULL for any other error (a core call's, a NULL argument found by
+ * this library, a panic) and when `error` is NULL. Static: never free it.
+ *
+ * # Safety
+ * `error` is NULL or a live error.
+ */
+const char *wablock_error_window_kind(const wablock_error *error);
+
+/**
+ * For a window error of kind BLOCK (the block call failed as a whole): the core's own error,
+ * with its status, message, display and accounting, exactly as `wablock_client_block` would
+ * have reported it. NULL for any other error. Borrowed from `error`: valid as long as it is;
+ * never free it.
+ *
+ * # Safety
+ * `error` is NULL or a live error.
+ */
+const wablock_error *wablock_error_block_error(const wablock_error *error);
 
 /**
  * A new, empty fleet builder.
@@ -1555,6 +1772,411 @@ wablock_status wablock_blocked_users_collect_to_json(wablock_blocked_users *iter
  * `iter` is NULL or an iterator from `wablock_client_blocked_users`, not used again.
  */
 void wablock_blocked_users_free(wablock_blocked_users *iter);
+
+/**
+ * Opens the store at `location` (a SQLite file path, created if missing, or a `postgres://`
+ * / `postgresql://` URL), applies its migrations, and makes a window over it with no client,
+ * no app secret (signatures not checked) and the default lease (60 s). A location with any
+ * other scheme is refused (`WABLOCK_INVALID_ARGUMENT`); a store that cannot be opened is
+ * `WABLOCK_STORE`. A database URL is never quoted in errors.
+ *
+ * Ownership: `location` is borrowed for the call. On success `*window_out` receives a new
+ * window, owned by the caller (free with `wablock_window_free`).
+ *
+ * # Safety
+ * `location` is a valid `wablock_str`; `window_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_window_new(wablock_str location,
+                                  wablock_window **window_out,
+                                  wablock_error **err_out);
+
+/**
+ * As `wablock_window_new`, over the default store: the SQLite file
+ * `<data dir>/wablock/window.db` (`~/.local/share/wablock/window.db` on Linux).
+ *
+ * # Safety
+ * `window_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_window_new_default(wablock_window **window_out,
+                                          wablock_error **err_out);
+
+/**
+ * Sets the client that blocks for `phone_number_id` (one per business number; a second one
+ * for the same number replaces the first). The window keeps its own reference to the
+ * client's connection pool, so `client` may be freed afterwards. A closed client is
+ * `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: both arguments are borrowed for the call.
+ *
+ * # Safety
+ * `window` is NULL or a live window on which no call is in flight; `phone_number_id` is a
+ * valid `wablock_str`; `client` is NULL or a live client; `err_out` is NULL or writable.
+ */
+wablock_status wablock_window_add_client(wablock_window *window,
+                                         wablock_str phone_number_id,
+                                         const wablock_client *client,
+                                         wablock_error **err_out);
+
+/**
+ * Sets the Meta app secret: from then on every ingested payload must carry a valid
+ * `X-Hub-Signature-256`. Without it, signatures are not checked (only for receivers that
+ * authenticate payloads some other way). The secret is copied, any bytes, and never appears
+ * in any message.
+ *
+ * Ownership: `app_secret` is borrowed for the call.
+ *
+ * # Safety
+ * `window` is NULL or a live window on which no call is in flight; `app_secret` is a valid
+ * `wablock_str`; `err_out` is NULL or writable.
+ */
+wablock_status wablock_window_set_app_secret(wablock_window *window,
+                                             wablock_str app_secret,
+                                             wablock_error **err_out);
+
+/**
+ * Sets how long a claim on a queued block holds before another process may take it up
+ * (default 60 000 ms). Make it longer than a block call can take, retries included. A
+ * negative `lease_ms` is `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `window` is NULL or a live window on which no call is in flight; `err_out` is NULL or
+ * writable.
+ */
+wablock_status wablock_window_set_lease_ms(wablock_window *window,
+                                           int64_t lease_ms,
+                                           wablock_error **err_out);
+
+/**
+ * Closes a window: its store connection is released once calls in flight have finished,
+ * and every later call on it fails with `WABLOCK_INVALID_ARGUMENT` ("the window is closed").
+ * The handle itself stays valid until `wablock_window_free`. Closing twice, or closing NULL,
+ * does nothing. Safe to call while other threads use the window.
+ *
+ * # Safety
+ * `window` is NULL or a live window.
+ */
+void wablock_window_close(const wablock_window *window);
+
+/**
+ * Frees a window. NULL is allowed and ignored. Results obtained from it stay valid.
+ *
+ * # Safety
+ * `window` is NULL or a window from this library that no thread uses any more.
+ */
+void wablock_window_free(wablock_window *window);
+
+/**
+ * Blocks `n` users on `phone_number_id` now, with that number's client; those refused with
+ * `REENGAGEMENT_REQUIRED` are queued and blocked when they next write in (see
+ * `wablock_window_ingest`). The result's outcome accounts for every input, as
+ * `wablock_client_block`'s does; its queued list names the inputs queued (each also in the
+ * outcome's failed list).
+ *
+ * Errors: no client for `phone_number_id` is `WABLOCK_INVALID_ARGUMENT`; a store failure
+ * `WABLOCK_STORE`; when the block call fails as a whole (window kind BLOCK), the status is
+ * the core's (`WABLOCK_AUTH`, `WABLOCK_NETWORK`, `WABLOCK_INVALID_ARGUMENT` for `n == 0`…),
+ * the error carries the core's `partial` and `not_attempted`, and nothing is queued.
+ *
+ * Ownership: the arguments are borrowed for the call. `*result_out` is owned by the caller
+ * (free with `wablock_when_possible_free`).
+ *
+ * # Safety
+ * `window` is NULL or a live window; `phone_number_id` is a valid `wablock_str`; `users` is
+ * NULL or points to `n` valid `wablock_str`s; `result_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_window_block_when_possible(const wablock_window *window,
+                                                  wablock_str phone_number_id,
+                                                  const wablock_str *users,
+                                                  size_t n,
+                                                  wablock_when_possible **result_out,
+                                                  wablock_error **err_out);
+
+/**
+ * Frees a result. NULL is allowed and ignored.
+ *
+ * # Safety
+ * `result` is NULL or a result from this library, not used again.
+ */
+void wablock_when_possible_free(wablock_when_possible *result);
+
+/**
+ * The core's outcome of the block call: read it with the `wablock_outcome_*` functions.
+ * Borrowed from `result`: valid as long as it is; never free it. NULL when `result` is NULL.
+ *
+ * # Safety
+ * `result` is NULL or a live result.
+ */
+const wablock_outcome *wablock_when_possible_outcome(const wablock_when_possible *result);
+
+/**
+ * Number of inputs queued; 0 when `result` is NULL.
+ *
+ * # Safety
+ * `result` is NULL or a live result.
+ */
+size_t wablock_when_possible_queued_count(const wablock_when_possible *result);
+
+/**
+ * Queued input `index` (0-based, in input order), exactly as the caller passed it; NULL when
+ * out of range. When `len_out` is not NULL it receives the length in bytes. Borrowed from
+ * `result` and valid as long as it is.
+ *
+ * # Safety
+ * `result` is NULL or a live result; `len_out` is NULL or writable.
+ */
+const char *wablock_when_possible_queued_get(const wablock_when_possible *result,
+                                             size_t index,
+                                             size_t *len_out);
+
+/**
+ * The result as the crate's canonical JSON, `{"outcome":{…},"queued":[…]}` (the CLI's
+ * `block --when-possible --json`). Owned by the caller: free it with `wablock_string_free`.
+ * NULL when `result` is NULL.
+ *
+ * # Safety
+ * `result` is NULL or a live result.
+ */
+char *wablock_when_possible_to_json(const wablock_when_possible *result);
+
+/**
+ * Takes up every queued block whose user's window is open and that no live process holds
+ * (users who wrote in, and blocks whose claim expired), without a new webhook. Each block's
+ * own failure is in its entry; the call fails only when the store does (`WABLOCK_STORE`).
+ *
+ * Ownership: `*blocks_out` is owned by the caller (free with `wablock_queued_blocks_free`).
+ *
+ * # Safety
+ * `window` is NULL or a live window; `blocks_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_window_process_pending(const wablock_window *window,
+                                              wablock_queued_blocks **blocks_out,
+                                              wablock_error **err_out);
+
+/**
+ * Frees a list of queued blocks. NULL is allowed and ignored. Never free the list borrowed
+ * from a report by `wablock_ingest_report_blocks`.
+ *
+ * # Safety
+ * `blocks` is NULL or a list from `wablock_window_process_pending`, not used again.
+ */
+void wablock_queued_blocks_free(wablock_queued_blocks *blocks);
+
+/**
+ * Number of blocks in the list; 0 when `blocks` is NULL.
+ *
+ * # Safety
+ * `blocks` is NULL or a live list.
+ */
+size_t wablock_queued_blocks_count(const wablock_queued_blocks *blocks);
+
+/**
+ * Reads block `index` (0-based, below `wablock_queued_blocks_count`) into `*block_out`. An
+ * index out of range is `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: the pointers written are borrowed from `blocks` and live as long as it does.
+ *
+ * # Safety
+ * `blocks` is NULL or a live list; `block_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_queued_blocks_get(const wablock_queued_blocks *blocks,
+                                         size_t index,
+                                         wablock_queued_block *block_out,
+                                         wablock_error **err_out);
+
+/**
+ * Verifies, parses and records one webhook payload, then blocks the queued users whose
+ * window is open (those who just wrote in). `body` is the raw request body exactly as
+ * received; `signature` the `X-Hub-Signature-256` header as received, or NULL when there was
+ * none.
+ *
+ * Errors: with an app secret set, a missing, unreadable or wrong signature is
+ * `WABLOCK_SIGNATURE`; a body that is not a WhatsApp Business webhook payload is
+ * `WABLOCK_MALFORMED`; in both cases nothing of the payload is recorded. A store failure is
+ * `WABLOCK_STORE`. A block taken up that fails is not a call error: it is in the report.
+ * Ingesting the same payload again records nothing new.
+ *
+ * Ownership: `body` and `signature` are borrowed for the call. `*report_out` is owned by the
+ * caller (free with `wablock_ingest_report_free`).
+ *
+ * # Safety
+ * `window` is NULL or a live window; `body` is NULL (then `body_len` is 0) or points to
+ * `body_len` readable bytes; `signature` is NULL or a valid `wablock_str`; `report_out` and
+ * `err_out` are NULL or writable.
+ */
+wablock_status wablock_window_ingest(const wablock_window *window,
+                                     const uint8_t *body,
+                                     size_t body_len,
+                                     const wablock_str *signature,
+                                     wablock_ingest_report **report_out,
+                                     wablock_error **err_out);
+
+/**
+ * Frees a report. NULL is allowed and ignored.
+ *
+ * # Safety
+ * `report` is NULL or a report from this library, not used again.
+ */
+void wablock_ingest_report_free(wablock_ingest_report *report);
+
+/**
+ * Inbound messages in the payload; 0 when `report` is NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+size_t wablock_ingest_report_messages(const wablock_ingest_report *report);
+
+/**
+ * Of those, messages not seen before (a redelivered payload has none); 0 when `report` is
+ * NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+size_t wablock_ingest_report_new_messages(const wablock_ingest_report *report);
+
+/**
+ * The queued blocks taken up during this ingest: read them with `wablock_queued_blocks_count`
+ * and `wablock_queued_blocks_get`. Borrowed from `report`: valid as long as it is; never free
+ * it. NULL when `report` is NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+const wablock_queued_blocks *wablock_ingest_report_blocks(const wablock_ingest_report *report);
+
+/**
+ * The report as the crate's canonical JSON,
+ * `{"ingest":{"blocks":[…],"messages":…,"new_messages":…}}` (the CLI's `webhook ingest
+ * --json`). Owned by the caller: free it with `wablock_string_free`. NULL when `report` is
+ * NULL.
+ *
+ * # Safety
+ * `report` is NULL or a live report.
+ */
+char *wablock_ingest_report_to_json(const wablock_ingest_report *report);
+
+/**
+ * Whether `user` may be blocked on `phone_number_id` now: the 24 hours run from the timestamp
+ * of the user's latest recorded message. A user that is not a phone number, WA ID or BSUID is
+ * `WABLOCK_INVALID_ARGUMENT`; a store failure `WABLOCK_STORE`.
+ *
+ * Ownership: the strings are borrowed for the call; `*state_out` is written on success.
+ *
+ * # Safety
+ * `window` is NULL or a live window; the strings are valid `wablock_str`s; `state_out` and
+ * `err_out` are NULL or writable.
+ */
+wablock_status wablock_window_window_state(const wablock_window *window,
+                                           wablock_str phone_number_id,
+                                           wablock_str user,
+                                           wablock_window_state *state_out,
+                                           wablock_error **err_out);
+
+/**
+ * Every queued block, oldest first. A store failure is `WABLOCK_STORE`.
+ *
+ * Ownership: `*pending_out` is owned by the caller (free with `wablock_pending_list_free`).
+ *
+ * # Safety
+ * `window` is NULL or a live window; `pending_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_window_pending(const wablock_window *window,
+                                      wablock_pending_list **pending_out,
+                                      wablock_error **err_out);
+
+/**
+ * Frees a pending list. NULL is allowed and ignored.
+ *
+ * # Safety
+ * `pending` is NULL or a list from this library, not used again.
+ */
+void wablock_pending_list_free(wablock_pending_list *pending);
+
+/**
+ * Number of queued blocks in the list; 0 when `pending` is NULL.
+ *
+ * # Safety
+ * `pending` is NULL or a live list.
+ */
+size_t wablock_pending_list_count(const wablock_pending_list *pending);
+
+/**
+ * Reads queued block `index` (0-based, below `wablock_pending_list_count`) into
+ * `*block_out`. An index out of range is `WABLOCK_INVALID_ARGUMENT`.
+ *
+ * Ownership: the strings written are borrowed from `pending` and live as long as it does.
+ *
+ * # Safety
+ * `pending` is NULL or a live list; `block_out` and `err_out` are NULL or writable.
+ */
+wablock_status wablock_pending_list_get(const wablock_pending_list *pending,
+                                        size_t index,
+                                        wablock_pending_block *block_out,
+                                        wablock_error **err_out);
+
+/**
+ * The list as the crate's canonical JSON, `{"pending":[{…}…]}` (the CLI's `pending --json`).
+ * Owned by the caller: free it with `wablock_string_free`. NULL when `pending` is NULL.
+ *
+ * # Safety
+ * `pending` is NULL or a live list.
+ */
+char *wablock_pending_list_to_json(const wablock_pending_list *pending);
+
+/**
+ * Removes the queued blocks of `n` users on `phone_number_id`. `n == 0` is
+ * `WABLOCK_INVALID_ARGUMENT` (the crate's message); a store failure `WABLOCK_STORE`. An input
+ * that is not a phone number, WA ID or BSUID is not a call error: it is in the invalid list.
+ *
+ * Ownership: the arguments are borrowed for the call. `*cancelled_out` is owned by the caller
+ * (free with `wablock_cancelled_free`).
+ *
+ * # Safety
+ * `window` is NULL or a live window; `phone_number_id` is a valid `wablock_str`; `users` is
+ * NULL or points to `n` valid `wablock_str`s; `cancelled_out` and `err_out` are NULL or
+ * writable.
+ */
+wablock_status wablock_window_cancel_pending(const wablock_window *window,
+                                             wablock_str phone_number_id,
+                                             const wablock_str *users,
+                                             size_t n,
+                                             wablock_cancelled **cancelled_out,
+                                             wablock_error **err_out);
+
+/**
+ * Frees a cancel result. NULL is allowed and ignored.
+ *
+ * # Safety
+ * `cancelled` is NULL or a result from this library, not used again.
+ */
+void wablock_cancelled_free(wablock_cancelled *cancelled);
+
+/**
+ * Number of inputs in list `list` (`wablock_cancelled_list`); 0 when `cancelled` is NULL or
+ * `list` is no list.
+ *
+ * # Safety
+ * `cancelled` is NULL or a live result.
+ */
+size_t wablock_cancelled_count(const wablock_cancelled *cancelled,
+                               int32_t list);
+
+/**
+ * Input `index` (0-based, in input order) of list `list` (`wablock_cancelled_list`), exactly
+ * as the caller passed it; NULL when out of range. When `len_out` is not NULL it receives the
+ * length in bytes. For the invalid list, when `reason_out` is not NULL it receives why the
+ * input is not a user (the core's words); for the other lists it is left untouched. Borrowed
+ * from `cancelled` and valid as long as it is.
+ *
+ * # Safety
+ * `cancelled` is NULL or a live result; `len_out` and `reason_out` are NULL or writable.
+ */
+const char *wablock_cancelled_get(const wablock_cancelled *cancelled,
+                                  int32_t list,
+                                  size_t index,
+                                  size_t *len_out,
+                                  const char **reason_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -138,7 +138,10 @@ pub unsafe extern "C" fn wablock_client_free(client: *mut wablock_client) {
 ///
 /// # Safety
 /// `users` is NULL or points to `n` readable `wablock_str`s, each valid as in `str_bytes`.
-unsafe fn users_arg<'a>(users: *const wablock_str, n: usize) -> Result<Vec<&'a str>, Error> {
+pub(crate) unsafe fn users_arg<'a>(
+    users: *const wablock_str,
+    n: usize,
+) -> Result<Vec<&'a str>, Error> {
     if n == 0 {
         // An empty list is the core's to refuse, with its own message.
         return Ok(Vec::new());

@@ -1,31 +1,61 @@
 //! `wablock_error`: a call that failed as a whole, with every docs/behaviour.md §3.2 field.
 
 use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
+use ::wablock_window::{Error as WindowError, ErrorKind as WindowErrorKind};
 use wablock::Error;
 
 use crate::{
-    ExactCString, guard_value, opt_cstring, opt_ptr, owned_string, to_cstring, wablock_outcome,
-    wablock_status,
+    ExactCString, guard_value, opt_cstring, opt_ptr, owned_string, static_cstr, to_cstring,
+    wablock_outcome, wablock_status,
 };
 
 /// A call that failed as a whole. Written to `*err_out` by a failing function; owned by the
 /// caller and freed with `wablock_error_free`. Immutable: it may be read from many threads.
+///
+/// It is the core's error (`wablock::Error`) for the client, fleet and other core functions,
+/// and the window's error (`wablock_window::Error`) for the `wablock_window_*` functions; for a
+/// window error of kind BLOCK, the accessors that account for users (`partial`,
+/// `not_attempted`, the HTTP and Graph fields) read the core's error inside it.
 pub struct wablock_error {
-    pub(crate) error: Error,
+    status: wablock_status,
+    /// The core's error: a core call's, or the block call's behind a window BLOCK error.
+    core: Option<Error>,
     message: CString,
     display: CString,
     details: Option<CString>,
     fbtrace_id: Option<CString>,
     partial: Option<Box<wablock_outcome>>,
     not_attempted: Vec<ExactCString>,
+    /// The window's kind name, for an error of a `wablock_window_*` function.
+    window_kind: *const c_char,
+    /// The core's error as an object of its own, behind a window BLOCK error.
+    block: Option<Box<wablock_error>>,
 }
+
+// SAFETY: `window_kind` is NULL or points into a static table that lives for the whole process
+// and never changes; everything else is owned, immutable data.
+unsafe impl Send for wablock_error {}
+// SAFETY: as above.
+unsafe impl Sync for wablock_error {}
 
 impl wablock_error {
     pub(crate) fn new(error: Error) -> wablock_error {
         wablock_error {
+            status: wablock_status::from_kind(error.kind()),
             message: to_cstring(error.message()),
             display: to_cstring(&error.to_string()),
+            ..wablock_error::accounting(error)
+        }
+    }
+
+    /// The fields the core's error gives, with its message and display.
+    fn accounting(error: Error) -> wablock_error {
+        wablock_error {
+            status: wablock_status::from_kind(error.kind()),
+            message: CString::default(),
+            display: CString::default(),
             details: opt_cstring(error.details()),
             fbtrace_id: opt_cstring(error.fbtrace_id()),
             partial: error
@@ -36,9 +66,66 @@ impl wablock_error {
                 .iter()
                 .map(|s| ExactCString::new(s))
                 .collect(),
-            error,
+            window_kind: std::ptr::null(),
+            block: None,
+            core: Some(error),
         }
     }
+
+    /// The C view of a window error: its kind's status (the core's status for BLOCK), the
+    /// window's message and display, and for BLOCK the core's error and its accounting.
+    pub(crate) fn from_window(error: WindowError) -> wablock_error {
+        let status = wablock_status::from_window_kind(&error);
+        let base = match error.block_error() {
+            Some(core) => wablock_error {
+                block: Some(Box::new(wablock_error::new(core.clone()))),
+                ..wablock_error::accounting(core.clone())
+            },
+            None => wablock_error {
+                status,
+                core: None,
+                message: CString::default(),
+                display: CString::default(),
+                details: None,
+                fbtrace_id: None,
+                partial: None,
+                not_attempted: Vec::new(),
+                window_kind: std::ptr::null(),
+                block: None,
+            },
+        };
+        wablock_error {
+            status,
+            message: to_cstring(error.message()),
+            display: to_cstring(&error.to_string()),
+            window_kind: window_kind_name(error.kind()),
+            ..base
+        }
+    }
+
+    /// The status a failing function returns with this error.
+    pub(crate) fn status(&self) -> wablock_status {
+        self.status
+    }
+}
+
+/// The window's kinds, in the order of their names' table.
+const WINDOW_KINDS: [WindowErrorKind; 5] = [
+    WindowErrorKind::InvalidArgument,
+    WindowErrorKind::Signature,
+    WindowErrorKind::Malformed,
+    WindowErrorKind::Store,
+    WindowErrorKind::Block,
+];
+
+/// The static name of a window kind (`"SIGNATURE"`…), written by the window crate.
+fn window_kind_name(kind: WindowErrorKind) -> *const c_char {
+    static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
+    let names = || WINDOW_KINDS.iter().map(|k| k.as_str()).collect();
+    WINDOW_KINDS
+        .iter()
+        .position(|k| *k == kind)
+        .map_or(std::ptr::null(), |i| static_cstr(&NAMES, names, i))
 }
 
 /// Runs an accessor on a non-NULL error; `default` for NULL or a panic.
@@ -93,7 +180,7 @@ pub unsafe extern "C" fn wablock_error_kind(error: *const wablock_error) -> wabl
     // SAFETY: per the contract above.
     unsafe {
         with(error, wablock_status::WABLOCK_INVALID_ARGUMENT, |e| {
-            wablock_status::from_kind(e.error.kind())
+            e.status
         })
     }
 }
@@ -135,7 +222,7 @@ pub unsafe extern "C" fn wablock_error_http_status(
     // SAFETY: per the contract above.
     unsafe {
         with(error, false, |e| {
-            write_opt(status_out, e.error.http_status())
+            write_opt(status_out, e.core.as_ref().and_then(Error::http_status))
         })
     }
 }
@@ -151,7 +238,11 @@ pub unsafe extern "C" fn wablock_error_code(
     code_out: *mut i64,
 ) -> bool {
     // SAFETY: per the contract above.
-    unsafe { with(error, false, |e| write_opt(code_out, e.error.code())) }
+    unsafe {
+        with(error, false, |e| {
+            write_opt(code_out, e.core.as_ref().and_then(Error::code))
+        })
+    }
 }
 
 /// The Graph `error_subcode`: returns true and writes `*subcode_out` (when not NULL) if the
@@ -165,7 +256,11 @@ pub unsafe extern "C" fn wablock_error_subcode(
     subcode_out: *mut i64,
 ) -> bool {
     // SAFETY: per the contract above.
-    unsafe { with(error, false, |e| write_opt(subcode_out, e.error.subcode())) }
+    unsafe {
+        with(error, false, |e| {
+            write_opt(subcode_out, e.core.as_ref().and_then(Error::subcode))
+        })
+    }
 }
 
 /// The Graph `error_data.details`, or NULL. Borrowed from `error` and valid as long as it is.
@@ -196,7 +291,11 @@ pub unsafe extern "C" fn wablock_error_fbtrace_id(error: *const wablock_error) -
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wablock_error_retryable(error: *const wablock_error) -> bool {
     // SAFETY: per the contract above.
-    unsafe { with(error, false, |e| e.error.is_retryable()) }
+    unsafe {
+        with(error, false, |e| {
+            e.core.as_ref().is_some_and(Error::is_retryable)
+        })
+    }
 }
 
 /// How long the server asked the caller to wait, in milliseconds: returns true and writes
@@ -213,8 +312,9 @@ pub unsafe extern "C" fn wablock_error_retry_after_ms(
     unsafe {
         with(error, false, |e| {
             let ms = e
-                .error
-                .retry_after()
+                .core
+                .as_ref()
+                .and_then(Error::retry_after)
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
             write_opt(retry_after_ms_out, ms)
         })
@@ -278,9 +378,12 @@ pub unsafe extern "C" fn wablock_error_not_attempted_get(
 }
 
 /// The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
+/// For a window error of kind BLOCK it is the core's error inside it (as the CLI prints it).
 ///
 /// Ownership: the returned string is owned by the caller; free it with
-/// `wablock_string_free`. NULL when `error` is NULL.
+/// `wablock_string_free`. NULL when `error` is NULL, and for a window error of another kind
+/// (the window has no JSON form for those: use `wablock_error_window_kind` and
+/// `wablock_error_display`).
 ///
 /// # Safety
 /// `error` is NULL or a live error.
@@ -288,8 +391,44 @@ pub unsafe extern "C" fn wablock_error_not_attempted_get(
 pub unsafe extern "C" fn wablock_error_to_json(error: *const wablock_error) -> *mut c_char {
     guard_value(std::ptr::null_mut(), || {
         // SAFETY: per the contract above.
-        unsafe { error.as_ref() }.map_or(std::ptr::null_mut(), |e| {
-            owned_string(&e.error.to_canonical_json())
-        })
+        unsafe { error.as_ref() }
+            .and_then(|e| e.core.as_ref())
+            .map_or(std::ptr::null_mut(), |e| {
+                owned_string(&e.to_canonical_json())
+            })
     })
+}
+
+/// The window's kind of the error, `"INVALID_ARGUMENT"`, `"SIGNATURE"`, `"MALFORMED"`,
+/// `"STORE"` or `"BLOCK"` (the `wablock-window` crate's names), when a `wablock_window_*`
+/// function failed with it; NULL for any other error (a core call's, a NULL argument found by
+/// this library, a panic) and when `error` is NULL. Static: never free it.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_window_kind(error: *const wablock_error) -> *const c_char {
+    // SAFETY: per the contract above.
+    unsafe { with(error, std::ptr::null(), |e| e.window_kind) }
+}
+
+/// For a window error of kind BLOCK (the block call failed as a whole): the core's own error,
+/// with its status, message, display and accounting, exactly as `wablock_client_block` would
+/// have reported it. NULL for any other error. Borrowed from `error`: valid as long as it is;
+/// never free it.
+///
+/// # Safety
+/// `error` is NULL or a live error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_error_block_error(
+    error: *const wablock_error,
+) -> *const wablock_error {
+    // SAFETY: per the contract above.
+    unsafe {
+        with(error, std::ptr::null(), |e| {
+            e.block
+                .as_deref()
+                .map_or(std::ptr::null(), |b| b as *const wablock_error)
+        })
+    }
 }

@@ -20,9 +20,10 @@
 //! - Every object Rust allocates is freed by its NULL-safe `wablock_*_free`; every `char *`
 //!   returned is freed by `wablock_string_free`. A `const char *` is borrowed from the object it
 //!   came from and lives as long as that object.
-//! - A `wablock_client` may be used from many threads at once. Outcomes, errors and pages are
-//!   immutable and may be read from many threads. A `wablock_config` and a
-//!   `wablock_blocked_users` iterator are used by one thread at a time.
+//! - A `wablock_client`, and a `wablock_window` once configured, may be used from many threads
+//!   at once. Outcomes, errors, pages and the window's results are immutable and may be read
+//!   from many threads. A `wablock_config` and a `wablock_blocked_users` iterator are used by
+//!   one thread at a time.
 
 #![allow(non_camel_case_types)]
 
@@ -39,6 +40,7 @@ mod error;
 mod fleet;
 mod outcome;
 mod page;
+mod window;
 
 pub use cancel::*;
 pub use client::*;
@@ -47,6 +49,7 @@ pub use error::*;
 pub use fleet::*;
 pub use outcome::*;
 pub use page::*;
+pub use window::*;
 
 /// The status every fallible function returns: `WABLOCK_OK`, or the docs/behaviour.md §3.2 code of the
 /// error kind. The numbers never change meaning; new kinds get new numbers.
@@ -80,6 +83,14 @@ pub enum wablock_status {
     /// The caller stopped the call: its progress callback asked to, or its `wablock_cancel`
     /// handle was triggered.
     WABLOCK_CANCELLED = 12,
+    /// A webhook's `X-Hub-Signature-256` is missing, unreadable or does not match the app
+    /// secret (`wablock_window_ingest`); nothing of the payload was recorded.
+    WABLOCK_SIGNATURE = 13,
+    /// A webhook body is not a WhatsApp Business webhook payload (`wablock_window_ingest`);
+    /// nothing of it was recorded.
+    WABLOCK_MALFORMED = 14,
+    /// The window's store (SQLite or PostgreSQL) failed; the message says which operation.
+    WABLOCK_STORE = 15,
 }
 
 impl wablock_status {
@@ -109,7 +120,32 @@ impl wablock_status {
             .filter(|s| *s != WABLOCK_OK)
             .unwrap_or(WABLOCK_INTERNAL)
     }
+
+    /// The status of a window error: INVALID_ARGUMENT, SIGNATURE, MALFORMED and STORE have
+    /// their own numbers; BLOCK is the status of the core's error inside it.
+    pub(crate) fn from_window_kind(error: &::wablock_window::Error) -> wablock_status {
+        use ::wablock_window::ErrorKind as K;
+        use wablock_status::*;
+        match error.kind() {
+            K::InvalidArgument => WABLOCK_INVALID_ARGUMENT,
+            K::Signature => WABLOCK_SIGNATURE,
+            K::Malformed => WABLOCK_MALFORMED,
+            K::Store => WABLOCK_STORE,
+            K::Block => error
+                .block_error()
+                .map_or(WABLOCK_INTERNAL, |e| wablock_status::from_kind(e.kind())),
+            // A kind newer than this binding.
+            _ => WABLOCK_INTERNAL,
+        }
+    }
 }
+
+/// The window's own kinds, numbered after the core's (13, 14, 15).
+const WINDOW_STATUS_KINDS: [::wablock_window::ErrorKind; 3] = [
+    ::wablock_window::ErrorKind::Signature,
+    ::wablock_window::ErrorKind::Malformed,
+    ::wablock_window::ErrorKind::Store,
+];
 
 /// Major version of this library (SemVer).
 pub const WABLOCK_VERSION_MAJOR: u32 = 0;
@@ -139,8 +175,8 @@ pub extern "C" fn wablock_version_number() -> u32 {
     WABLOCK_VERSION_NUMBER
 }
 
-/// The canonical name of a status, e.g. `"RATE_LIMITED"`, or `"OK"` for 0; NULL for a number
-/// that is no status. Static: never free it.
+/// The canonical name of a status, e.g. `"RATE_LIMITED"` or `"SIGNATURE"`, or `"OK"` for 0;
+/// NULL for a number that is no status. Static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn wablock_status_name(status: i32) -> *const c_char {
     guard_value(std::ptr::null(), || {
@@ -148,8 +184,12 @@ pub extern "C" fn wablock_status_name(status: i32) -> *const c_char {
             return c"OK".as_ptr();
         }
         static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
-        let names = || ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
-        // Kinds are numbered from 1, in ALL order.
+        let names = || {
+            let core = ErrorKind::ALL.iter().map(|k| k.as_str());
+            core.chain(WINDOW_STATUS_KINDS.iter().map(|k| k.as_str()))
+                .collect()
+        };
+        // Kinds are numbered from 1, in ALL order, then the window's.
         usize::try_from(status)
             .ok()
             .and_then(|s| s.checked_sub(1))
@@ -335,10 +375,15 @@ impl ExactCString {
 
 /// Writes a failure into `err_out` (when given) and returns its status.
 fn fail(err_out: *mut *mut wablock_error, error: Error) -> wablock_status {
-    let status = wablock_status::from_kind(error.kind());
+    fail_with(err_out, wablock_error::new(error))
+}
+
+/// Writes a failure's C object into `err_out` (when given) and returns its status.
+pub(crate) fn fail_with(err_out: *mut *mut wablock_error, error: wablock_error) -> wablock_status {
+    let status = error.status();
     if !err_out.is_null() {
         // SAFETY: err_out is non-NULL and, per every function's contract, writable.
-        unsafe { *err_out = Box::into_raw(Box::new(wablock_error::new(error))) };
+        unsafe { *err_out = Box::into_raw(Box::new(error)) };
     }
     status
 }
@@ -412,7 +457,15 @@ mod tests {
             let name = unsafe { CStr::from_ptr(wablock_status_name(kind.code() as i32)) };
             assert_eq!(name.to_str().unwrap(), kind.as_str());
         }
-        assert!(wablock_status_name(13).is_null());
+        for (code, kind) in [
+            (13, ::wablock_window::ErrorKind::Signature),
+            (14, ::wablock_window::ErrorKind::Malformed),
+            (15, ::wablock_window::ErrorKind::Store),
+        ] {
+            let name = unsafe { CStr::from_ptr(wablock_status_name(code)) };
+            assert_eq!(name.to_str().unwrap(), kind.as_str());
+        }
+        assert!(wablock_status_name(16).is_null());
         assert!(wablock_status_name(-1).is_null());
     }
 

@@ -77,6 +77,7 @@ void test_api(void);
 void test_threads(void);
 void test_cancel(void);
 void test_fleet(void);
+void test_window(void);
 /* Runs every vector in dir, writing results under out_dir; returns vectors run. */
 int run_conformance_dir(const char *dir, const char *out_dir);
 

@@ -19,7 +19,7 @@ int main(int argc, char **argv) {
     const char *name;
     void (*run)(void);
   } groups[] = {{"misuse", test_misuse}, {"api", test_api}, {"threads", test_threads},
-                {"cancel", test_cancel}, {"fleet", test_fleet}};
+                {"cancel", test_cancel}, {"fleet", test_fleet}, {"window", test_window}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     int before = t_failures;
     groups[i].run();

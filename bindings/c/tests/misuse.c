@@ -89,7 +89,8 @@ static void names_and_versions(void) {
   CHECK_STR(wablock_status_name(WABLOCK_OK), "OK");
   CHECK_STR(wablock_status_name(WABLOCK_AUTH), "AUTH");
   CHECK_STR(wablock_status_name(WABLOCK_CANCELLED), "CANCELLED");
-  CHECK(wablock_status_name(13) == NULL);
+  CHECK_STR(wablock_status_name(WABLOCK_STORE), "STORE");
+  CHECK(wablock_status_name(16) == NULL);
   CHECK(wablock_status_name(-1) == NULL);
   CHECK_STR(wablock_reason_name(WABLOCK_REASON_REENGAGEMENT_REQUIRED), "REENGAGEMENT_REQUIRED");
   CHECK_STR(wablock_reason_name(WABLOCK_REASON_OTHER), "OTHER");
