@@ -34,7 +34,7 @@ c-dist: ## release libwablock.so / .a, stripped, into build/c/dist (what make in
 # make install builds only when build/c/dist is older than the sources, so that
 # `make c-dist && sudo make install` never runs cargo as root (sudo's PATH has no cargo anyway).
 C_DIST_INPUTS := Cargo.toml Cargo.lock include/wablock.h \
-  $(shell find crates/wablock bindings/c -name '*.rs' -o -name Cargo.toml -o -name '*.map' 2>/dev/null)
+  $(shell find crates/wablock crates/wablock-window bindings/c -name '*.rs' -o -name Cargo.toml -o -name '*.map' 2>/dev/null)
 $(C_DIST_SO): $(C_DIST_INPUTS)
 	@$(MAKE) --no-print-directory c-dist
 

@@ -38,7 +38,7 @@ python-wheel-check: python-dist ## the release wheel: tags, size, stripped; pyte
 	case "$$where" in $(PY_DIST_VENV)/lib/*/site-packages/wablock/__init__.py) ;; \
 	  *) echo "python-wheel-check: wablock imported from $$where, not the fresh venv"; exit 1;; esac; \
 	echo "python-wheel-check: wablock $$($(PY_DIST_VENV)/bin/python -c 'import wablock; print(wablock.__version__)') from $$where"; \
-	WABLOCK_SANDBOX_BIN=$(ROOT)/target/debug/wablock-sandbox WABLOCK_CONFORMANCE_VECTORS=$(ROOT)/tests/conformance/vectors \
+	WABLOCK_DOCS_DIR=$(ROOT)/docs WABLOCK_SANDBOX_BIN=$(ROOT)/target/debug/wablock-sandbox WABLOCK_CONFORMANCE_VECTORS=$(ROOT)/tests/conformance/vectors \
 	  $(PY_DIST_VENV)/bin/pytest -q -p no:cacheprovider --rootdir "$$dir" python/tests; \
 	test -n "$$(ls build/conformance/python/*.json)"
 
