@@ -13,7 +13,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
 use wablock::{ClientOptions as CoreOptions, Error as CoreError, ErrorKind as CoreKind};
 use wablock_window::{Error as WindowErr, Store, Window, WindowState};
 
-use crate::client::{PyClient, user_list};
+use crate::client::{PyClient, user_items, user_texts};
 use crate::errors::{core_err, window_err};
 use crate::types::{PyOutcome, json_to_py, py_repr};
 
@@ -630,7 +630,8 @@ impl PyWindow {
         users: &Bound<'_, PyAny>,
     ) -> PyResult<PyWhenPossible> {
         let window = self.current(py)?;
-        let users = user_list(py, users)?;
+        let items = user_items(py, users)?;
+        let users = user_texts(py, &items)?;
         let result = py
             .detach(|| guarded(|| window.block_when_possible(&phone_number_id, &users)))
             .map_err(|e| window_err(py, e))?;
@@ -723,7 +724,8 @@ impl PyWindow {
         users: &Bound<'_, PyAny>,
     ) -> PyResult<PyCancelled> {
         let window = self.current(py)?;
-        let users = user_list(py, users)?;
+        let items = user_items(py, users)?;
+        let users = user_texts(py, &items)?;
         py.detach(|| guarded(|| window.cancel_pending(&phone_number_id, &users)))
             .map(|inner| PyCancelled { inner })
             .map_err(|e| window_err(py, e))
