@@ -96,7 +96,11 @@ impl Client {
         reply: &Reply,
     ) -> Result<Vec<ServerVerdict>, Error> {
         let inner = &self.inner;
-        let parsed = serde_json::from_slice::<MutationResponse>(&reply.body);
+        // The common answer (users confirmed, nothing odd) in one pass; any other in serde.
+        let parsed = match crate::fastwire::mutation_response(&reply.body, sent.len()) {
+            Some(fast) => Ok(fast),
+            None => serde_json::from_slice::<MutationResponse>(&reply.body),
+        };
         let success = (200..300).contains(&reply.status);
         let response = match parsed {
             Ok(response) => response,

@@ -69,7 +69,7 @@ pub fn decode_mutation(
 /// the page size asked for (docs/behaviour.md §3.4); the parameter stays for the fuzz targets.
 pub fn decode_list(status: u16, body: &[u8], _limit: Option<u32>) -> Result<Page, Error> {
     let client = offline_client()?;
-    decode_page(&client.inner, &reply(client, status, body, None))
+    decode_page(&client.inner, &reply(client, status, body, None), 0)
 }
 
 /// Decodes any answer as a whole-call error (the Graph envelope, 360dialog text, or none):
@@ -92,7 +92,7 @@ pub fn match_items(inputs: &[String], items: &[ServerItem]) -> Vec<Result<Option
     for (input, wa_id, user_id, code) in items.iter().cloned() {
         match code {
             None => confirmed.push(UserItem {
-                input,
+                input: input.map(Into::into),
                 wa_id,
                 user_id,
             }),

@@ -19,6 +19,9 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// the walk going forever.
 pub const MAX_PAGES_WITHOUT_NEW_USERS: u32 = 3;
 
+/// The most list items a page's buffer is sized for up front (a server may send fewer).
+const MAX_PAGE_HINT: u32 = 10_000;
+
 /// Most users a blocklist holds (Meta's limit); a walk yields at most this plus one page.
 const BLOCKLIST_CAPACITY: usize = MAX_USERS_PER_CALL;
 
@@ -167,7 +170,7 @@ impl Client {
         };
         retry.run(|_attempt| {
             let reply = inner.exchange(Method::Get, &query, None, deadline)?;
-            decode_page(inner, &reply).map(Attempt::Done)
+            decode_page(inner, &reply, limit.unwrap_or(DEFAULT_PAGE_SIZE)).map(Attempt::Done)
         })
     }
 
@@ -208,12 +211,19 @@ impl Client {
     }
 }
 
-/// Interprets a GET reply as a page, or the call's error.
-pub(crate) fn decode_page(inner: &Inner, reply: &Reply) -> Result<Page, Error> {
+/// Interprets a GET reply as a page, or the call's error. `limit` is the page size asked for
+/// (it only sizes a buffer).
+pub(crate) fn decode_page(inner: &Inner, reply: &Reply, limit: u32) -> Result<Page, Error> {
     if !(200..300).contains(&reply.status) {
         return Err(inner.reply_error(reply));
     }
-    let body: ListResponse = serde_json::from_slice(&reply.body).map_err(|e| {
+    // The common page in one pass; any other shape in serde.
+    let fast = crate::fastwire::list_response(&reply.body, limit.min(MAX_PAGE_HINT) as usize);
+    let body: ListResponse = match fast {
+        Some(body) => Ok(body),
+        None => serde_json::from_slice(&reply.body),
+    }
+    .map_err(|e| {
         let mut err = Error::new(
             ErrorKind::Protocol,
             format!("the list response is not the JSON the API documents: {e}"),
@@ -230,7 +240,7 @@ pub(crate) fn decode_page(inner: &Inner, reply: &Reply) -> Result<Page, Error> {
     Ok(page)
 }
 
-fn page_from(body: ListResponse) -> Page {
+fn page_from(body: ListResponse<'_>) -> Page {
     let mut users = Vec::with_capacity(body.data.len());
     for item in body.data {
         match item.block_users {

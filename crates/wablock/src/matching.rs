@@ -96,7 +96,7 @@ impl<'a> Index<'a> {
 /// their strings move into the verdicts instead of being copied.
 pub(crate) fn match_server_items(
     sent: &[&UserId],
-    confirmed: Vec<UserItem>,
+    confirmed: Vec<UserItem<'_>>,
     failed: Vec<FailedItem>,
 ) -> Vec<ServerVerdict> {
     let index = Index::new(sent);
@@ -155,7 +155,7 @@ mod tests {
     use crate::users::normalize_user;
     use crate::wire::ItemError;
 
-    fn item(input: Option<&str>, wa_id: Option<&str>) -> UserItem {
+    fn item<'a>(input: Option<&'a str>, wa_id: Option<&str>) -> UserItem<'a> {
         UserItem {
             input: input.map(Into::into),
             wa_id: wa_id.map(Into::into),

@@ -1,6 +1,8 @@
 //! Request and response bodies of both dialects (docs/behaviour.md §1). Decoding is lenient about shape
 //! variants the sources document and strict about types: a wrong type is a `PROTOCOL` error.
 
+use std::borrow::Cow;
+
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
@@ -120,7 +122,7 @@ fn details_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 }
 
 /// The Graph error envelope's inner object.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct GraphError {
     #[serde(default)]
     pub message: Option<String>,
@@ -139,7 +141,7 @@ pub(crate) struct GraphError {
 }
 
 /// `error` is a Graph object, or a plain string in 360dialog's 401/500 bodies.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, PartialEq)]
 #[serde(untagged)]
 pub(crate) enum ErrorField {
     Graph(GraphError),
@@ -158,11 +160,12 @@ impl ErrorField {
     }
 }
 
-/// A confirmed user in `added_users` / `removed_users`, or a listed user.
-#[derive(Deserialize, Debug, Default, Clone)]
-pub(crate) struct UserItem {
+/// A confirmed user in `added_users` / `removed_users`, or a listed user. `input` is only
+/// looked up, never kept, so the fast reader (`fastwire`) borrows it from the body.
+#[derive(Deserialize, Debug, Default, Clone, PartialEq)]
+pub(crate) struct UserItem<'a> {
     #[serde(default)]
-    pub input: Option<String>,
+    pub input: Option<Cow<'a, str>>,
     #[serde(default)]
     pub wa_id: Option<String>,
     #[serde(default)]
@@ -170,7 +173,7 @@ pub(crate) struct UserItem {
 }
 
 /// One error of a refused user.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct ItemError {
     #[serde(default)]
     pub message: Option<String>,
@@ -183,7 +186,7 @@ pub(crate) struct ItemError {
 }
 
 /// A refused user in `failed_users`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct FailedItem {
     #[serde(default)]
     pub input: Option<String>,
@@ -196,21 +199,21 @@ pub(crate) struct FailedItem {
     pub errors: Vec<ItemError>,
 }
 
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct BlockUsersResult {
+#[derive(Deserialize, Debug, Default, PartialEq)]
+pub(crate) struct BlockUsersResult<'a> {
     #[serde(default, deserialize_with = "lenient_items")]
-    pub added_users: Vec<UserItem>,
+    pub added_users: Vec<UserItem<'a>>,
     #[serde(default, deserialize_with = "lenient_items")]
-    pub removed_users: Vec<UserItem>,
+    pub removed_users: Vec<UserItem<'a>>,
     #[serde(default, deserialize_with = "lenient_items")]
     pub failed_users: Vec<FailedItem>,
 }
 
 /// The body of a POST or DELETE answer, success, mixed or error.
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct MutationResponse {
+#[derive(Deserialize, Debug, Default, PartialEq)]
+pub(crate) struct MutationResponse<'a> {
     #[serde(default)]
-    pub block_users: Option<BlockUsersResult>,
+    pub block_users: Option<BlockUsersResult<'a>>,
     #[serde(default)]
     pub error: Option<ErrorField>,
 }
@@ -223,17 +226,17 @@ pub(crate) struct ErrorEnvelope {
 }
 
 /// One `data` item of a GET: Meta's `{wa_id, user_id}` or 360dialog's `{block_users:[…]}`.
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct ListItem {
+#[derive(Deserialize, Debug, Default, PartialEq)]
+pub(crate) struct ListItem<'a> {
     #[serde(default)]
     pub wa_id: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
     #[serde(default)]
-    pub block_users: Option<Vec<UserItem>>,
+    pub block_users: Option<Vec<UserItem<'a>>>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct Cursors {
     #[serde(default)]
     pub after: Option<String>,
@@ -241,7 +244,7 @@ pub(crate) struct Cursors {
     pub before: Option<String>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct Paging {
     #[serde(default)]
     pub cursors: Option<Cursors>,
@@ -252,9 +255,9 @@ pub(crate) struct Paging {
 }
 
 /// The body of a GET answer.
-#[derive(Deserialize, Debug)]
-pub(crate) struct ListResponse {
-    pub data: Vec<ListItem>,
+#[derive(Deserialize, Debug, PartialEq)]
+pub(crate) struct ListResponse<'a> {
+    pub data: Vec<ListItem<'a>>,
     #[serde(default)]
     pub paging: Option<Paging>,
 }
