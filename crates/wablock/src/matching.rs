@@ -1,6 +1,7 @@
 //! Matching the server's per-user items back to the users sent (docs/behaviour.md §3.1): exact `input`
 //! first, then digits-only for phone numbers, then `wa_id` digits, then `user_id`.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::outcome::Reason;
@@ -55,23 +56,37 @@ impl ServerVerdict {
 }
 
 /// Lookups of one batch's users (at most `MAX_BATCH` keys, so a fast non-keyed hasher is
-/// safe: see [`FxBuild`]).
+/// safe: see [`FxBuild`]). The digits map is only built when an item's `input` is not
+/// exactly a sent string (the server normally echoes what it was sent).
 struct Index<'a> {
+    sent: &'a [&'a UserId],
     exact: HashMap<&'a str, usize, FxBuild>,
-    digits: HashMap<&'a str, usize, FxBuild>,
+    digits: OnceCell<HashMap<&'a str, usize, FxBuild>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(sent: &[&'a UserId]) -> Self {
+    fn new(sent: &'a [&'a UserId]) -> Self {
         let mut exact = HashMap::with_capacity_and_hasher(sent.len(), FxBuild::default());
-        let mut digits = HashMap::with_capacity_and_hasher(sent.len(), FxBuild::default());
         for (i, id) in sent.iter().enumerate() {
             exact.entry(id.sent()).or_insert(i);
-            if let UserId::Phone { digits: d, .. } = id {
-                digits.entry(d.as_str()).or_insert(i);
-            }
         }
-        Index { exact, digits }
+        Index {
+            sent,
+            exact,
+            digits: OnceCell::new(),
+        }
+    }
+
+    fn digits(&self) -> &HashMap<&'a str, usize, FxBuild> {
+        self.digits.get_or_init(|| {
+            let mut digits = HashMap::with_capacity_and_hasher(self.sent.len(), FxBuild::default());
+            for (i, id) in self.sent.iter().enumerate() {
+                if let UserId::Phone { digits: d, .. } = id {
+                    digits.entry(d.as_str()).or_insert(i);
+                }
+            }
+            digits
+        })
     }
 
     fn find(
@@ -81,7 +96,7 @@ impl<'a> Index<'a> {
         user_id: Option<&str>,
     ) -> Option<usize> {
         let by_digits =
-            |s: &str| phone_digits(s).and_then(|d| self.digits.get(d.as_str()).copied());
+            |s: &str| phone_digits(s).and_then(|d| self.digits().get(d.as_str()).copied());
         input
             .and_then(|i| self.exact.get(i).copied())
             .or_else(|| input.and_then(by_digits))
@@ -94,8 +109,8 @@ impl<'a> Index<'a> {
 /// `UNCONFIRMED`; when the server both confirms and refuses a user, the refusal wins, so that
 /// wablock never reports a success that may not have happened. The parsed items are consumed:
 /// their strings move into the verdicts instead of being copied.
-pub(crate) fn match_server_items(
-    sent: &[&UserId],
+pub(crate) fn match_server_items<'a>(
+    sent: &'a [&'a UserId],
     confirmed: Vec<UserItem<'_>>,
     failed: Vec<FailedItem>,
 ) -> Vec<ServerVerdict> {
