@@ -12,7 +12,7 @@ use crate::matching::{Refusal, ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::retry::{Attempt, RetryLoop};
 use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
-use crate::wire::{MutationRequest, MutationResponse, RequestUser};
+use crate::wire::{MutationResponse, mutation_request_body};
 
 /// The progress callback: called after each finished batch, from any worker thread but never
 /// two at once. Returning `ControlFlow::Break(())` stops the call at the next batch boundary;
@@ -266,11 +266,7 @@ impl<'a> BulkRun<'a> {
         };
         let result = retry.run(|_attempt| {
             let sent: Vec<&UserId> = pending.iter().map(|&i| &batch[i].id).collect();
-            let request = MutationRequest {
-                messaging_product: "whatsapp",
-                block_users: sent.iter().map(|id| RequestUser::for_id(id)).collect(),
-            };
-            let body = serde_json::to_vec(&request)
+            let body = mutation_request_body(&sent)
                 .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
             self.gate.acquire();
             // The wait for a free slot may have outlasted a cancellation: send nothing new.

@@ -3,39 +3,40 @@
 
 use std::borrow::Cow;
 
+use serde::Deserialize;
 use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize};
 
 use crate::users::UserId;
 
-/// `{"messaging_product":"whatsapp","block_users":[{"user":…}|{"user_id":…}]}`
-#[derive(Serialize)]
-pub(crate) struct MutationRequest<'a> {
-    pub messaging_product: &'static str,
-    pub block_users: Vec<RequestUser<'a>>,
-}
-
-#[derive(Serialize)]
-pub(crate) struct RequestUser<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<&'a str>,
-}
-
-impl<'a> RequestUser<'a> {
-    pub fn for_id(id: &'a UserId) -> Self {
-        match id {
-            UserId::Phone { sent, .. } => RequestUser {
-                user: Some(sent),
-                user_id: None,
-            },
-            UserId::Bsuid(bsuid) => RequestUser {
-                user: None,
-                user_id: Some(bsuid),
-            },
+/// The body of a POST or DELETE: `{"messaging_product":"whatsapp","block_users":[{"user":…}|
+/// {"user_id":…}]}`, byte for byte what serde_json writes for it (a unit test compares), built
+/// by hand: strings that need no escape (every normalised user does) are copied as they are.
+pub(crate) fn mutation_request_body(sent: &[&UserId]) -> Result<Vec<u8>, serde_json::Error> {
+    const HEAD: &[u8] = br#"{"messaging_product":"whatsapp","block_users":["#;
+    let users: usize = sent.iter().map(|id| id.sent().len() + 16).sum();
+    let mut out = Vec::with_capacity(HEAD.len() + users + 2);
+    out.extend_from_slice(HEAD);
+    for (i, id) in sent.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
+        let (key, value): (&[u8], &str) = match id {
+            UserId::Phone { sent, .. } => (br#"{"user":"#, sent),
+            UserId::Bsuid(bsuid) => (br#"{"user_id":"#, bsuid),
+        };
+        out.extend_from_slice(key);
+        // serde_json escapes exactly '"', '\\' and control characters.
+        if value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            serde_json::to_writer(&mut out, value)?;
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(value.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b'}');
     }
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }
 
 /// A list of per-user items where one odd item (wrong types, `null`) must not fail the whole
@@ -310,6 +311,54 @@ fn percent_decode(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_request_body_is_what_serde_writes() {
+        #[derive(serde::Serialize)]
+        struct MutationRequest<'a> {
+            messaging_product: &'static str,
+            block_users: Vec<RequestUser<'a>>,
+        }
+        #[derive(serde::Serialize)]
+        struct RequestUser<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            user: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            user_id: Option<&'a str>,
+        }
+        let ids = [
+            UserId::Phone {
+                sent: "+16505551234".into(),
+                digits: "16505551234".into(),
+            },
+            UserId::Bsuid("US.13491208655302741918".into()),
+            // Not produced by normalisation, but escaped as serde would.
+            UserId::Bsuid("a\"b\\c\u{1}\n\u{7f}é".into()),
+        ];
+        for n in 0..=ids.len() {
+            let sent: Vec<&UserId> = ids[..n].iter().collect();
+            let reference = MutationRequest {
+                messaging_product: "whatsapp",
+                block_users: sent
+                    .iter()
+                    .map(|id| match id {
+                        UserId::Phone { sent, .. } => RequestUser {
+                            user: Some(sent),
+                            user_id: None,
+                        },
+                        UserId::Bsuid(b) => RequestUser {
+                            user: None,
+                            user_id: Some(b),
+                        },
+                    })
+                    .collect(),
+            };
+            assert_eq!(
+                String::from_utf8(mutation_request_body(&sent).unwrap()).unwrap(),
+                serde_json::to_string(&reference).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn numeric_string_codes_are_accepted() {
