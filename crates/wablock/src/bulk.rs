@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind};
 use crate::matching::{Refusal, ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::retry::{Attempt, RetryLoop};
-use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
+use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, prepare_users};
 use crate::wire::{MutationResponse, mutation_request_body};
 
 /// The progress callback: called after each finished batch, from any worker thread but never
@@ -92,7 +92,7 @@ impl Client {
     /// a `block_users` body), or the call's error.
     pub(crate) fn mutation_verdicts(
         &self,
-        sent: &[&UserId],
+        sent: &[&Target],
         reply: &Reply,
     ) -> Result<Vec<ServerVerdict>, Error> {
         let inner = &self.inner;
@@ -265,7 +265,7 @@ impl<'a> BulkRun<'a> {
             cancel: self.client.cancel.as_ref(),
         };
         let result = retry.run(|_attempt| {
-            let sent: Vec<&UserId> = pending.iter().map(|&i| &batch[i].id).collect();
+            let sent: Vec<&Target> = pending.iter().map(|&i| &batch[i]).collect();
             let body = mutation_request_body(&sent)
                 .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
             self.gate.acquire();
@@ -351,9 +351,8 @@ fn assemble(
         slots,
         mut targets,
     } = prepared;
-    // Inputs still to come per target: the last one (the only one, normally) takes the
-    // target's strings by move; earlier duplicates get copies.
-    let mut remaining: Vec<usize> = targets.iter().map(|t| t.uses).collect();
+    // `uses` counts down the inputs still to come per target: the last one (the only one,
+    // normally) takes the target's strings by move; earlier duplicates get copies.
     for (input, slot) in inputs.into_iter().zip(slots) {
         let target = match slot {
             Err(invalid) => {
@@ -372,8 +371,8 @@ fn assemble(
             }
             Ok(target) => target,
         };
-        remaining[target] = remaining[target].saturating_sub(1);
-        let last = remaining[target] == 0;
+        targets[target].uses = targets[target].uses.saturating_sub(1);
+        let last = targets[target].uses == 0;
         let verdict = if last {
             answers[target].verdict.take()
         } else {
@@ -384,9 +383,9 @@ fn assemble(
             continue;
         };
         let sent = if last {
-            take_sent(&mut targets[target].id)
+            std::mem::take(&mut targets[target].sent)
         } else {
-            targets[target].id.sent().to_string()
+            targets[target].sent.clone()
         };
         match verdict {
             ServerVerdict::Confirmed { wa_id, user_id } => outcome.succeeded.push(Success {
@@ -419,14 +418,6 @@ fn assemble(
         }
     }
     (outcome, not_attempted)
-}
-
-/// Moves the sent form out of a target no input will read again.
-fn take_sent(id: &mut UserId) -> String {
-    match id {
-        UserId::Phone { sent, .. } => std::mem::take(sent),
-        UserId::Bsuid(id) => std::mem::take(id),
-    }
 }
 
 /// Additive-increase, multiplicative-decrease limit on requests in flight: halves on

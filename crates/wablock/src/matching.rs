@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::outcome::Reason;
-use crate::users::{FxBuild, UserId, phone_digits};
+use crate::users::{FxBuild, Target, phone_digits};
 use crate::wire::{FailedItem, UserItem};
 
 /// What the server said about one sent user. A refusal is boxed: every target of a call holds
@@ -59,16 +59,16 @@ impl ServerVerdict {
 /// safe: see [`FxBuild`]). The digits map is only built when an item's `input` is not
 /// exactly a sent string (the server normally echoes what it was sent).
 struct Index<'a> {
-    sent: &'a [&'a UserId],
+    sent: &'a [&'a Target],
     exact: HashMap<&'a str, usize, FxBuild>,
     digits: OnceCell<HashMap<&'a str, usize, FxBuild>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(sent: &'a [&'a UserId]) -> Self {
+    fn new(sent: &'a [&'a Target]) -> Self {
         let mut exact = HashMap::with_capacity_and_hasher(sent.len(), FxBuild::default());
         for (i, id) in sent.iter().enumerate() {
-            exact.entry(id.sent()).or_insert(i);
+            exact.entry(id.sent.as_str()).or_insert(i);
         }
         Index {
             sent,
@@ -81,8 +81,8 @@ impl<'a> Index<'a> {
         self.digits.get_or_init(|| {
             let mut digits = HashMap::with_capacity_and_hasher(self.sent.len(), FxBuild::default());
             for (i, id) in self.sent.iter().enumerate() {
-                if let UserId::Phone { digits: d, .. } = id {
-                    digits.entry(d.as_str()).or_insert(i);
+                if let Some(d) = id.digits() {
+                    digits.entry(d).or_insert(i);
                 }
             }
             digits
@@ -110,7 +110,7 @@ impl<'a> Index<'a> {
 /// wablock never reports a success that may not have happened. The parsed items are consumed:
 /// their strings move into the verdicts instead of being copied.
 pub(crate) fn match_server_items<'a>(
-    sent: &'a [&'a UserId],
+    sent: &'a [&'a Target],
     confirmed: Vec<UserItem<'_>>,
     failed: Vec<FailedItem>,
 ) -> Vec<ServerVerdict> {
@@ -167,7 +167,7 @@ pub(crate) fn match_server_items<'a>(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::users::normalize_user;
+    use crate::users::prepare_users;
     use crate::wire::ItemError;
 
     fn item<'a>(input: Option<&'a str>, wa_id: Option<&str>) -> UserItem<'a> {
@@ -180,11 +180,8 @@ mod tests {
 
     #[test]
     fn exact_then_digits_then_wa_id() {
-        let ids: Vec<UserId> = ["+16505551234", "447700900123", "US.99", "15550001111"]
-            .iter()
-            .map(|s| normalize_user(s).unwrap())
-            .collect();
-        let sent: Vec<&UserId> = ids.iter().collect();
+        let ids = prepare_users(["+16505551234", "447700900123", "US.99", "15550001111"]).targets;
+        let sent: Vec<&Target> = ids.iter().collect();
         let confirmed = vec![
             item(Some("+16505551234"), Some("16505551234")),
             item(Some("+44 7700 900123"), None),
@@ -213,11 +210,8 @@ mod tests {
 
     #[test]
     fn unmentioned_is_unconfirmed_and_refusal_beats_confirmation() {
-        let ids: Vec<UserId> = ["16505551234", "16505559999"]
-            .iter()
-            .map(|s| normalize_user(s).unwrap())
-            .collect();
-        let sent: Vec<&UserId> = ids.iter().collect();
+        let ids = prepare_users(["16505551234", "16505559999"]).targets;
+        let sent: Vec<&Target> = ids.iter().collect();
         let confirmed = vec![
             item(Some("16505551234"), None),
             item(Some("999"), Some("1")),

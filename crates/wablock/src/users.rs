@@ -78,6 +78,12 @@ impl std::error::Error for InvalidUser {}
 /// given, apart from surrounding white space, which no BSUID contains. Parent BSUIDs
 /// (`CC.ENT.…`) are refused: Meta documents them as unsupported for block and unblock.
 pub fn normalize_user(raw: &str) -> Result<UserId, InvalidUser> {
+    normalize(raw).map(Target::into_user_id)
+}
+
+/// [`normalize_user`] as a call's [`Target`]: the sent form only (a phone number's digits
+/// are the sent form without its `+`, so they are not stored twice).
+fn normalize(raw: &str) -> Result<Target, InvalidUser> {
     if raw.len() > MAX_USER_BYTES {
         return Err(InvalidUser(format!(
             "the user string is {} bytes long; the limit is {MAX_USER_BYTES}",
@@ -107,7 +113,7 @@ fn looks_like_bsuid(s: &str) -> bool {
     b.len() > 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_alphabetic() && b[2] == b'.'
 }
 
-fn parse_bsuid(s: &str) -> Result<UserId, InvalidUser> {
+fn parse_bsuid(s: &str) -> Result<Target, InvalidUser> {
     let (country, rest) = s.split_at(3);
     if !country[..2].bytes().all(|c| c.is_ascii_uppercase()) {
         return Err(InvalidUser(format!(
@@ -124,18 +130,26 @@ fn parse_bsuid(s: &str) -> Result<UserId, InvalidUser> {
             "'{s}' is not a valid business-scoped user ID: after '{country}' come 1 to 128 letters or digits"
         )));
     }
-    Ok(UserId::Bsuid(s.to_string()))
+    Ok(Target {
+        sent: s.to_string(),
+        phone: false,
+        uses: 1,
+    })
 }
 
-fn parse_phone(s: &str) -> Result<UserId, InvalidUser> {
+fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
     let (plus, body) = match s.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    let mut digits = String::with_capacity(body.len());
+    // The sent form: one `+` if the input had one, then the digits.
+    let mut sent = String::with_capacity(body.len() + usize::from(plus));
+    if plus {
+        sent.push('+');
+    }
     for c in body.chars() {
         match c {
-            '0'..='9' => digits.push(c),
+            '0'..='9' => sent.push(c),
             ' ' | '-' | '(' | ')' | '.' => {}
             _ => {
                 return Err(InvalidUser(format!(
@@ -144,28 +158,55 @@ fn parse_phone(s: &str) -> Result<UserId, InvalidUser> {
             }
         }
     }
-    if !(5..=15).contains(&digits.len()) {
+    let digits = sent.len() - usize::from(plus);
+    if !(5..=15).contains(&digits) {
         return Err(InvalidUser(format!(
-            "'{s}' has {} digits; a phone number or WA ID has 5 to 15",
-            digits.len()
+            "'{s}' has {digits} digits; a phone number or WA ID has 5 to 15"
         )));
     }
-    // Built by hand: `format!` costs several times this, once per user of every call.
-    let mut sent = String::with_capacity(digits.len() + usize::from(plus));
-    if plus {
-        sent.push('+');
-    }
-    sent.push_str(&digits);
-    Ok(UserId::Phone { sent, digits })
+    sent.shrink_to_fit();
+    Ok(Target {
+        sent,
+        phone: true,
+        uses: 1,
+    })
 }
 
-/// One distinct user to send, and how many inputs named it.
-#[derive(Debug, Clone)]
+/// One distinct user to send, and how many inputs named it. Compact, since a call holds up
+/// to 64,000 of them until its outcome is built: the sent form only, 32 bytes plus the string
+/// (a [`UserId`] would keep the digits of a phone number in a second string).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
-    pub id: UserId,
+    /// What goes on the wire; for a phone number, an optional `+` then the digits.
+    pub sent: String,
+    /// A phone number or WA ID (`user`), else a BSUID (`user_id`).
+    pub phone: bool,
     /// Inputs that normalise to this user (1 unless the call repeats it): the outcome moves
     /// the target's strings into the last of them instead of cloning.
-    pub uses: usize,
+    pub uses: u32,
+}
+
+impl Target {
+    /// The digits of a phone number (the sent form without its `+`), else `None`.
+    pub fn digits(&self) -> Option<&str> {
+        self.phone
+            .then(|| self.sent.strip_prefix('+').unwrap_or(&self.sent))
+    }
+
+    /// The identity used for dedupe: digits for phone numbers, the BSUID itself otherwise.
+    pub fn key(&self) -> &str {
+        self.digits().unwrap_or(&self.sent)
+    }
+
+    fn into_user_id(self) -> UserId {
+        match self.digits() {
+            Some(digits) => UserId::Phone {
+                digits: digits.to_string(),
+                sent: self.sent,
+            },
+            None => UserId::Bsuid(self.sent),
+        }
+    }
 }
 
 /// A `Hasher` for keys that are already hashes: they are SipHash outputs, uniformly spread,
@@ -259,16 +300,17 @@ where
     for raw in users {
         let raw = raw.as_ref();
         prepared.inputs.push(raw.to_string());
-        let slot = normalize_user(raw).map(|id| {
+        let slot = normalize(raw).map(|id| {
             let targets = &mut prepared.targets;
             let hash = hash_key(id.key());
             let known = match by_hash.get(&hash) {
-                Some(&t) if targets[t].id.key() == id.key() => Some(t),
+                Some(&t) if targets[t].key() == id.key() => Some(t),
                 Some(_) => colliding.get(id.key()).copied(),
                 None => None,
             };
             if let Some(target) = known {
-                targets[target].uses += 1;
+                // Saturating: a count that stops growing only makes the outcome clone.
+                targets[target].uses = targets[target].uses.saturating_add(1);
                 return target;
             }
             let target = targets.len();
@@ -280,7 +322,7 @@ where
                     slot.insert(target);
                 }
             }
-            targets.push(Target { id, uses: 1 });
+            targets.push(id);
             target
         });
         prepared.slots.push(slot);
@@ -372,7 +414,7 @@ mod tests {
         assert_eq!(p.targets[0].uses, 2);
         assert_eq!(p.slots[0].as_ref().unwrap(), &0);
         assert_eq!(p.slots[1].as_ref().unwrap(), &0);
-        assert_eq!(p.targets[0].id.sent(), "+16505551234");
+        assert_eq!(p.targets[0].sent, "+16505551234");
         assert!(p.slots[2].is_err());
         assert_eq!(p.slots[3].as_ref().unwrap(), &1);
     }
@@ -390,9 +432,9 @@ mod tests {
         let p = prepare_with_hash(users, |_| 7);
         let slots: Vec<usize> = p.slots.iter().map(|s| *s.as_ref().unwrap()).collect();
         assert_eq!(slots, vec![0, 1, 0, 1, 2, 1]);
-        let uses: Vec<usize> = p.targets.iter().map(|t| t.uses).collect();
+        let uses: Vec<u32> = p.targets.iter().map(|t| t.uses).collect();
         assert_eq!(uses, vec![2, 3, 1]);
-        let sent: Vec<&str> = p.targets.iter().map(|t| t.id.sent()).collect();
+        let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
         assert_eq!(sent, vec!["16505551234", "US.1", "16505550000"]);
     }
 }

@@ -6,24 +6,26 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
-use crate::users::UserId;
+use crate::users::Target;
 
 /// The body of a POST or DELETE: `{"messaging_product":"whatsapp","block_users":[{"user":…}|
 /// {"user_id":…}]}`, byte for byte what serde_json writes for it (a unit test compares), built
 /// by hand: strings that need no escape (every normalised user does) are copied as they are.
-pub(crate) fn mutation_request_body(sent: &[&UserId]) -> Result<Vec<u8>, serde_json::Error> {
+pub(crate) fn mutation_request_body(sent: &[&Target]) -> Result<Vec<u8>, serde_json::Error> {
     const HEAD: &[u8] = br#"{"messaging_product":"whatsapp","block_users":["#;
-    let users: usize = sent.iter().map(|id| id.sent().len() + 16).sum();
+    let users: usize = sent.iter().map(|t| t.sent.len() + 16).sum();
     let mut out = Vec::with_capacity(HEAD.len() + users + 2);
     out.extend_from_slice(HEAD);
-    for (i, id) in sent.iter().enumerate() {
+    for (i, target) in sent.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let (key, value): (&[u8], &str) = match id {
-            UserId::Phone { sent, .. } => (br#"{"user":"#, sent),
-            UserId::Bsuid(bsuid) => (br#"{"user_id":"#, bsuid),
+        let key: &[u8] = if target.phone {
+            br#"{"user":"#
+        } else {
+            br#"{"user_id":"#
         };
+        let value = target.sent.as_str();
         out.extend_from_slice(key);
         // serde_json escapes exactly '"', '\\' and control characters.
         if value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
@@ -326,30 +328,26 @@ mod tests {
             #[serde(skip_serializing_if = "Option::is_none")]
             user_id: Option<&'a str>,
         }
+        let target = |sent: &str, phone: bool| Target {
+            sent: sent.to_string(),
+            phone,
+            uses: 1,
+        };
         let ids = [
-            UserId::Phone {
-                sent: "+16505551234".into(),
-                digits: "16505551234".into(),
-            },
-            UserId::Bsuid("US.13491208655302741918".into()),
+            target("+16505551234", true),
+            target("US.13491208655302741918", false),
             // Not produced by normalisation, but escaped as serde would.
-            UserId::Bsuid("a\"b\\c\u{1}\n\u{7f}é".into()),
+            target("a\"b\\c\u{1}\n\u{7f}é", false),
         ];
         for n in 0..=ids.len() {
-            let sent: Vec<&UserId> = ids[..n].iter().collect();
+            let sent: Vec<&Target> = ids[..n].iter().collect();
             let reference = MutationRequest {
                 messaging_product: "whatsapp",
                 block_users: sent
                     .iter()
-                    .map(|id| match id {
-                        UserId::Phone { sent, .. } => RequestUser {
-                            user: Some(sent),
-                            user_id: None,
-                        },
-                        UserId::Bsuid(b) => RequestUser {
-                            user: None,
-                            user_id: Some(b),
-                        },
+                    .map(|t| RequestUser {
+                        user: t.phone.then_some(t.sent.as_str()),
+                        user_id: (!t.phone).then_some(t.sent.as_str()),
                     })
                     .collect(),
             };
