@@ -11,7 +11,9 @@ use crate::error::{Error, ErrorKind};
 use crate::matching::{Refusal, ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::retry::{Attempt, RetryLoop};
-use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, prepare_users};
+use crate::users::{
+    INVALID_INPUT, InvalidUser, MAX_USERS_PER_CALL, PreparedUsers, Target, prepare_users,
+};
 use crate::wire::{MutationResponse, mutation_request_body};
 
 /// The progress callback: called after each finished batch, from any worker thread but never
@@ -349,28 +351,32 @@ fn assemble(
     let PreparedUsers {
         inputs,
         slots,
+        invalid,
         mut targets,
     } = prepared;
+    let mut invalid = invalid.into_iter();
     // `uses` counts down the inputs still to come per target: the last one (the only one,
     // normally) takes the target's strings by move; earlier duplicates get copies.
     for (input, slot) in inputs.into_iter().zip(slots) {
-        let target = match slot {
-            Err(invalid) => {
-                outcome.failed.push(Failure {
-                    input,
-                    sent: None,
-                    wa_id: None,
-                    user_id: None,
-                    reason: Reason::InvalidUser,
-                    code: None,
-                    message: invalid.into_message(),
-                    details: None,
-                    hint: Reason::InvalidUser.hint().to_string(),
-                });
-                continue;
-            }
-            Ok(target) => target,
-        };
+        if slot == INVALID_INPUT {
+            let message = invalid.next().map_or_else(
+                || "the user string is not a user".to_string(),
+                InvalidUser::into_message,
+            );
+            outcome.failed.push(Failure {
+                input,
+                sent: None,
+                wa_id: None,
+                user_id: None,
+                reason: Reason::InvalidUser,
+                code: None,
+                message,
+                details: None,
+                hint: Reason::InvalidUser.hint().to_string(),
+            });
+            continue;
+        }
+        let target = slot as usize;
         targets[target].uses = targets[target].uses.saturating_sub(1);
         let last = targets[target].uses == 0;
         let verdict = if last {

@@ -109,7 +109,7 @@ pub fn match_items(inputs: &[String], items: &[ServerItem]) -> Vec<Result<Option
     }
     let verdicts = match_server_items(&ids, confirmed, failed);
     prepared
-        .slots
+        .slot_results()
         .iter()
         .map(|slot| match slot {
             Ok(target) => Ok(verdicts[*target].reason()),

@@ -260,9 +260,33 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 #[derive(Debug, Default)]
 pub(crate) struct PreparedUsers {
     pub inputs: Vec<String>,
-    /// Per input: the target it maps to, or why it is invalid.
-    pub slots: Vec<Result<usize, InvalidUser>>,
+    /// Per input: the index of the target it maps to, or [`INVALID_INPUT`]. Four bytes an
+    /// input (a `Result<usize, InvalidUser>` took 24): a call holds it until its outcome is
+    /// built.
+    pub slots: Vec<u32>,
+    /// Why each invalid input is invalid, in input order.
+    pub invalid: Vec<InvalidUser>,
     pub targets: Vec<Target>,
+}
+
+/// The slot of an input that is not a user. Target indexes stay far below it: a call with
+/// more than [`MAX_USERS_PER_CALL`] distinct users is refused before its slots are read.
+pub(crate) const INVALID_INPUT: u32 = u32::MAX;
+
+impl PreparedUsers {
+    /// Per input: its target's index, or why it is invalid (for tests and the fuzz entry
+    /// points; the outcome reads the slots in order).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn slot_results(&self) -> Vec<Result<usize, &InvalidUser>> {
+        let mut invalid = self.invalid.iter();
+        self.slots
+            .iter()
+            .filter_map(|&slot| match slot {
+                INVALID_INPUT => invalid.next().map(Err),
+                target => Some(Ok(target as usize)),
+            })
+            .collect()
+    }
 }
 
 /// Normalises and dedupes a call's inputs; the first spelling of a user is the one sent.
@@ -289,6 +313,7 @@ where
     let mut prepared = PreparedUsers {
         inputs: Vec::with_capacity(expected),
         slots: Vec::with_capacity(expected),
+        invalid: Vec::new(),
         targets: Vec::with_capacity(expected),
     };
     // Keyed by the key's hash to avoid copying every key; the target's own key settles a
@@ -300,7 +325,7 @@ where
     for raw in users {
         let raw = raw.as_ref();
         prepared.inputs.push(raw.to_string());
-        let slot = normalize(raw).map(|id| {
+        let slot = normalize(raw).map(|id| -> u32 {
             let targets = &mut prepared.targets;
             let hash = hash_key(id.key());
             let known = match by_hash.get(&hash) {
@@ -311,7 +336,7 @@ where
             if let Some(target) = known {
                 // Saturating: a count that stops growing only makes the outcome clone.
                 targets[target].uses = targets[target].uses.saturating_add(1);
-                return target;
+                return target_slot(target);
             }
             let target = targets.len();
             match by_hash.entry(hash) {
@@ -323,11 +348,23 @@ where
                 }
             }
             targets.push(id);
-            target
+            target_slot(target)
         });
-        prepared.slots.push(slot);
+        match slot {
+            Ok(slot) => prepared.slots.push(slot),
+            Err(invalid) => {
+                prepared.slots.push(INVALID_INPUT);
+                prepared.invalid.push(invalid);
+            }
+        }
     }
     prepared
+}
+
+/// A target's index as a slot; beyond `u32` (never, see [`INVALID_INPUT`]) it saturates
+/// below the invalid mark.
+fn target_slot(target: usize) -> u32 {
+    u32::try_from(target).map_or(INVALID_INPUT - 1, |t| t.min(INVALID_INPUT - 1))
 }
 
 /// Digits of `s` if it is written like a phone number (digits and phone punctuation only).
@@ -412,11 +449,12 @@ mod tests {
         let p = prepare_users(["+1 650 555 1234", "16505551234", "bad", "US.1"]);
         assert_eq!(p.targets.len(), 2);
         assert_eq!(p.targets[0].uses, 2);
-        assert_eq!(p.slots[0].as_ref().unwrap(), &0);
-        assert_eq!(p.slots[1].as_ref().unwrap(), &0);
+        let slots = p.slot_results();
+        assert_eq!(slots[0].as_ref().unwrap(), &0);
+        assert_eq!(slots[1].as_ref().unwrap(), &0);
         assert_eq!(p.targets[0].sent, "+16505551234");
-        assert!(p.slots[2].is_err());
-        assert_eq!(p.slots[3].as_ref().unwrap(), &1);
+        assert!(slots[2].is_err());
+        assert_eq!(slots[3].as_ref().unwrap(), &1);
     }
 
     #[test]
@@ -430,7 +468,11 @@ mod tests {
             "US.1",
         ];
         let p = prepare_with_hash(users, |_| 7);
-        let slots: Vec<usize> = p.slots.iter().map(|s| *s.as_ref().unwrap()).collect();
+        let slots: Vec<usize> = p
+            .slot_results()
+            .iter()
+            .map(|s| *s.as_ref().unwrap())
+            .collect();
         assert_eq!(slots, vec![0, 1, 0, 1, 2, 1]);
         let uses: Vec<u32> = p.targets.iter().map(|t| t.uses).collect();
         assert_eq!(uses, vec![2, 3, 1]);
