@@ -141,23 +141,50 @@ struct BulkRun<'a> {
     operation: Operation,
     targets: &'a [Target],
     batches: Vec<&'a [Target]>,
-    batch_starts: Vec<usize>,
+    batch_size: usize,
     deadline: Option<Instant>,
     requests: AtomicU32,
     gate: AimdGate,
 }
 
-/// What a call learnt about one target: the server's final verdict, and, without one, whether
-/// its state is unknown (a request carrying it got no answer, an unreadable one, or a server
-/// failure that may have applied it) or unchanged (never sent, or refused as a whole).
-#[derive(Clone, Default)]
-struct Slot {
-    verdict: Option<ServerVerdict>,
+/// What a call learnt about one batch's targets: each one's final verdict, and, for those
+/// without one, whether their state is unknown (a request carrying them got no answer, an
+/// unreadable one, or a server failure that may have applied it) or unchanged (never sent,
+/// or refused as a whole). Kept per batch as the worker returns it: no per-target copy.
+struct BatchAnswers {
+    verdicts: Vec<Option<ServerVerdict>>,
     state_unknown: bool,
 }
 
+/// Every batch's answers (`None`: the batch never ran), looked up by target index.
+struct Answers {
+    batch_size: usize,
+    batches: Vec<Option<BatchAnswers>>,
+}
+
+impl Answers {
+    /// A target's verdict slot (`None` if its batch never ran) and whether its state is
+    /// unknown.
+    fn slot(&mut self, target: usize) -> (Option<&mut Option<ServerVerdict>>, bool) {
+        let size = self.batch_size.max(1);
+        match self.batches.get_mut(target / size) {
+            Some(Some(batch)) => (batch.verdicts.get_mut(target % size), batch.state_unknown),
+            _ => (None, false),
+        }
+    }
+
+    fn confirmed(&self) -> usize {
+        self.batches
+            .iter()
+            .flatten()
+            .flat_map(|b| &b.verdicts)
+            .filter(|v| matches!(v, Some(ServerVerdict::Confirmed { .. })))
+            .count()
+    }
+}
+
 struct Shared {
-    slots: Vec<Slot>,
+    batches: Vec<Option<BatchAnswers>>,
     error: Option<Error>,
     done: usize,
 }
@@ -166,24 +193,23 @@ impl<'a> BulkRun<'a> {
     fn new(client: &'a Client, operation: Operation, targets: &'a [Target]) -> Self {
         let size = client.inner.max_batch;
         let batches: Vec<&[Target]> = targets.chunks(size).collect();
-        let batch_starts = (0..batches.len()).map(|i| i * size).collect();
         let workers = client.inner.parallelism.min(batches.len()).max(1);
         BulkRun {
             client,
             operation,
             targets,
             batches,
-            batch_starts,
+            batch_size: size,
             deadline: client.call_deadline(),
             requests: AtomicU32::new(0),
             gate: AimdGate::new(workers),
         }
     }
 
-    /// Runs every batch; returns one verdict slot per target and the call's error, if any.
-    fn execute(&self, on_progress: Option<&ProgressFn<'_>>) -> (Vec<Slot>, Option<Error>) {
+    /// Runs every batch; returns their answers and the call's error, if any.
+    fn execute(&self, on_progress: Option<&ProgressFn<'_>>) -> (Answers, Option<Error>) {
         let shared = Mutex::new(Shared {
-            slots: vec![Slot::default(); self.targets.len()],
+            batches: (0..self.batches.len()).map(|_| None).collect(),
             error: None,
             done: 0,
         });
@@ -206,12 +232,11 @@ impl<'a> BulkRun<'a> {
                 }
                 let (verdicts, state_unknown, error) = self.run_batch(batch);
                 let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
-                let start = self.batch_starts[b];
-                for (offset, verdict) in verdicts.into_iter().enumerate() {
-                    s.slots[start + offset] = Slot {
-                        verdict,
+                if let Some(slot) = s.batches.get_mut(b) {
+                    *slot = Some(BatchAnswers {
+                        verdicts,
                         state_unknown,
-                    };
+                    });
                 }
                 if let Some(err) = error {
                     stop.store(true, Ordering::SeqCst);
@@ -245,7 +270,11 @@ impl<'a> BulkRun<'a> {
             });
         }
         let s = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
-        (s.slots, s.error)
+        let answers = Answers {
+            batch_size: self.batch_size,
+            batches: s.batches,
+        };
+        (answers, s.error)
     }
 
     /// One batch with its retries. Returns a verdict per target of the batch (`None` for a
@@ -332,15 +361,12 @@ fn may_have_been_applied(kind: ErrorKind) -> bool {
 fn assemble(
     operation: Operation,
     prepared: PreparedUsers,
-    mut answers: Vec<Slot>,
+    mut answers: Answers,
     requests: u32,
 ) -> (Outcome, Vec<(String, bool)>) {
     // Exact capacities: 64,000 results grown by doubling would hold up to twice the memory,
     // and both the old and the new buffer at each step.
-    let confirmed = answers
-        .iter()
-        .filter(|a| matches!(a.verdict, Some(ServerVerdict::Confirmed { .. })))
-        .count();
+    let confirmed = answers.confirmed();
     let mut outcome = Outcome {
         operation,
         succeeded: Vec::with_capacity(confirmed),
@@ -379,13 +405,14 @@ fn assemble(
         let target = slot as usize;
         targets[target].uses = targets[target].uses.saturating_sub(1);
         let last = targets[target].uses == 0;
-        let verdict = if last {
-            answers[target].verdict.take()
-        } else {
-            answers[target].verdict.clone()
+        let (slot, state_unknown) = answers.slot(target);
+        let verdict = match slot {
+            Some(verdict) if last => verdict.take(),
+            Some(verdict) => verdict.clone(),
+            None => None,
         };
         let Some(verdict) = verdict else {
-            not_attempted.push((input, answers[target].state_unknown));
+            not_attempted.push((input, state_unknown));
             continue;
         };
         let sent = if last {
