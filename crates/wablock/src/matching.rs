@@ -56,25 +56,31 @@ impl ServerVerdict {
 }
 
 /// Lookups of one batch's users (at most `MAX_BATCH` keys, so a fast non-keyed hasher is
-/// safe: see [`FxBuild`]). The digits map is only built when an item's `input` is not
-/// exactly a sent string (the server normally echoes what it was sent).
+/// safe: see [`FxBuild`]). Both maps are built on first use only: the server normally echoes
+/// each sent string as `input`, in the order sent, which [`Index::find_at`] checks first.
 struct Index<'a> {
     sent: &'a [&'a Target],
-    exact: HashMap<&'a str, usize, FxBuild>,
+    exact: OnceCell<HashMap<&'a str, usize, FxBuild>>,
     digits: OnceCell<HashMap<&'a str, usize, FxBuild>>,
 }
 
 impl<'a> Index<'a> {
     fn new(sent: &'a [&'a Target]) -> Self {
-        let mut exact = HashMap::with_capacity_and_hasher(sent.len(), FxBuild::default());
-        for (i, id) in sent.iter().enumerate() {
-            exact.entry(id.sent.as_str()).or_insert(i);
-        }
         Index {
             sent,
-            exact,
+            exact: OnceCell::new(),
             digits: OnceCell::new(),
         }
+    }
+
+    fn exact(&self) -> &HashMap<&'a str, usize, FxBuild> {
+        self.exact.get_or_init(|| {
+            let mut exact = HashMap::with_capacity_and_hasher(self.sent.len(), FxBuild::default());
+            for (i, id) in self.sent.iter().enumerate() {
+                exact.entry(id.sent.as_str()).or_insert(i);
+            }
+            exact
+        })
     }
 
     fn digits(&self) -> &HashMap<&'a str, usize, FxBuild> {
@@ -89,6 +95,22 @@ impl<'a> Index<'a> {
         })
     }
 
+    /// [`Index::find`], trying first whether `input` is exactly the sent string at `at`. The
+    /// answer is the same: a batch's sent strings are distinct (its targets are deduped by
+    /// key, and equal sent strings have equal keys), so the exact map would give `at` too.
+    fn find_at(
+        &self,
+        at: usize,
+        input: Option<&str>,
+        wa_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Option<usize> {
+        match (input, self.sent.get(at)) {
+            (Some(input), Some(target)) if target.sent == input => Some(at),
+            _ => self.find(input, wa_id, user_id),
+        }
+    }
+
     fn find(
         &self,
         input: Option<&str>,
@@ -98,10 +120,10 @@ impl<'a> Index<'a> {
         let by_digits =
             |s: &str| phone_digits(s).and_then(|d| self.digits().get(d.as_str()).copied());
         input
-            .and_then(|i| self.exact.get(i).copied())
+            .and_then(|i| self.exact().get(i).copied())
             .or_else(|| input.and_then(by_digits))
             .or_else(|| wa_id.and_then(by_digits))
-            .or_else(|| user_id.and_then(|u| self.exact.get(u).copied()))
+            .or_else(|| user_id.and_then(|u| self.exact().get(u).copied()))
     }
 }
 
@@ -116,8 +138,9 @@ pub(crate) fn match_server_items<'a>(
 ) -> Vec<ServerVerdict> {
     let index = Index::new(sent);
     let mut verdicts: Vec<Option<ServerVerdict>> = vec![None; sent.len()];
-    for item in confirmed {
-        let found = index.find(
+    for (at, item) in confirmed.into_iter().enumerate() {
+        let found = index.find_at(
+            at,
             item.input.as_deref(),
             item.wa_id.as_deref(),
             item.user_id.as_deref(),
@@ -206,6 +229,33 @@ mod tests {
         assert!(matches!(v[1], ServerVerdict::Confirmed { .. }));
         assert!(matches!(v[2], ServerVerdict::Confirmed { .. }));
         assert_eq!(v[3].reason(), Some(Reason::ReengagementRequired));
+    }
+
+    #[test]
+    fn the_positional_check_finds_what_the_maps_find() {
+        let ids =
+            prepare_users(["+16505551234", "447700900123", "US.99", "6505551234", "x"]).targets;
+        let sent: Vec<&Target> = ids.iter().collect();
+        let index = Index::new(&sent);
+        let probes = [
+            "+16505551234",
+            "16505551234",
+            "447700900123",
+            "US.99",
+            "6505551234",
+            "+1 650 555 1234",
+            "nobody",
+        ];
+        for at in 0..=sent.len() {
+            for probe in probes {
+                assert_eq!(
+                    index.find_at(at, Some(probe), None, None),
+                    index.find(Some(probe), None, None),
+                    "{probe} at {at}"
+                );
+            }
+            assert_eq!(index.find_at(at, None, Some("447700900123"), None), Some(1));
+        }
     }
 
     #[test]
