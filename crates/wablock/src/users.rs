@@ -96,7 +96,14 @@ fn normalize(raw: &str) -> Result<Target, InvalidUser> {
     }
     // Checked before the string is quoted in any message: a NUL or other control character
     // would cut or garble the text in C and in terminals.
-    if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+    // (ASCII text, the common case, is checked byte by byte: its control characters are
+    // exactly the bytes below 0x20 and 0x7F, as `char::is_control` says.)
+    let control = if trimmed.is_ascii() {
+        trimmed.bytes().find(u8::is_ascii_control).map(char::from)
+    } else {
+        trimmed.chars().find(|c| c.is_control())
+    };
+    if let Some(c) = control {
         return Err(InvalidUser(format!(
             "the user string contains the control character U+{:04X}; a phone number, WA ID or business-scoped user ID has none",
             u32::from(c)
@@ -147,11 +154,16 @@ fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
     if plus {
         sent.push('+');
     }
-    for c in body.chars() {
-        match c {
-            '0'..='9' => sent.push(c),
-            ' ' | '-' | '(' | ')' | '.' => {}
+    for (at, &b) in body.as_bytes().iter().enumerate() {
+        match b {
+            b'0'..=b'9' => sent.push(char::from(b)),
+            b' ' | b'-' | b'(' | b')' | b'.' => {}
             _ => {
+                // Every byte before is ASCII, so `at` starts the offending character.
+                let c = body
+                    .get(at..)
+                    .and_then(|rest| rest.chars().next())
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
                 return Err(InvalidUser(format!(
                     "'{s}' is not a phone number, WA ID or business-scoped user ID: unexpected character '{c}'"
                 )));
@@ -436,6 +448,16 @@ mod tests {
         assert!(normalize_user("us.1234").is_err());
         assert!(normalize_user("US.12-34").is_err());
         assert!(normalize_user(&format!("US.{}", "1".repeat(129))).is_err());
+    }
+
+    #[test]
+    fn non_ascii_text_is_named_by_its_character() {
+        let why = normalize_user("1650555é1234").unwrap_err().0;
+        assert!(why.contains("unexpected character 'é'"), "{why}");
+        let why = normalize_user("+1 650 555 1234 ☎").unwrap_err().0;
+        assert!(why.contains("unexpected character '☎'"), "{why}");
+        let why = normalize_user("é1650\u{85}5551234").unwrap_err().0;
+        assert!(why.contains("control character U+0085"), "{why}");
     }
 
     #[test]
