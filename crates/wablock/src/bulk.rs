@@ -424,8 +424,8 @@ fn assemble(
             ServerVerdict::Confirmed { wa_id, user_id } => outcome.succeeded.push(Success {
                 input,
                 sent,
-                wa_id,
-                user_id,
+                wa_id: wa_id.map(String::from),
+                user_id: user_id.map(String::from),
             }),
             ServerVerdict::Refused(refusal) => {
                 let Refusal {
