@@ -11,8 +11,10 @@ use crate::error::{Error, ErrorKind};
 use crate::matching::{Refusal, ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::retry::{Attempt, RetryLoop};
-use crate::users::{MAX_USERS_PER_CALL, PreparedUsers, Target, UserId, prepare_users};
-use crate::wire::{MutationRequest, MutationResponse, RequestUser};
+use crate::users::{
+    INVALID_INPUT, InvalidUser, MAX_USERS_PER_CALL, PreparedUsers, Target, prepare_users,
+};
+use crate::wire::{MutationResponse, mutation_request_body};
 
 /// The progress callback: called after each finished batch, from any worker thread but never
 /// two at once. Returning `ControlFlow::Break(())` stops the call at the next batch boundary;
@@ -92,11 +94,15 @@ impl Client {
     /// a `block_users` body), or the call's error.
     pub(crate) fn mutation_verdicts(
         &self,
-        sent: &[&UserId],
+        sent: &[&Target],
         reply: &Reply,
     ) -> Result<Vec<ServerVerdict>, Error> {
         let inner = &self.inner;
-        let parsed = serde_json::from_slice::<MutationResponse>(&reply.body);
+        // The common answer (users confirmed, nothing odd) in one pass; any other in serde.
+        let parsed = match crate::fastwire::mutation_response(&reply.body, sent.len()) {
+            Some(fast) => Ok(fast),
+            None => serde_json::from_slice::<MutationResponse>(&reply.body),
+        };
         let success = (200..300).contains(&reply.status);
         let response = match parsed {
             Ok(response) => response,
@@ -135,23 +141,50 @@ struct BulkRun<'a> {
     operation: Operation,
     targets: &'a [Target],
     batches: Vec<&'a [Target]>,
-    batch_starts: Vec<usize>,
+    batch_size: usize,
     deadline: Option<Instant>,
     requests: AtomicU32,
     gate: AimdGate,
 }
 
-/// What a call learnt about one target: the server's final verdict, and, without one, whether
-/// its state is unknown (a request carrying it got no answer, an unreadable one, or a server
-/// failure that may have applied it) or unchanged (never sent, or refused as a whole).
-#[derive(Clone, Default)]
-struct Slot {
-    verdict: Option<ServerVerdict>,
+/// What a call learnt about one batch's targets: each one's final verdict, and, for those
+/// without one, whether their state is unknown (a request carrying them got no answer, an
+/// unreadable one, or a server failure that may have applied it) or unchanged (never sent,
+/// or refused as a whole). Kept per batch as the worker returns it: no per-target copy.
+struct BatchAnswers {
+    verdicts: Vec<Option<ServerVerdict>>,
     state_unknown: bool,
 }
 
+/// Every batch's answers (`None`: the batch never ran), looked up by target index.
+struct Answers {
+    batch_size: usize,
+    batches: Vec<Option<BatchAnswers>>,
+}
+
+impl Answers {
+    /// A target's verdict slot (`None` if its batch never ran) and whether its state is
+    /// unknown.
+    fn slot(&mut self, target: usize) -> (Option<&mut Option<ServerVerdict>>, bool) {
+        let size = self.batch_size.max(1);
+        match self.batches.get_mut(target / size) {
+            Some(Some(batch)) => (batch.verdicts.get_mut(target % size), batch.state_unknown),
+            _ => (None, false),
+        }
+    }
+
+    fn confirmed(&self) -> usize {
+        self.batches
+            .iter()
+            .flatten()
+            .flat_map(|b| &b.verdicts)
+            .filter(|v| matches!(v, Some(ServerVerdict::Confirmed { .. })))
+            .count()
+    }
+}
+
 struct Shared {
-    slots: Vec<Slot>,
+    batches: Vec<Option<BatchAnswers>>,
     error: Option<Error>,
     done: usize,
 }
@@ -160,24 +193,23 @@ impl<'a> BulkRun<'a> {
     fn new(client: &'a Client, operation: Operation, targets: &'a [Target]) -> Self {
         let size = client.inner.max_batch;
         let batches: Vec<&[Target]> = targets.chunks(size).collect();
-        let batch_starts = (0..batches.len()).map(|i| i * size).collect();
         let workers = client.inner.parallelism.min(batches.len()).max(1);
         BulkRun {
             client,
             operation,
             targets,
             batches,
-            batch_starts,
+            batch_size: size,
             deadline: client.call_deadline(),
             requests: AtomicU32::new(0),
             gate: AimdGate::new(workers),
         }
     }
 
-    /// Runs every batch; returns one verdict slot per target and the call's error, if any.
-    fn execute(&self, on_progress: Option<&ProgressFn<'_>>) -> (Vec<Slot>, Option<Error>) {
+    /// Runs every batch; returns their answers and the call's error, if any.
+    fn execute(&self, on_progress: Option<&ProgressFn<'_>>) -> (Answers, Option<Error>) {
         let shared = Mutex::new(Shared {
-            slots: vec![Slot::default(); self.targets.len()],
+            batches: (0..self.batches.len()).map(|_| None).collect(),
             error: None,
             done: 0,
         });
@@ -200,12 +232,11 @@ impl<'a> BulkRun<'a> {
                 }
                 let (verdicts, state_unknown, error) = self.run_batch(batch);
                 let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
-                let start = self.batch_starts[b];
-                for (offset, verdict) in verdicts.into_iter().enumerate() {
-                    s.slots[start + offset] = Slot {
-                        verdict,
+                if let Some(slot) = s.batches.get_mut(b) {
+                    *slot = Some(BatchAnswers {
+                        verdicts,
                         state_unknown,
-                    };
+                    });
                 }
                 if let Some(err) = error {
                     stop.store(true, Ordering::SeqCst);
@@ -239,7 +270,11 @@ impl<'a> BulkRun<'a> {
             });
         }
         let s = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
-        (s.slots, s.error)
+        let answers = Answers {
+            batch_size: self.batch_size,
+            batches: s.batches,
+        };
+        (answers, s.error)
     }
 
     /// One batch with its retries. Returns a verdict per target of the batch (`None` for a
@@ -261,12 +296,8 @@ impl<'a> BulkRun<'a> {
             cancel: self.client.cancel.as_ref(),
         };
         let result = retry.run(|_attempt| {
-            let sent: Vec<&UserId> = pending.iter().map(|&i| &batch[i].id).collect();
-            let request = MutationRequest {
-                messaging_product: "whatsapp",
-                block_users: sent.iter().map(|id| RequestUser::for_id(id)).collect(),
-            };
-            let body = serde_json::to_vec(&request)
+            let sent: Vec<&Target> = pending.iter().map(|&i| &batch[i]).collect();
+            let body = mutation_request_body(&sent)
                 .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
             self.gate.acquire();
             // The wait for a free slot may have outlasted a cancellation: send nothing new.
@@ -330,15 +361,12 @@ fn may_have_been_applied(kind: ErrorKind) -> bool {
 fn assemble(
     operation: Operation,
     prepared: PreparedUsers,
-    mut answers: Vec<Slot>,
+    mut answers: Answers,
     requests: u32,
 ) -> (Outcome, Vec<(String, bool)>) {
     // Exact capacities: 64,000 results grown by doubling would hold up to twice the memory,
     // and both the old and the new buffer at each step.
-    let confirmed = answers
-        .iter()
-        .filter(|a| matches!(a.verdict, Some(ServerVerdict::Confirmed { .. })))
-        .count();
+    let confirmed = answers.confirmed();
     let mut outcome = Outcome {
         operation,
         succeeded: Vec::with_capacity(confirmed),
@@ -349,51 +377,55 @@ fn assemble(
     let PreparedUsers {
         inputs,
         slots,
+        invalid,
         mut targets,
     } = prepared;
-    // Inputs still to come per target: the last one (the only one, normally) takes the
-    // target's strings by move; earlier duplicates get copies.
-    let mut remaining: Vec<usize> = targets.iter().map(|t| t.uses).collect();
+    let mut invalid = invalid.into_iter();
+    // `uses` counts down the inputs still to come per target: the last one (the only one,
+    // normally) takes the target's strings by move; earlier duplicates get copies.
     for (input, slot) in inputs.into_iter().zip(slots) {
-        let target = match slot {
-            Err(invalid) => {
-                outcome.failed.push(Failure {
-                    input,
-                    sent: None,
-                    wa_id: None,
-                    user_id: None,
-                    reason: Reason::InvalidUser,
-                    code: None,
-                    message: invalid.into_message(),
-                    details: None,
-                    hint: Reason::InvalidUser.hint().to_string(),
-                });
-                continue;
-            }
-            Ok(target) => target,
-        };
-        remaining[target] = remaining[target].saturating_sub(1);
-        let last = remaining[target] == 0;
-        let verdict = if last {
-            answers[target].verdict.take()
-        } else {
-            answers[target].verdict.clone()
+        if slot == INVALID_INPUT {
+            let message = invalid.next().map_or_else(
+                || "the user string is not a user".to_string(),
+                InvalidUser::into_message,
+            );
+            outcome.failed.push(Failure {
+                input,
+                sent: None,
+                wa_id: None,
+                user_id: None,
+                reason: Reason::InvalidUser,
+                code: None,
+                message,
+                details: None,
+                hint: Reason::InvalidUser.hint().to_string(),
+            });
+            continue;
+        }
+        let target = slot as usize;
+        targets[target].uses = targets[target].uses.saturating_sub(1);
+        let last = targets[target].uses == 0;
+        let (slot, state_unknown) = answers.slot(target);
+        let verdict = match slot {
+            Some(verdict) if last => verdict.take(),
+            Some(verdict) => verdict.clone(),
+            None => None,
         };
         let Some(verdict) = verdict else {
-            not_attempted.push((input, answers[target].state_unknown));
+            not_attempted.push((input, state_unknown));
             continue;
         };
         let sent = if last {
-            take_sent(&mut targets[target].id)
+            std::mem::take(&mut targets[target].sent)
         } else {
-            targets[target].id.sent().to_string()
+            targets[target].sent.clone()
         };
         match verdict {
             ServerVerdict::Confirmed { wa_id, user_id } => outcome.succeeded.push(Success {
                 input,
                 sent,
-                wa_id,
-                user_id,
+                wa_id: wa_id.map(String::from),
+                user_id: user_id.map(String::from),
             }),
             ServerVerdict::Refused(refusal) => {
                 let Refusal {
@@ -419,14 +451,6 @@ fn assemble(
         }
     }
     (outcome, not_attempted)
-}
-
-/// Moves the sent form out of a target no input will read again.
-fn take_sent(id: &mut UserId) -> String {
-    match id {
-        UserId::Phone { sent, .. } => std::mem::take(sent),
-        UserId::Bsuid(id) => std::mem::take(id),
-    }
 }
 
 /// Additive-increase, multiplicative-decrease limit on requests in flight: halves on

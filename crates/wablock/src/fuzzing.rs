@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind};
 use crate::listing::{Page, decode_page};
 use crate::matching::{ServerVerdict, match_server_items};
 use crate::outcome::Reason;
-use crate::users::{UserId, prepare_users};
+use crate::users::{Target, prepare_users};
 use crate::wire::{FailedItem, ItemError, UserItem};
 
 /// The client whose decoders the entry points drive. It never connects (nothing is sent),
@@ -60,7 +60,7 @@ pub fn decode_mutation(
 ) -> Result<Vec<Option<Reason>>, Error> {
     let client = offline_client()?;
     let prepared = prepare_users(sent);
-    let ids: Vec<&UserId> = prepared.targets.iter().map(|t| &t.id).collect();
+    let ids: Vec<&Target> = prepared.targets.iter().collect();
     let verdicts = client.mutation_verdicts(&ids, &reply(client, status, body, None))?;
     Ok(verdicts.iter().map(ServerVerdict::reason).collect())
 }
@@ -69,7 +69,7 @@ pub fn decode_mutation(
 /// the page size asked for (docs/behaviour.md §3.4); the parameter stays for the fuzz targets.
 pub fn decode_list(status: u16, body: &[u8], _limit: Option<u32>) -> Result<Page, Error> {
     let client = offline_client()?;
-    decode_page(&client.inner, &reply(client, status, body, None))
+    decode_page(&client.inner, &reply(client, status, body, None), 0)
 }
 
 /// Decodes any answer as a whole-call error (the Graph envelope, 360dialog text, or none):
@@ -86,13 +86,13 @@ pub type ServerItem = (Option<String>, Option<String>, Option<String>, Option<i6
 /// Returns, per input, `Err(())` when invalid, else the target's reason (`None` = confirmed).
 pub fn match_items(inputs: &[String], items: &[ServerItem]) -> Vec<Result<Option<Reason>, ()>> {
     let prepared = prepare_users(inputs);
-    let ids: Vec<&UserId> = prepared.targets.iter().map(|t| &t.id).collect();
+    let ids: Vec<&Target> = prepared.targets.iter().collect();
     let mut confirmed = Vec::new();
     let mut failed = Vec::new();
     for (input, wa_id, user_id, code) in items.iter().cloned() {
         match code {
             None => confirmed.push(UserItem {
-                input,
+                input: input.map(Into::into),
                 wa_id,
                 user_id,
             }),
@@ -109,7 +109,7 @@ pub fn match_items(inputs: &[String], items: &[ServerItem]) -> Vec<Result<Option
     }
     let verdicts = match_server_items(&ids, confirmed, failed);
     prepared
-        .slots
+        .slot_results()
         .iter()
         .map(|slot| match slot {
             Ok(target) => Ok(verdicts[*target].reason()),
@@ -123,7 +123,7 @@ pub fn dedupe(inputs: &[String]) -> Vec<String> {
     prepare_users(inputs)
         .targets
         .iter()
-        .map(|t| t.id.sent().to_string())
+        .map(|t| t.sent.clone())
         .collect()
 }
 

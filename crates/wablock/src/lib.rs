@@ -32,6 +32,7 @@ mod cancel;
 mod canonical;
 mod client;
 mod error;
+mod fastwire;
 mod fleet;
 #[cfg(feature = "testing")]
 #[doc(hidden)]

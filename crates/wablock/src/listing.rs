@@ -1,13 +1,15 @@
 //! Listing the blocklist: one page, a lazy iterator over all of it, and `is_blocked`
 //! (docs/behaviour.md §3.4).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, RandomState};
 use std::time::Instant;
 
 use crate::client::{Client, Inner, MAX_CURSOR_BYTES, Method, Reply};
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Attempt, RetryLoop};
-use crate::users::{MAX_USERS_PER_CALL, UserId, normalize_user};
+use crate::users::{MAX_USERS_PER_CALL, PassThrough, UserId, normalize_user};
 use crate::wire::{ListResponse, query_param};
 
 /// The page size sent when the caller gives none. wablock always sends a `limit`: without
@@ -18,6 +20,9 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// `PROTOCOL`: a server handing out fresh cursors over the same users would otherwise keep
 /// the walk going forever.
 pub const MAX_PAGES_WITHOUT_NEW_USERS: u32 = 3;
+
+/// The most list items a page's buffer is sized for up front (a server may send fewer).
+const MAX_PAGE_HINT: u32 = 10_000;
 
 /// Most users a blocklist holds (Meta's limit); a walk yields at most this plus one page.
 const BLOCKLIST_CAPACITY: usize = MAX_USERS_PER_CALL;
@@ -167,7 +172,7 @@ impl Client {
         };
         retry.run(|_attempt| {
             let reply = inner.exchange(Method::Get, &query, None, deadline)?;
-            decode_page(inner, &reply).map(Attempt::Done)
+            decode_page(inner, &reply, limit.unwrap_or(DEFAULT_PAGE_SIZE)).map(Attempt::Done)
         })
     }
 
@@ -184,7 +189,7 @@ impl Client {
             buffer: VecDeque::new(),
             cursor: None,
             seen_cursors: HashSet::new(),
-            yielded: HashSet::new(),
+            yielded: YieldedSet::default(),
             restarts: 0,
             requests: 0,
             pages_this_pass: 0,
@@ -208,12 +213,19 @@ impl Client {
     }
 }
 
-/// Interprets a GET reply as a page, or the call's error.
-pub(crate) fn decode_page(inner: &Inner, reply: &Reply) -> Result<Page, Error> {
+/// Interprets a GET reply as a page, or the call's error. `limit` is the page size asked for
+/// (it only sizes a buffer).
+pub(crate) fn decode_page(inner: &Inner, reply: &Reply, limit: u32) -> Result<Page, Error> {
     if !(200..300).contains(&reply.status) {
         return Err(inner.reply_error(reply));
     }
-    let body: ListResponse = serde_json::from_slice(&reply.body).map_err(|e| {
+    // The common page in one pass; any other shape in serde.
+    let fast = crate::fastwire::list_response(&reply.body, limit.min(MAX_PAGE_HINT) as usize);
+    let body: ListResponse = match fast {
+        Some(body) => Ok(body),
+        None => serde_json::from_slice(&reply.body),
+    }
+    .map_err(|e| {
         let mut err = Error::new(
             ErrorKind::Protocol,
             format!("the list response is not the JSON the API documents: {e}"),
@@ -230,7 +242,7 @@ pub(crate) fn decode_page(inner: &Inner, reply: &Reply) -> Result<Page, Error> {
     Ok(page)
 }
 
-fn page_from(body: ListResponse) -> Page {
+fn page_from(body: ListResponse<'_>) -> Page {
     let mut users = Vec::with_capacity(body.data.len());
     for item in body.data {
         match item.block_users {
@@ -268,6 +280,48 @@ fn page_from(body: ListResponse) -> Page {
     }
 }
 
+/// The ids a walk has yielded. Keyed by a SipHash of the id (seeded per walk, so a server
+/// cannot flood it), with a pass-through hasher: the map's growth moves entries without
+/// hashing every id again, and a new id is hashed once, not once to look up and again to
+/// insert. The id itself settles a hash collision; the rare ids whose hash another id holds
+/// go to `colliding`, keyed by the id. Ids are boxed `str`s: an entry takes 24 bytes, as a
+/// `String` alone did.
+#[derive(Debug, Default)]
+struct YieldedSet {
+    seed: RandomState,
+    by_hash: HashMap<u64, Box<str>, BuildHasherDefault<PassThrough>>,
+    colliding: HashSet<String>,
+}
+
+impl YieldedSet {
+    /// Adds `key`; false when it was there already.
+    fn insert(&mut self, key: &str) -> bool {
+        self.insert_hashed(self.seed.hash_one(key), key)
+    }
+
+    /// [`YieldedSet::insert`] with the hash given, so a test can force collisions.
+    fn insert_hashed(&mut self, hash: u64, key: &str) -> bool {
+        match self.by_hash.entry(hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(Box::from(key));
+                true
+            }
+            Entry::Occupied(held) if **held.get() == *key => false,
+            Entry::Occupied(_) => {
+                if self.colliding.contains(key) {
+                    false
+                } else {
+                    self.colliding.insert(key.to_string())
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_hash.len() + self.colliding.len()
+    }
+}
+
 /// The iterator of [`Client::blocked_users`]. After it yields an error it ends.
 #[derive(Debug)]
 pub struct BlockedUsers {
@@ -277,7 +331,7 @@ pub struct BlockedUsers {
     buffer: VecDeque<BlockedUser>,
     cursor: Option<String>,
     seen_cursors: HashSet<String>,
-    yielded: HashSet<String>,
+    yielded: YieldedSet,
     restarts: u32,
     requests: u32,
     /// Pages read since the walk last started from the first page.
@@ -341,8 +395,7 @@ impl BlockedUsers {
         let more = page.has_more;
         for user in page.users {
             let Some(key) = user.key() else { continue };
-            if !self.yielded.contains(key) {
-                self.yielded.insert(key.to_string());
+            if self.yielded.insert(key) {
                 self.buffer.push_back(user);
             }
         }
@@ -431,5 +484,23 @@ impl Iterator for BlockedUsers {
                 return Some(Err(err));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yielded_set_survives_hash_collisions() {
+        let mut set = YieldedSet::default();
+        let inserted: Vec<bool> = ["1", "2", "1", "3", "2", "3"]
+            .iter()
+            .map(|k| set.insert_hashed(7, k))
+            .collect();
+        assert_eq!(inserted, [true, true, false, true, false, false]);
+        assert_eq!(set.len(), 3);
+        assert!(set.insert("4") && !set.insert("4"));
+        assert_eq!(set.len(), 4);
     }
 }

@@ -1,10 +1,11 @@
 //! Matching the server's per-user items back to the users sent (docs/behaviour.md §3.1): exact `input`
 //! first, then digits-only for phone numbers, then `wa_id` digits, then `user_id`.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::outcome::Reason;
-use crate::users::{FxBuild, UserId, phone_digits};
+use crate::users::{FxBuild, Target, phone_digits};
 use crate::wire::{FailedItem, UserItem};
 
 /// What the server said about one sent user. A refusal is boxed: every target of a call holds
@@ -12,9 +13,10 @@ use crate::wire::{FailedItem, UserItem};
 /// common case, then take 48 bytes instead of the refusal's 128.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ServerVerdict {
+    /// The ids as boxed `str`s (16 bytes each, not a `String`'s 24): a slot is 40 bytes.
     Confirmed {
-        wa_id: Option<String>,
-        user_id: Option<String>,
+        wa_id: Option<Box<str>>,
+        user_id: Option<Box<str>>,
     },
     Refused(Box<Refusal>),
 }
@@ -55,23 +57,59 @@ impl ServerVerdict {
 }
 
 /// Lookups of one batch's users (at most `MAX_BATCH` keys, so a fast non-keyed hasher is
-/// safe: see [`FxBuild`]).
+/// safe: see [`FxBuild`]). Both maps are built on first use only: the server normally echoes
+/// each sent string as `input`, in the order sent, which [`Index::find_at`] checks first.
 struct Index<'a> {
-    exact: HashMap<&'a str, usize, FxBuild>,
-    digits: HashMap<&'a str, usize, FxBuild>,
+    sent: &'a [&'a Target],
+    exact: OnceCell<HashMap<&'a str, usize, FxBuild>>,
+    digits: OnceCell<HashMap<&'a str, usize, FxBuild>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(sent: &[&'a UserId]) -> Self {
-        let mut exact = HashMap::with_capacity_and_hasher(sent.len(), FxBuild::default());
-        let mut digits = HashMap::with_capacity_and_hasher(sent.len(), FxBuild::default());
-        for (i, id) in sent.iter().enumerate() {
-            exact.entry(id.sent()).or_insert(i);
-            if let UserId::Phone { digits: d, .. } = id {
-                digits.entry(d.as_str()).or_insert(i);
-            }
+    fn new(sent: &'a [&'a Target]) -> Self {
+        Index {
+            sent,
+            exact: OnceCell::new(),
+            digits: OnceCell::new(),
         }
-        Index { exact, digits }
+    }
+
+    fn exact(&self) -> &HashMap<&'a str, usize, FxBuild> {
+        self.exact.get_or_init(|| {
+            let mut exact = HashMap::with_capacity_and_hasher(self.sent.len(), FxBuild::default());
+            for (i, id) in self.sent.iter().enumerate() {
+                exact.entry(id.sent.as_str()).or_insert(i);
+            }
+            exact
+        })
+    }
+
+    fn digits(&self) -> &HashMap<&'a str, usize, FxBuild> {
+        self.digits.get_or_init(|| {
+            let mut digits = HashMap::with_capacity_and_hasher(self.sent.len(), FxBuild::default());
+            for (i, id) in self.sent.iter().enumerate() {
+                if let Some(d) = id.digits() {
+                    digits.entry(d).or_insert(i);
+                }
+            }
+            digits
+        })
+    }
+
+    /// [`Index::find`], trying first whether `input` is exactly the sent string at `at`. The
+    /// answer is the same: a batch's sent strings are distinct (its targets are deduped by
+    /// key, and equal sent strings have equal keys), so the exact map would give `at` too.
+    fn find_at(
+        &self,
+        at: usize,
+        input: Option<&str>,
+        wa_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Option<usize> {
+        match (input, self.sent.get(at)) {
+            (Some(input), Some(target)) if target.sent == input => Some(at),
+            _ => self.find(input, wa_id, user_id),
+        }
     }
 
     fn find(
@@ -81,12 +119,12 @@ impl<'a> Index<'a> {
         user_id: Option<&str>,
     ) -> Option<usize> {
         let by_digits =
-            |s: &str| phone_digits(s).and_then(|d| self.digits.get(d.as_str()).copied());
+            |s: &str| phone_digits(s).and_then(|d| self.digits().get(d.as_str()).copied());
         input
-            .and_then(|i| self.exact.get(i).copied())
+            .and_then(|i| self.exact().get(i).copied())
             .or_else(|| input.and_then(by_digits))
             .or_else(|| wa_id.and_then(by_digits))
-            .or_else(|| user_id.and_then(|u| self.exact.get(u).copied()))
+            .or_else(|| user_id.and_then(|u| self.exact().get(u).copied()))
     }
 }
 
@@ -94,24 +132,26 @@ impl<'a> Index<'a> {
 /// `UNCONFIRMED`; when the server both confirms and refuses a user, the refusal wins, so that
 /// wablock never reports a success that may not have happened. The parsed items are consumed:
 /// their strings move into the verdicts instead of being copied.
-pub(crate) fn match_server_items(
-    sent: &[&UserId],
-    confirmed: Vec<UserItem>,
+pub(crate) fn match_server_items<'a>(
+    sent: &'a [&'a Target],
+    confirmed: Vec<UserItem<'_>>,
     failed: Vec<FailedItem>,
 ) -> Vec<ServerVerdict> {
     let index = Index::new(sent);
     let mut verdicts: Vec<Option<ServerVerdict>> = vec![None; sent.len()];
-    for item in confirmed {
-        let found = index.find(
+    for (at, item) in confirmed.into_iter().enumerate() {
+        let found = index.find_at(
+            at,
             item.input.as_deref(),
             item.wa_id.as_deref(),
             item.user_id.as_deref(),
         );
         if let Some(i) = found {
             if verdicts[i].is_none() {
+                // Exact-size strings (as decoded) box without a copy.
                 verdicts[i] = Some(ServerVerdict::Confirmed {
-                    wa_id: item.wa_id,
-                    user_id: item.user_id,
+                    wa_id: item.wa_id.map(String::into_boxed_str),
+                    user_id: item.user_id.map(String::into_boxed_str),
                 });
             }
         }
@@ -152,10 +192,10 @@ pub(crate) fn match_server_items(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::users::normalize_user;
+    use crate::users::prepare_users;
     use crate::wire::ItemError;
 
-    fn item(input: Option<&str>, wa_id: Option<&str>) -> UserItem {
+    fn item<'a>(input: Option<&'a str>, wa_id: Option<&str>) -> UserItem<'a> {
         UserItem {
             input: input.map(Into::into),
             wa_id: wa_id.map(Into::into),
@@ -165,11 +205,8 @@ mod tests {
 
     #[test]
     fn exact_then_digits_then_wa_id() {
-        let ids: Vec<UserId> = ["+16505551234", "447700900123", "US.99", "15550001111"]
-            .iter()
-            .map(|s| normalize_user(s).unwrap())
-            .collect();
-        let sent: Vec<&UserId> = ids.iter().collect();
+        let ids = prepare_users(["+16505551234", "447700900123", "US.99", "15550001111"]).targets;
+        let sent: Vec<&Target> = ids.iter().collect();
         let confirmed = vec![
             item(Some("+16505551234"), Some("16505551234")),
             item(Some("+44 7700 900123"), None),
@@ -197,12 +234,36 @@ mod tests {
     }
 
     #[test]
+    fn the_positional_check_finds_what_the_maps_find() {
+        let ids =
+            prepare_users(["+16505551234", "447700900123", "US.99", "6505551234", "x"]).targets;
+        let sent: Vec<&Target> = ids.iter().collect();
+        let index = Index::new(&sent);
+        let probes = [
+            "+16505551234",
+            "16505551234",
+            "447700900123",
+            "US.99",
+            "6505551234",
+            "+1 650 555 1234",
+            "nobody",
+        ];
+        for at in 0..=sent.len() {
+            for probe in probes {
+                assert_eq!(
+                    index.find_at(at, Some(probe), None, None),
+                    index.find(Some(probe), None, None),
+                    "{probe} at {at}"
+                );
+            }
+            assert_eq!(index.find_at(at, None, Some("447700900123"), None), Some(1));
+        }
+    }
+
+    #[test]
     fn unmentioned_is_unconfirmed_and_refusal_beats_confirmation() {
-        let ids: Vec<UserId> = ["16505551234", "16505559999"]
-            .iter()
-            .map(|s| normalize_user(s).unwrap())
-            .collect();
-        let sent: Vec<&UserId> = ids.iter().collect();
+        let ids = prepare_users(["16505551234", "16505559999"]).targets;
+        let sent: Vec<&Target> = ids.iter().collect();
         let confirmed = vec![
             item(Some("16505551234"), None),
             item(Some("999"), Some("1")),

@@ -78,6 +78,12 @@ impl std::error::Error for InvalidUser {}
 /// given, apart from surrounding white space, which no BSUID contains. Parent BSUIDs
 /// (`CC.ENT.…`) are refused: Meta documents them as unsupported for block and unblock.
 pub fn normalize_user(raw: &str) -> Result<UserId, InvalidUser> {
+    normalize(raw).map(Target::into_user_id)
+}
+
+/// [`normalize_user`] as a call's [`Target`]: the sent form only (a phone number's digits
+/// are the sent form without its `+`, so they are not stored twice).
+fn normalize(raw: &str) -> Result<Target, InvalidUser> {
     if raw.len() > MAX_USER_BYTES {
         return Err(InvalidUser(format!(
             "the user string is {} bytes long; the limit is {MAX_USER_BYTES}",
@@ -90,7 +96,14 @@ pub fn normalize_user(raw: &str) -> Result<UserId, InvalidUser> {
     }
     // Checked before the string is quoted in any message: a NUL or other control character
     // would cut or garble the text in C and in terminals.
-    if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+    // (ASCII text, the common case, is checked byte by byte: its control characters are
+    // exactly the bytes below 0x20 and 0x7F, as `char::is_control` says.)
+    let control = if trimmed.is_ascii() {
+        trimmed.bytes().find(u8::is_ascii_control).map(char::from)
+    } else {
+        trimmed.chars().find(|c| c.is_control())
+    };
+    if let Some(c) = control {
         return Err(InvalidUser(format!(
             "the user string contains the control character U+{:04X}; a phone number, WA ID or business-scoped user ID has none",
             u32::from(c)
@@ -107,7 +120,7 @@ fn looks_like_bsuid(s: &str) -> bool {
     b.len() > 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_alphabetic() && b[2] == b'.'
 }
 
-fn parse_bsuid(s: &str) -> Result<UserId, InvalidUser> {
+fn parse_bsuid(s: &str) -> Result<Target, InvalidUser> {
     let (country, rest) = s.split_at(3);
     if !country[..2].bytes().all(|c| c.is_ascii_uppercase()) {
         return Err(InvalidUser(format!(
@@ -124,48 +137,88 @@ fn parse_bsuid(s: &str) -> Result<UserId, InvalidUser> {
             "'{s}' is not a valid business-scoped user ID: after '{country}' come 1 to 128 letters or digits"
         )));
     }
-    Ok(UserId::Bsuid(s.to_string()))
+    Ok(Target {
+        sent: s.to_string(),
+        phone: false,
+        uses: 1,
+    })
 }
 
-fn parse_phone(s: &str) -> Result<UserId, InvalidUser> {
+fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
     let (plus, body) = match s.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    let mut digits = String::with_capacity(body.len());
-    for c in body.chars() {
-        match c {
-            '0'..='9' => digits.push(c),
-            ' ' | '-' | '(' | ')' | '.' => {}
+    // The sent form: one `+` if the input had one, then the digits.
+    let mut sent = String::with_capacity(body.len() + usize::from(plus));
+    if plus {
+        sent.push('+');
+    }
+    for (at, &b) in body.as_bytes().iter().enumerate() {
+        match b {
+            b'0'..=b'9' => sent.push(char::from(b)),
+            b' ' | b'-' | b'(' | b')' | b'.' => {}
             _ => {
+                // Every byte before is ASCII, so `at` starts the offending character.
+                let c = body
+                    .get(at..)
+                    .and_then(|rest| rest.chars().next())
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
                 return Err(InvalidUser(format!(
                     "'{s}' is not a phone number, WA ID or business-scoped user ID: unexpected character '{c}'"
                 )));
             }
         }
     }
-    if !(5..=15).contains(&digits.len()) {
+    let digits = sent.len() - usize::from(plus);
+    if !(5..=15).contains(&digits) {
         return Err(InvalidUser(format!(
-            "'{s}' has {} digits; a phone number or WA ID has 5 to 15",
-            digits.len()
+            "'{s}' has {digits} digits; a phone number or WA ID has 5 to 15"
         )));
     }
-    // Built by hand: `format!` costs several times this, once per user of every call.
-    let mut sent = String::with_capacity(digits.len() + usize::from(plus));
-    if plus {
-        sent.push('+');
-    }
-    sent.push_str(&digits);
-    Ok(UserId::Phone { sent, digits })
+    sent.shrink_to_fit();
+    Ok(Target {
+        sent,
+        phone: true,
+        uses: 1,
+    })
 }
 
-/// One distinct user to send, and how many inputs named it.
-#[derive(Debug, Clone)]
+/// One distinct user to send, and how many inputs named it. Compact, since a call holds up
+/// to 64,000 of them until its outcome is built: the sent form only, 32 bytes plus the string
+/// (a [`UserId`] would keep the digits of a phone number in a second string).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
-    pub id: UserId,
+    /// What goes on the wire; for a phone number, an optional `+` then the digits.
+    pub sent: String,
+    /// A phone number or WA ID (`user`), else a BSUID (`user_id`).
+    pub phone: bool,
     /// Inputs that normalise to this user (1 unless the call repeats it): the outcome moves
     /// the target's strings into the last of them instead of cloning.
-    pub uses: usize,
+    pub uses: u32,
+}
+
+impl Target {
+    /// The digits of a phone number (the sent form without its `+`), else `None`.
+    pub fn digits(&self) -> Option<&str> {
+        self.phone
+            .then(|| self.sent.strip_prefix('+').unwrap_or(&self.sent))
+    }
+
+    /// The identity used for dedupe: digits for phone numbers, the BSUID itself otherwise.
+    pub fn key(&self) -> &str {
+        self.digits().unwrap_or(&self.sent)
+    }
+
+    fn into_user_id(self) -> UserId {
+        match self.digits() {
+            Some(digits) => UserId::Phone {
+                digits: digits.to_string(),
+                sent: self.sent,
+            },
+            None => UserId::Bsuid(self.sent),
+        }
+    }
 }
 
 /// A `Hasher` for keys that are already hashes: they are SipHash outputs, uniformly spread,
@@ -219,9 +272,33 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 #[derive(Debug, Default)]
 pub(crate) struct PreparedUsers {
     pub inputs: Vec<String>,
-    /// Per input: the target it maps to, or why it is invalid.
-    pub slots: Vec<Result<usize, InvalidUser>>,
+    /// Per input: the index of the target it maps to, or [`INVALID_INPUT`]. Four bytes an
+    /// input (a `Result<usize, InvalidUser>` took 24): a call holds it until its outcome is
+    /// built.
+    pub slots: Vec<u32>,
+    /// Why each invalid input is invalid, in input order.
+    pub invalid: Vec<InvalidUser>,
     pub targets: Vec<Target>,
+}
+
+/// The slot of an input that is not a user. Target indexes stay far below it: a call with
+/// more than [`MAX_USERS_PER_CALL`] distinct users is refused before its slots are read.
+pub(crate) const INVALID_INPUT: u32 = u32::MAX;
+
+impl PreparedUsers {
+    /// Per input: its target's index, or why it is invalid (for tests and the fuzz entry
+    /// points; the outcome reads the slots in order).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn slot_results(&self) -> Vec<Result<usize, &InvalidUser>> {
+        let mut invalid = self.invalid.iter();
+        self.slots
+            .iter()
+            .filter_map(|&slot| match slot {
+                INVALID_INPUT => invalid.next().map(Err),
+                target => Some(Ok(target as usize)),
+            })
+            .collect()
+    }
 }
 
 /// Normalises and dedupes a call's inputs; the first spelling of a user is the one sent.
@@ -248,6 +325,7 @@ where
     let mut prepared = PreparedUsers {
         inputs: Vec::with_capacity(expected),
         slots: Vec::with_capacity(expected),
+        invalid: Vec::new(),
         targets: Vec::with_capacity(expected),
     };
     // Keyed by the key's hash to avoid copying every key; the target's own key settles a
@@ -259,17 +337,18 @@ where
     for raw in users {
         let raw = raw.as_ref();
         prepared.inputs.push(raw.to_string());
-        let slot = normalize_user(raw).map(|id| {
+        let slot = normalize(raw).map(|id| -> u32 {
             let targets = &mut prepared.targets;
             let hash = hash_key(id.key());
             let known = match by_hash.get(&hash) {
-                Some(&t) if targets[t].id.key() == id.key() => Some(t),
+                Some(&t) if targets[t].key() == id.key() => Some(t),
                 Some(_) => colliding.get(id.key()).copied(),
                 None => None,
             };
             if let Some(target) = known {
-                targets[target].uses += 1;
-                return target;
+                // Saturating: a count that stops growing only makes the outcome clone.
+                targets[target].uses = targets[target].uses.saturating_add(1);
+                return target_slot(target);
             }
             let target = targets.len();
             match by_hash.entry(hash) {
@@ -280,12 +359,24 @@ where
                     slot.insert(target);
                 }
             }
-            targets.push(Target { id, uses: 1 });
-            target
+            targets.push(id);
+            target_slot(target)
         });
-        prepared.slots.push(slot);
+        match slot {
+            Ok(slot) => prepared.slots.push(slot),
+            Err(invalid) => {
+                prepared.slots.push(INVALID_INPUT);
+                prepared.invalid.push(invalid);
+            }
+        }
     }
     prepared
+}
+
+/// A target's index as a slot; beyond `u32` (never, see [`INVALID_INPUT`]) it saturates
+/// below the invalid mark.
+fn target_slot(target: usize) -> u32 {
+    u32::try_from(target).map_or(INVALID_INPUT - 1, |t| t.min(INVALID_INPUT - 1))
 }
 
 /// Digits of `s` if it is written like a phone number (digits and phone punctuation only).
@@ -360,6 +451,16 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_text_is_named_by_its_character() {
+        let why = normalize_user("1650555é1234").unwrap_err().0;
+        assert!(why.contains("unexpected character 'é'"), "{why}");
+        let why = normalize_user("+1 650 555 1234 ☎").unwrap_err().0;
+        assert!(why.contains("unexpected character '☎'"), "{why}");
+        let why = normalize_user("é1650\u{85}5551234").unwrap_err().0;
+        assert!(why.contains("control character U+0085"), "{why}");
+    }
+
+    #[test]
     fn bsuid_is_sent_as_given() {
         let id = normalize_user("US.13491208655302741918").unwrap();
         assert_eq!(id, UserId::Bsuid("US.13491208655302741918".into()));
@@ -370,11 +471,12 @@ mod tests {
         let p = prepare_users(["+1 650 555 1234", "16505551234", "bad", "US.1"]);
         assert_eq!(p.targets.len(), 2);
         assert_eq!(p.targets[0].uses, 2);
-        assert_eq!(p.slots[0].as_ref().unwrap(), &0);
-        assert_eq!(p.slots[1].as_ref().unwrap(), &0);
-        assert_eq!(p.targets[0].id.sent(), "+16505551234");
-        assert!(p.slots[2].is_err());
-        assert_eq!(p.slots[3].as_ref().unwrap(), &1);
+        let slots = p.slot_results();
+        assert_eq!(slots[0].as_ref().unwrap(), &0);
+        assert_eq!(slots[1].as_ref().unwrap(), &0);
+        assert_eq!(p.targets[0].sent, "+16505551234");
+        assert!(slots[2].is_err());
+        assert_eq!(slots[3].as_ref().unwrap(), &1);
     }
 
     #[test]
@@ -388,11 +490,15 @@ mod tests {
             "US.1",
         ];
         let p = prepare_with_hash(users, |_| 7);
-        let slots: Vec<usize> = p.slots.iter().map(|s| *s.as_ref().unwrap()).collect();
+        let slots: Vec<usize> = p
+            .slot_results()
+            .iter()
+            .map(|s| *s.as_ref().unwrap())
+            .collect();
         assert_eq!(slots, vec![0, 1, 0, 1, 2, 1]);
-        let uses: Vec<usize> = p.targets.iter().map(|t| t.uses).collect();
+        let uses: Vec<u32> = p.targets.iter().map(|t| t.uses).collect();
         assert_eq!(uses, vec![2, 3, 1]);
-        let sent: Vec<&str> = p.targets.iter().map(|t| t.id.sent()).collect();
+        let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
         assert_eq!(sent, vec!["16505551234", "US.1", "16505550000"]);
     }
 }

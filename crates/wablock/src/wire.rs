@@ -1,39 +1,44 @@
 //! Request and response bodies of both dialects (docs/behaviour.md §1). Decoding is lenient about shape
 //! variants the sources document and strict about types: a wrong type is a `PROTOCOL` error.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize};
 
-use crate::users::UserId;
+use crate::users::Target;
 
-/// `{"messaging_product":"whatsapp","block_users":[{"user":…}|{"user_id":…}]}`
-#[derive(Serialize)]
-pub(crate) struct MutationRequest<'a> {
-    pub messaging_product: &'static str,
-    pub block_users: Vec<RequestUser<'a>>,
-}
-
-#[derive(Serialize)]
-pub(crate) struct RequestUser<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<&'a str>,
-}
-
-impl<'a> RequestUser<'a> {
-    pub fn for_id(id: &'a UserId) -> Self {
-        match id {
-            UserId::Phone { sent, .. } => RequestUser {
-                user: Some(sent),
-                user_id: None,
-            },
-            UserId::Bsuid(bsuid) => RequestUser {
-                user: None,
-                user_id: Some(bsuid),
-            },
+/// The body of a POST or DELETE: `{"messaging_product":"whatsapp","block_users":[{"user":…}|
+/// {"user_id":…}]}`, byte for byte what serde_json writes for it (a unit test compares), built
+/// by hand: strings that need no escape (every normalised user does) are copied as they are.
+pub(crate) fn mutation_request_body(sent: &[&Target]) -> Result<Vec<u8>, serde_json::Error> {
+    const HEAD: &[u8] = br#"{"messaging_product":"whatsapp","block_users":["#;
+    let users: usize = sent.iter().map(|t| t.sent.len() + 16).sum();
+    let mut out = Vec::with_capacity(HEAD.len() + users + 2);
+    out.extend_from_slice(HEAD);
+    for (i, target) in sent.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
+        let key: &[u8] = if target.phone {
+            br#"{"user":"#
+        } else {
+            br#"{"user_id":"#
+        };
+        let value = target.sent.as_str();
+        out.extend_from_slice(key);
+        // serde_json escapes exactly '"', '\\' and control characters.
+        if value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            serde_json::to_writer(&mut out, value)?;
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(value.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b'}');
     }
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }
 
 /// A list of per-user items where one odd item (wrong types, `null`) must not fail the whole
@@ -120,7 +125,7 @@ fn details_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 }
 
 /// The Graph error envelope's inner object.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct GraphError {
     #[serde(default)]
     pub message: Option<String>,
@@ -139,7 +144,7 @@ pub(crate) struct GraphError {
 }
 
 /// `error` is a Graph object, or a plain string in 360dialog's 401/500 bodies.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, PartialEq)]
 #[serde(untagged)]
 pub(crate) enum ErrorField {
     Graph(GraphError),
@@ -158,11 +163,12 @@ impl ErrorField {
     }
 }
 
-/// A confirmed user in `added_users` / `removed_users`, or a listed user.
-#[derive(Deserialize, Debug, Default, Clone)]
-pub(crate) struct UserItem {
+/// A confirmed user in `added_users` / `removed_users`, or a listed user. `input` is only
+/// looked up, never kept, so the fast reader (`fastwire`) borrows it from the body.
+#[derive(Deserialize, Debug, Default, Clone, PartialEq)]
+pub(crate) struct UserItem<'a> {
     #[serde(default)]
-    pub input: Option<String>,
+    pub input: Option<Cow<'a, str>>,
     #[serde(default)]
     pub wa_id: Option<String>,
     #[serde(default)]
@@ -170,7 +176,7 @@ pub(crate) struct UserItem {
 }
 
 /// One error of a refused user.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct ItemError {
     #[serde(default)]
     pub message: Option<String>,
@@ -183,7 +189,7 @@ pub(crate) struct ItemError {
 }
 
 /// A refused user in `failed_users`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct FailedItem {
     #[serde(default)]
     pub input: Option<String>,
@@ -196,21 +202,21 @@ pub(crate) struct FailedItem {
     pub errors: Vec<ItemError>,
 }
 
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct BlockUsersResult {
+#[derive(Deserialize, Debug, Default, PartialEq)]
+pub(crate) struct BlockUsersResult<'a> {
     #[serde(default, deserialize_with = "lenient_items")]
-    pub added_users: Vec<UserItem>,
+    pub added_users: Vec<UserItem<'a>>,
     #[serde(default, deserialize_with = "lenient_items")]
-    pub removed_users: Vec<UserItem>,
+    pub removed_users: Vec<UserItem<'a>>,
     #[serde(default, deserialize_with = "lenient_items")]
     pub failed_users: Vec<FailedItem>,
 }
 
 /// The body of a POST or DELETE answer, success, mixed or error.
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct MutationResponse {
+#[derive(Deserialize, Debug, Default, PartialEq)]
+pub(crate) struct MutationResponse<'a> {
     #[serde(default)]
-    pub block_users: Option<BlockUsersResult>,
+    pub block_users: Option<BlockUsersResult<'a>>,
     #[serde(default)]
     pub error: Option<ErrorField>,
 }
@@ -223,17 +229,17 @@ pub(crate) struct ErrorEnvelope {
 }
 
 /// One `data` item of a GET: Meta's `{wa_id, user_id}` or 360dialog's `{block_users:[…]}`.
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct ListItem {
+#[derive(Deserialize, Debug, Default, PartialEq)]
+pub(crate) struct ListItem<'a> {
     #[serde(default)]
     pub wa_id: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
     #[serde(default)]
-    pub block_users: Option<Vec<UserItem>>,
+    pub block_users: Option<Vec<UserItem<'a>>>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct Cursors {
     #[serde(default)]
     pub after: Option<String>,
@@ -241,7 +247,7 @@ pub(crate) struct Cursors {
     pub before: Option<String>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct Paging {
     #[serde(default)]
     pub cursors: Option<Cursors>,
@@ -252,9 +258,9 @@ pub(crate) struct Paging {
 }
 
 /// The body of a GET answer.
-#[derive(Deserialize, Debug)]
-pub(crate) struct ListResponse {
-    pub data: Vec<ListItem>,
+#[derive(Deserialize, Debug, PartialEq)]
+pub(crate) struct ListResponse<'a> {
+    pub data: Vec<ListItem<'a>>,
     #[serde(default)]
     pub paging: Option<Paging>,
 }
@@ -307,6 +313,50 @@ fn percent_decode(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_request_body_is_what_serde_writes() {
+        #[derive(serde::Serialize)]
+        struct MutationRequest<'a> {
+            messaging_product: &'static str,
+            block_users: Vec<RequestUser<'a>>,
+        }
+        #[derive(serde::Serialize)]
+        struct RequestUser<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            user: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            user_id: Option<&'a str>,
+        }
+        let target = |sent: &str, phone: bool| Target {
+            sent: sent.to_string(),
+            phone,
+            uses: 1,
+        };
+        let ids = [
+            target("+16505551234", true),
+            target("US.13491208655302741918", false),
+            // Not produced by normalisation, but escaped as serde would.
+            target("a\"b\\c\u{1}\n\u{7f}é", false),
+        ];
+        for n in 0..=ids.len() {
+            let sent: Vec<&Target> = ids[..n].iter().collect();
+            let reference = MutationRequest {
+                messaging_product: "whatsapp",
+                block_users: sent
+                    .iter()
+                    .map(|t| RequestUser {
+                        user: t.phone.then_some(t.sent.as_str()),
+                        user_id: (!t.phone).then_some(t.sent.as_str()),
+                    })
+                    .collect(),
+            };
+            assert_eq!(
+                String::from_utf8(mutation_request_body(&sent).unwrap()).unwrap(),
+                serde_json::to_string(&reference).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn numeric_string_codes_are_accepted() {
