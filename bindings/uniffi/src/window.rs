@@ -23,6 +23,9 @@ use crate::{Client, Outcome, WablockError};
 /// sealed class `WindowException` (`WindowException.Signature`, …); `toString()` is the crate's
 /// `Display` (`"SIGNATURE: …"`), and `errorMessage` its message. Neither ever holds the app
 /// secret, an access token or a database password.
+// `Block` carries the core's whole error by value, as UniFFI lowers it (a `Box` is no UniFFI
+// type); the error is built only when a call fails, so its size costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
 #[uniffi::export(Display)]
 pub enum WindowError {
@@ -474,24 +477,37 @@ impl Window {
 mod tests {
     use super::*;
 
-    fn temp_db() -> String {
-        let dir = std::env::temp_dir().join(format!(
-            "wablock-uniffi-window-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("window.db");
-        let _ = std::fs::remove_file(&db);
-        db.to_string_lossy().into_owned()
+    /// A fresh directory for SQLite stores, removed when dropped.
+    struct TempDir(std::path::PathBuf);
+
+    impl TempDir {
+        fn new() -> Self {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir = std::env::temp_dir()
+                .join(format!("wablock-uniffi-window-{}-{n}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+
+        fn db(&self, name: &str) -> String {
+            self.0.join(name).to_string_lossy().into_owned()
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     #[test]
     fn errors_keep_the_crates_kind_display_and_no_secret() {
+        let dir = TempDir::new();
         let secret = "APP-SECRET-XYZ";
         let client = Client::meta("1000".into(), "TOKEN-XYZ".into(), None).unwrap();
         let window = Window::new(
-            Some(temp_db()),
+            Some(dir.db("a.db")),
             HashMap::from([("1000".to_string(), client)]),
             Some(secret.into()),
             None,
@@ -506,7 +522,7 @@ mod tests {
 
         // The crate's Display, exactly.
         let crate_window =
-            wablock_window::Window::new(wablock_window::Store::open(&temp_db()).unwrap())
+            wablock_window::Window::new(wablock_window::Store::open(&dir.db("b.db")).unwrap())
                 .app_secret(secret);
         let crate_err = crate_window.ingest(b"{}", None).unwrap_err();
         assert_eq!(err.to_string(), crate_err.to_string());
