@@ -2,9 +2,12 @@
 //! (docs/window.md). Every rule (signatures, parsing, the store, claims, what stays queued) and
 //! every message and JSON shape is `wablock_window`'s; this converts types.
 //!
-//! Built with the `window` feature (on by default). Swift never sees it: uniffi.toml excludes
-//! these items from the Swift bindings, and the iOS/macOS XCFramework is built without the
-//! feature (webhooks reach servers, not phones).
+//! Built with the `window` feature (on by default: the JVM jar, and the Android library, whose
+//! classes are the jar's). The iOS/macOS XCFramework is built without it, so the shipped Swift
+//! API never has it (webhooks reach servers, not phones). `make swift`'s development bindings,
+//! generated from the workspace's library, do carry it, unused and untested in Swift: UniFFI's
+//! `exclude` setting leaves converters of the excluded types behind (`[PendingBlock]` …), which
+//! would not compile.
 
 use std::collections::HashMap;
 use std::fmt;
