@@ -5,6 +5,8 @@ import java.time.Instant
 import java.util.concurrent.TimeUnit
 import javax.crypto.Mac
 import javax.crypto.spec.SecretKeySpec
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.async
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
@@ -239,5 +241,29 @@ class WindowTest {
             }
         }
         assertEquals(1, blockedCount())
+    }
+
+    @Test
+    fun `a cancelled coroutine's window call runs to its end, then the cancellation is thrown`(): Unit = runBlocking {
+        Client.meta(number, "sandbox-token", options()).use { client ->
+            AsyncWindow.open(store(), mapOf(number to client), appSecret).use { aw ->
+                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 300))
+                val call = async { aw.blockWhenPossible(number, listOf(stale)) }
+                // Cancel once the block request has reached the sandbox: the call is in flight.
+                while (Sandbox.requests().length() == 0) delay(5)
+                call.cancel()
+                call.join()
+                assertThrows<CancellationException> { runBlocking { call.await() } }
+                // It was not stopped half-way: the refusal is queued, as the blocking call does.
+                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 0))
+                assertEquals(listOf(stale), aw.pending().map { it.input })
+                // A call whose coroutine is already cancelled does not start.
+                val requests = Sandbox.requests().length()
+                val never = async { aw.blockWhenPossible(number, listOf(stale)) }
+                never.cancel()
+                assertThrows<CancellationException> { runBlocking { never.await() } }
+                assertEquals(requests, Sandbox.requests().length())
+            }
+        }
     }
 }
