@@ -193,7 +193,7 @@ class WindowTest {
             window.blockWhenPossible(number, listOf(stale))
             val (body, signature) = inbound(stale)
             // Another receiver over the same store, with no client for the number.
-            Window(store(), emptyMap(), appSecret).use { receiver ->
+            Window(store(), emptyMap(), appSecret, java.time.Duration.ofSeconds(30)).use { receiver ->
                 val block = receiver.ingest(body.toByteArray(), signature).blocks.single()
                 assertTrue(block.stillPending)
                 assertNull(block.outcome)
