@@ -37,6 +37,8 @@ swift: uniffi-lib ## generate the Swift bindings into build/uniffi/swift (genera
 	  test -s $(UNIFFI_OUT)/swift/$$f || { echo "swift: $$f was not generated" >&2; exit 1; }; \
 	done
 	@grep -q '^enum WablockError: Swift.Error' $(UNIFFI_OUT)/swift/Wablock.swift || { echo "swift: no WablockError enum" >&2; exit 1; }
+	@# This library has the 24-hour window (feature `window`, for JVM servers), so these dev
+	@# bindings do too; the XCFramework is built without it (scripts/build-xcframework.sh).
 	@# The SwiftPM package in bindings/uniffi/swift compiles these copies (git-ignored there).
 	mkdir -p $(SWIFT_PKG)/Sources/Wablock $(SWIFT_PKG)/Sources/wablockFFI/include
 	cp $(UNIFFI_OUT)/swift/Wablock.swift $(SWIFT_PKG)/Sources/Wablock/Wablock.swift

@@ -20,15 +20,17 @@ out=build/xcframework
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "${targets[@]}"
 export IPHONEOS_DEPLOYMENT_TARGET=13.0 MACOSX_DEPLOYMENT_TARGET=11.0   # as Package.swift's platforms
+# --no-default-features: without the 24-hour window (feature `window`, for JVM servers that
+# receive webhooks), so no SQLite or PostgreSQL client in the app; Swift never exposes it.
 for t in "${targets[@]}"; do
-  cargo build --release --locked -p wablock-uniffi --lib --target "$t"
+  cargo build --release --locked -p wablock-uniffi --no-default-features --lib --target "$t"
 done
 lib() { echo "target/$1/release/libwablock_uniffi.a"; }
 
 rm -rf "$out" "$pkg/wablockFFI.xcframework"
 mkdir -p "$out/headers" "$out/ios-sim" "$out/macos"
 # One generation for every slice, from the host's release dylib (same UniFFI metadata).
-cargo build --release --locked -p wablock-uniffi --lib
+cargo build --release --locked -p wablock-uniffi --no-default-features --lib
 cargo build --locked -p wablock-uniffi --bin uniffi-bindgen
 target/debug/uniffi-bindgen generate --library target/release/libwablock_uniffi.dylib \
   --language swift --out-dir "$out/swift"

@@ -19,6 +19,8 @@
 //!   cancels.
 //! - Cancellation: [`CancelToken`] and [`Client::with_cancel`], which Kotlin's `AsyncClient`
 //!   and Swift's `async` functions trigger when their coroutine or task is cancelled.
+//! - The 24-hour window (feature `window`, on by default; Kotlin only): `Window` over
+//!   `wablock_window` (docs/window.md), in `window.rs`.
 //!
 //! Every exported call runs inside a panic boundary: a panic (a core bug, or a foreign callback
 //! that threw) becomes the core's `INTERNAL` error instead of unwinding across the FFI.
@@ -40,6 +42,11 @@ uniffi::setup_scaffolding!();
 
 mod fleet;
 pub use fleet::*;
+
+#[cfg(feature = "window")]
+mod window;
+#[cfg(feature = "window")]
+pub use window::*;
 
 // ------------------------------------------------------------------------------------ errors
 
