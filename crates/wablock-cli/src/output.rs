@@ -354,6 +354,44 @@ where
     Ok(())
 }
 
+/// The rows of the users table of a walk, kept as their printed cells until the walk ends
+/// (the first column is as wide as the longest ID): `WA_ID \0 USER_ID \n` per user, a few
+/// bytes more than the IDs themselves, instead of a `Vec<BlockedUser>`. [`printable`] text
+/// holds no control character, so neither separator can occur in a cell.
+#[derive(Default)]
+pub struct TableRows {
+    text: String,
+    /// The width of the first column so far: the longest raw WA ID (as [`write_users`]).
+    width: usize,
+    count: usize,
+}
+
+impl TableRows {
+    pub fn push(&mut self, u: &BlockedUser) {
+        if let Some(wa_id) = u.wa_id.as_deref() {
+            self.width = self.width.max(wa_id.len());
+        }
+        self.text
+            .push_str(&printable(u.wa_id.as_deref().unwrap_or("-")));
+        self.text.push('\0');
+        self.text
+            .push_str(&printable(u.user_id.as_deref().unwrap_or("-")));
+        self.text.push('\n');
+        self.count += 1;
+    }
+
+    /// The table, byte for byte as [`write_users`] writes it for the same users.
+    pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
+        let width = self.width.max("WA_ID".len());
+        writeln!(w, "{:<width$}  USER_ID", "WA_ID")?;
+        for line in self.text.lines() {
+            let (wa_id, user_id) = line.split_once('\0').unwrap_or((line, ""));
+            writeln!(w, "{wa_id:<width$}  {user_id}")?;
+        }
+        Ok(())
+    }
+}
+
 /// `list` without `--all`: one page. `next_command` renders the command that reads the next
 /// page, given its cursor.
 pub fn list_page(
@@ -420,10 +458,18 @@ pub fn list_all(client: &Client, page_size: Option<u32>, format: Format) -> u8 {
             (count, error)
         }
         Format::Table => {
-            let mut walk = walk;
-            let (users, error) = walk.collect_until_error();
-            crate::stream::print(|w| write_users(w, &users, format));
-            (users.len(), error)
+            let (mut rows, mut error) = (TableRows::default(), None);
+            for item in walk {
+                match item {
+                    Ok(user) => rows.push(&user),
+                    Err(err) => {
+                        error = Some(err);
+                        break;
+                    }
+                }
+            }
+            crate::stream::print(|w| rows.write(w));
+            (rows.count, error)
         }
     };
     if format == Format::Table {
@@ -672,6 +718,18 @@ mod tests {
             assert_eq!(
                 written(|w| write_users(w, &[], format)),
                 oracle::users_text(&[], format)
+            );
+        }
+        // The table of `list --all`, from the rows kept during the walk.
+        for list in [&users[..], &users[..1], &[]] {
+            let mut rows = TableRows::default();
+            for u in list {
+                rows.push(u);
+            }
+            assert_eq!(rows.count, list.len());
+            assert_eq!(
+                written(|w| rows.write(w)),
+                oracle::users_text(list, Format::Table)
             );
         }
         // The csv of `list --all`, written user by user as the walk reads them.

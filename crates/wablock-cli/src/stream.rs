@@ -455,7 +455,9 @@ pub(crate) mod tests {
             {"json": {"data": [
                 {"messaging_product": "whatsapp", "wa_id": "16505551234"},
                 {"messaging_product": "whatsapp", "wa_id": "1650\"555\\1235", "user_id": "US.\u{1}é\u{202e}日本"},
-                {"messaging_product": "whatsapp", "user_id": "US.ENT.tab\there\u{7f}"}
+                {"messaging_product": "whatsapp", "user_id": "US.ENT.tab\there\u{7f}"},
+                // A control character: printed as an escape, wider than the raw ID.
+                {"messaging_product": "whatsapp", "wa_id": "1650\u{1b}[2J5551236"}
             ], "paging": {"cursors": {"before": "QkVG", "after": "QUZUMQ"}}}},
             {"json": {"data": [
                 {"messaging_product": "whatsapp", "wa_id": "447700900123", "user_id": "</script>"}
@@ -490,7 +492,7 @@ pub(crate) mod tests {
     fn streamed_walk_is_the_previous_bytes_for_odd_characters_an_error_and_an_empty_list() {
         // A whole walk over two pages of odd characters.
         let (streamed, oracle, count) = walk_both_ways(&odd_pages());
-        assert_eq!(count, 4);
+        assert_eq!(count, 5);
         assert!(oracle.contains("\"error\":null"), "{oracle}");
         assert!(oracle.contains(r#"\"555\\1235"#), "{oracle}");
         assert!(oracle.contains(r"\u0001"), "{oracle}");
@@ -504,7 +506,7 @@ pub(crate) mod tests {
             "code": 2, "error_subcode": 99, "error_data": {"details": "é\u{1}"},
             "fbtrace_id": "Atrace"}}});
         let (streamed, oracle, count) = walk_both_ways(&script);
-        assert_eq!(count, 3);
+        assert_eq!(count, 4);
         assert!(
             oracle.starts_with("{\"blocked_users\":{\"error\":{"),
             "{oracle}"
@@ -593,7 +595,7 @@ pub(crate) mod tests {
             .push_scripts(&json!({ "responses": odd_pages() }))
             .unwrap();
         let (users, error) = client.blocked_users(Some(3)).collect_until_error();
-        assert!(error.is_none() && users.len() == 4);
+        assert!(error.is_none() && users.len() == 5);
         let error = Client::meta("1", "sandbox-token")
             .base_url("http://127.0.0.1:9")
             .build()
@@ -688,7 +690,7 @@ pub(crate) mod tests {
             .push_scripts(&json!({ "responses": odd_pages() }))
             .unwrap();
         let (users, error) = client.blocked_users(Some(3)).collect_until_error();
-        assert!(error.is_none() && users.len() == 4);
+        assert!(error.is_none() && users.len() == 5);
         users
     }
 }
