@@ -4,9 +4,9 @@
 //! core's `Fleet` runs the calls; this module only builds it and prints its results.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
-use wablock::{Client, Fleet, FleetResults, Operation, Outcome};
+use wablock::{Client, Fleet, FleetBlocklist, FleetResults, Operation, Outcome};
 use wablock_sandbox::{Sandbox, SandboxConfig};
 
 use crate::args::{Format, Global, ProviderArg};
@@ -244,8 +244,68 @@ pub fn connect(g: &Global) -> Result<Connection, Exit> {
     })
 }
 
-fn heading(label: &str) -> String {
-    format!("== number {} ==\n", printable(label))
+fn heading(w: &mut impl Write, label: &str) -> io::Result<()> {
+    writeln!(w, "== number {} ==", printable(label))
+}
+
+/// Each number's outcome table (or error), under its heading, line by line.
+fn write_mutate_table(
+    w: &mut impl Write,
+    results: &FleetResults<Outcome>,
+    users: &[String],
+) -> io::Result<()> {
+    for entry in &results.entries {
+        heading(w, &entry.label)?;
+        match &entry.result {
+            Ok(outcome) => output::write_outcome_table(w, outcome, users)?,
+            Err(err) => {
+                writeln!(w, "{}", output::error_line(err))?;
+                output::write_error_text(w, err, users)?;
+            }
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// Each number's users in csv (`number,wa_id,user_id`) or as a table under its heading, line
+/// by line.
+fn write_list_text(
+    w: &mut impl Write,
+    labels: &[&str],
+    list: &FleetBlocklist,
+    format: Format,
+) -> io::Result<()> {
+    if format == Format::Csv {
+        w.write_all(b"number,wa_id,user_id\n")?;
+    }
+    for &label in labels {
+        let users = list
+            .users
+            .iter()
+            .filter(move |u| u.blocked_on.iter().any(|l| l == label))
+            .map(|u| &u.user);
+        if format == Format::Csv {
+            for u in users {
+                writeln!(
+                    w,
+                    "{},{},{}",
+                    output::csv_field(Some(label)),
+                    output::csv_field(u.wa_id.as_deref()),
+                    output::csv_field(u.user_id.as_deref())
+                )?;
+            }
+            continue;
+        }
+        heading(w, label)?;
+        if let Some((_, err)) = list.errors.iter().find(|(l, _)| l == label) {
+            writeln!(w, "{}", output::error_line(err))?;
+            writeln!(w, "(the list below stops where the error happened)")?;
+        }
+        output::write_users(w, users.clone(), format)?;
+        writeln!(w, "{} blocked user(s).\n", users.count())?;
+    }
+    Ok(())
 }
 
 /// `block`/`unblock` on every number: exit 0 when every user succeeded on every number, 1
@@ -254,21 +314,9 @@ pub fn mutate(g: &Global, format: Format, op: Operation, users: &[String]) -> Re
     let conn = connect(g)?;
     let results = conn.fleet.mutate(op, users);
     if format == Format::Json {
-        println!("{}", results.to_canonical_json());
+        crate::stream::print_json(|w| crate::stream::write_fleet_outcomes(w, &results));
     } else {
-        let mut out = String::new();
-        for entry in &results.entries {
-            out.push_str(&heading(&entry.label));
-            match &entry.result {
-                Ok(outcome) => out.push_str(&output::outcome_table(outcome, users)),
-                Err(err) => {
-                    let _ = writeln!(out, "{}", output::error_line(err));
-                    out.push_str(&output::error_text(err, users));
-                }
-            }
-            out.push('\n');
-        }
-        print!("{out}");
+        crate::stream::print(|w| write_mutate_table(w, &results, users));
     }
     for (label, err) in results.errors() {
         eprintln!(
@@ -302,16 +350,19 @@ pub fn check(g: &Global, user: &str, format: Format) -> Result<u8, Exit> {
     if format == Format::Json {
         println!("{}", results.to_canonical_json());
     } else {
-        let mut out = String::new();
-        for entry in &results.entries {
-            let label = printable(&entry.label);
-            let _ = match &entry.result {
-                Ok(true) => writeln!(out, "number {label}: {} is blocked.", printable(user)),
-                Ok(false) => writeln!(out, "number {label}: {} is not blocked.", printable(user)),
-                Err(err) => writeln!(out, "number {label}: {}", output::error_line(err)),
-            };
-        }
-        print!("{out}");
+        crate::stream::print(|w| {
+            for entry in &results.entries {
+                let label = printable(&entry.label);
+                match &entry.result {
+                    Ok(true) => writeln!(w, "number {label}: {} is blocked.", printable(user))?,
+                    Ok(false) => {
+                        writeln!(w, "number {label}: {} is not blocked.", printable(user))?
+                    }
+                    Err(err) => writeln!(w, "number {label}: {}", output::error_line(err))?,
+                }
+            }
+            Ok(())
+        });
     }
     Ok(exit_code(&results, |b| *b))
 }
@@ -321,46 +372,11 @@ pub fn check(g: &Global, user: &str, format: Format) -> Result<u8, Exit> {
 pub fn list(g: &Global, page_size: Option<u32>, format: Format) -> Result<u8, Exit> {
     let conn = connect(g)?;
     let list = conn.fleet.blocked_users(page_size);
-    match format {
-        Format::Json => println!("{}", list.to_canonical_json()),
-        Format::Csv => {
-            let mut out = String::from("number,wa_id,user_id\n");
-            for label in conn.fleet.labels() {
-                for u in list
-                    .users
-                    .iter()
-                    .filter(|u| u.blocked_on.iter().any(|l| l == label))
-                {
-                    let _ = writeln!(
-                        out,
-                        "{},{},{}",
-                        output::csv_field(Some(label)),
-                        output::csv_field(u.user.wa_id.as_deref()),
-                        output::csv_field(u.user.user_id.as_deref())
-                    );
-                }
-            }
-            print!("{out}");
-        }
-        Format::Table => {
-            let mut out = String::new();
-            for label in conn.fleet.labels() {
-                out.push_str(&heading(label));
-                if let Some((_, err)) = list.errors.iter().find(|(l, _)| l == label) {
-                    let _ = writeln!(out, "{}", output::error_line(err));
-                    let _ = writeln!(out, "(the list below stops where the error happened)");
-                }
-                let users: Vec<wablock::BlockedUser> = list
-                    .users
-                    .iter()
-                    .filter(|u| u.blocked_on.iter().any(|l| l == label))
-                    .map(|u| u.user.clone())
-                    .collect();
-                out.push_str(&output::users_text(&users, format));
-                let _ = writeln!(out, "{} blocked user(s).\n", users.len());
-            }
-            print!("{out}");
-        }
+    if format == Format::Json {
+        crate::stream::print_json(|w| crate::stream::write_fleet_blocklist(w, &list));
+    } else {
+        let labels: Vec<&str> = conn.fleet.labels().collect();
+        crate::stream::print(|w| write_list_text(w, &labels, &list, format));
     }
     for (label, err) in &list.errors {
         eprintln!(
@@ -374,4 +390,142 @@ pub fn list(g: &Global, page_size: Option<u32>, format: Format) -> Result<u8, Ex
     } else {
         EXIT_CALL_FAILED
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use wablock::{FleetBlockedUser, FleetEntry};
+
+    use super::*;
+    use crate::stream::tests::{mixed_inputs, mixed_outcome, odd_users, partial_error};
+
+    fn old_heading(label: &str) -> String {
+        format!("== number {} ==\n", printable(label))
+    }
+
+    /// The previous builder of the fleet's block/unblock table (one `String`), verbatim.
+    fn old_mutate_table(results: &FleetResults<Outcome>, users: &[String]) -> String {
+        let mut out = String::new();
+        for entry in &results.entries {
+            out.push_str(&old_heading(&entry.label));
+            match &entry.result {
+                Ok(outcome) => out.push_str(&output::oracle::outcome_table(outcome, users)),
+                Err(err) => {
+                    let _ = writeln!(out, "{}", output::error_line(err));
+                    out.push_str(&output::oracle::error_text(err, users));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The previous builders of the fleet's list csv and table (one `String`), verbatim.
+    fn old_list_text(labels: &[&str], list: &FleetBlocklist, format: Format) -> String {
+        match format {
+            Format::Csv => {
+                let mut out = String::from("number,wa_id,user_id\n");
+                for &label in labels {
+                    for u in list
+                        .users
+                        .iter()
+                        .filter(|u| u.blocked_on.iter().any(|l| l == label))
+                    {
+                        let _ = writeln!(
+                            out,
+                            "{},{},{}",
+                            output::csv_field(Some(label)),
+                            output::csv_field(u.user.wa_id.as_deref()),
+                            output::csv_field(u.user.user_id.as_deref())
+                        );
+                    }
+                }
+                out
+            }
+            _ => {
+                let mut out = String::new();
+                for &label in labels {
+                    out.push_str(&old_heading(label));
+                    if let Some((_, err)) = list.errors.iter().find(|(l, _)| l == label) {
+                        let _ = writeln!(out, "{}", output::error_line(err));
+                        let _ = writeln!(out, "(the list below stops where the error happened)");
+                    }
+                    let users: Vec<wablock::BlockedUser> = list
+                        .users
+                        .iter()
+                        .filter(|u| u.blocked_on.iter().any(|l| l == label))
+                        .map(|u| u.user.clone())
+                        .collect();
+                    out.push_str(&output::oracle::users_text(&users, format));
+                    let _ = writeln!(out, "{} blocked user(s).\n", users.len());
+                }
+                out
+            }
+        }
+    }
+
+    fn written(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut buf = Vec::new();
+        write(&mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn fleet_tables_written_line_by_line_are_the_previous_builders_bytes() {
+        let outcome = mixed_outcome();
+        let (_, err) = partial_error();
+        let inputs = mixed_inputs();
+        let results = FleetResults {
+            entries: vec![
+                FleetEntry {
+                    label: "2000".to_string(),
+                    result: Ok(outcome),
+                },
+                FleetEntry {
+                    label: "1000\u{1b}".to_string(),
+                    result: Err(err),
+                },
+            ],
+        };
+        assert_eq!(
+            written(|w| write_mutate_table(w, &results, &inputs)),
+            old_mutate_table(&results, &inputs)
+        );
+
+        let users = odd_users();
+        let (_, err) = partial_error();
+        let labels = ["b", "a", "c,\"d"];
+        let list = FleetBlocklist {
+            users: users
+                .into_iter()
+                .enumerate()
+                .map(|(i, user)| FleetBlockedUser {
+                    user,
+                    blocked_on: match i % 3 {
+                        0 => vec!["b".to_string(), "a".to_string()],
+                        1 => vec!["a".to_string()],
+                        _ => vec!["b".to_string(), "c,\"d".to_string()],
+                    },
+                })
+                .collect(),
+            errors: vec![("a".to_string(), err)],
+        };
+        let empty = FleetBlocklist {
+            users: vec![],
+            errors: vec![],
+        };
+        for format in [Format::Table, Format::Csv] {
+            assert_eq!(
+                written(|w| write_list_text(w, &labels, &list, format)),
+                old_list_text(&labels, &list, format)
+            );
+            assert_eq!(
+                written(|w| write_list_text(w, &labels, &empty, format)),
+                old_list_text(&labels, &empty, format)
+            );
+        }
+    }
 }

@@ -125,9 +125,11 @@ fn run(cli: Cli) -> Result<u8, Exit> {
     };
     match command {
         Command::Demo => {
-            if global.sandbox || global.has_connection_flags() {
+            // `--sandbox` says what demo always does: accepted. Credentials or a URL would
+            // suggest another server: refused.
+            if global.has_connection_flags() {
                 return Err(usage(
-                    "demo always runs on its own embedded sandbox; it takes no credentials",
+                    "demo always runs on its own embedded sandbox; it takes no credentials or URL (type: wablock demo)",
                 ));
             }
             demo::run().map_err(|e| Exit {

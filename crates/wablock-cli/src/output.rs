@@ -4,11 +4,9 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
-use wablock::{
-    BlockedUser, Client, Error, Failure, Outcome, Success, blocked_users_canonical_json,
-    is_blocked_canonical_json,
-};
+use wablock::{BlockedUser, Client, Error, Failure, Outcome, Success, is_blocked_canonical_json};
 
 use crate::args::Format;
 use crate::{EXIT_CALL_FAILED, EXIT_OK, EXIT_SOME_FAILED};
@@ -144,6 +142,18 @@ fn verb(outcome: &Outcome) -> (&'static str, &'static str) {
 /// The per-user table: INPUT, SENT, RESULT, REASON, and under each failure its code and
 /// message and the hint, wrapped.
 pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_outcome_table(&mut out, outcome, inputs);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`outcome_table`], written line by line.
+pub fn write_outcome_table(
+    w: &mut impl Write,
+    outcome: &Outcome,
+    inputs: &[String],
+) -> io::Result<()> {
     let (ok_word, fail_word) = verb(outcome);
     let rows = rows(outcome, inputs);
     let cell = |s: &str, cap: usize| s.chars().count().min(cap);
@@ -161,34 +171,33 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
         w_sent = w_sent.max(cell(&s, 26));
     }
     let w_result = fail_word.len();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+    writeln!(
+        w,
         "{:<w_input$}  {:<w_sent$}  {:<w_result$}  REASON",
         "INPUT", "SENT", "RESULT"
-    );
+    )?;
     for r in &rows {
         match r {
             Row::Ok(x) => {
-                let line = format!(
+                writeln!(
+                    w,
                     "{:<w_input$}  {:<w_sent$}  {ok_word}",
                     printable(&x.input),
                     printable(&x.sent)
-                );
-                let _ = writeln!(out, "{line}");
+                )?;
             }
             Row::Failed(x) => {
                 let reason = match x.code {
                     Some(c) => format!("{} ({c})", x.reason.as_str()),
                     None => x.reason.as_str().to_string(),
                 };
-                let _ = writeln!(
-                    out,
+                writeln!(
+                    w,
                     "{:<w_input$}  {:<w_sent$}  {:<w_result$}  {reason}",
                     printable(&x.input),
                     printable(x.sent.as_deref().unwrap_or("-")),
                     fail_word
-                );
+                )?;
                 let mut said = x.message.clone();
                 if let Some(d) = &x.details {
                     said.push_str(": ");
@@ -201,20 +210,19 @@ pub fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
                 } else {
                     "    why:    "
                 };
-                out.push_str(&wrap(label, &printable(&said), WIDTH));
-                out.push_str(&wrap("    hint:   ", &x.hint, WIDTH));
+                w.write_all(wrap(label, &printable(&said), WIDTH).as_bytes())?;
+                w.write_all(wrap("    hint:   ", &x.hint, WIDTH).as_bytes())?;
             }
         }
     }
-    let _ = writeln!(
-        out,
+    writeln!(
+        w,
         "{} user(s): {} {ok_word}, {} {fail_word}; {} HTTP request(s).",
         outcome.len(),
         outcome.succeeded.len(),
         outcome.failed.len(),
         outcome.requests
-    );
-    out
+    )
 }
 
 /// Prints an outcome on stdout.
@@ -222,7 +230,7 @@ pub fn print_outcome(outcome: &Outcome, inputs: &[String], format: Format) {
     match format {
         // Streamed: no JSON tree and no text of the whole outcome in memory (64,000 users).
         Format::Json => crate::stream::print_json(|w| crate::stream::write_outcome(w, outcome)),
-        _ => print!("{}", outcome_table(outcome, inputs)),
+        _ => crate::stream::print(|w| write_outcome_table(w, outcome, inputs)),
     }
 }
 
@@ -242,50 +250,49 @@ pub fn print_error(err: &Error, inputs: &[String], format: Format) {
         crate::stream::print_json(|w| crate::stream::write_error(w, err));
         return;
     }
-    print!("{}", error_text(err, inputs));
+    crate::stream::print(|w| write_error_text(w, err, inputs));
 }
 
 /// The table form of a failed call: HTTP status, details, `fbtrace_id`, the users that
 /// finished, the users whose state is unknown and the users never sent.
-pub fn error_text(err: &Error, inputs: &[String]) -> String {
+pub fn write_error_text(w: &mut impl Write, err: &Error, inputs: &[String]) -> io::Result<()> {
     let (unknown, unchanged) = (err.state_unknown(), err.state_unchanged());
-    let mut out = String::new();
     if let Some(status) = err.http_status() {
-        let _ = writeln!(out, "HTTP status: {status}");
+        writeln!(w, "HTTP status: {status}")?;
     }
     if let Some(d) = err.details() {
-        out.push_str(&wrap("details: ", &printable(d), WIDTH));
+        w.write_all(wrap("details: ", &printable(d), WIDTH).as_bytes())?;
     }
     if let Some(t) = err.fbtrace_id() {
-        let _ = writeln!(out, "fbtrace_id: {}", printable(t));
+        writeln!(w, "fbtrace_id: {}", printable(t))?;
     }
     if let Some(r) = err.retry_after() {
-        let _ = writeln!(
-            out,
+        writeln!(
+            w,
             "The server asked to wait {:.0} s before retrying.",
             r.as_secs_f64()
-        );
+        )?;
     }
     if let Some(p) = err.partial().filter(|p| !p.is_empty()) {
-        let _ = writeln!(out, "Finished before the failure:");
-        out.push_str(&outcome_table(p, inputs));
+        writeln!(w, "Finished before the failure:")?;
+        write_outcome_table(w, p, inputs)?;
     }
     let list = |users: &[&str]| printable(&users.join(", ")).into_owned();
     if !unknown.is_empty() {
-        out.push_str(&wrap(
+        w.write_all(wrap(
             "State unknown (sent, but no usable answer came; the server may have applied the change, so check the blocklist or send them again): ",
             &list(&unknown),
             WIDTH,
-        ));
+        ).as_bytes())?;
     }
     if !unchanged.is_empty() {
-        out.push_str(&wrap(
+        w.write_all(wrap(
             "Not attempted (never sent, or refused with the whole request; their state did not change): ",
             &list(&unchanged),
             WIDTH,
-        ));
+        ).as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 pub fn csv_field(s: Option<&str>) -> String {
@@ -297,40 +304,92 @@ pub fn csv_field(s: Option<&str>) -> String {
     }
 }
 
-pub fn users_text(users: &[BlockedUser], format: Format) -> String {
-    let mut out = String::new();
+/// The header of the csv of a list.
+pub const CSV_HEADER: &str = "wa_id,user_id\n";
+
+/// One user's csv line.
+pub fn write_csv_user(w: &mut impl Write, u: &BlockedUser) -> io::Result<()> {
+    writeln!(
+        w,
+        "{},{}",
+        csv_field(u.wa_id.as_deref()),
+        csv_field(u.user_id.as_deref())
+    )
+}
+
+/// Users as a table (WA_ID, USER_ID; the first column as wide as its longest ID, so the
+/// users are read twice) or as csv, line by line.
+pub fn write_users<'a, I>(w: &mut impl Write, users: I, format: Format) -> io::Result<()>
+where
+    I: IntoIterator<Item = &'a BlockedUser>,
+    I::IntoIter: Clone,
+{
+    let users = users.into_iter();
     match format {
         Format::Csv => {
-            out.push_str("wa_id,user_id\n");
+            w.write_all(CSV_HEADER.as_bytes())?;
             for u in users {
-                let _ = writeln!(
-                    out,
-                    "{},{}",
-                    csv_field(u.wa_id.as_deref()),
-                    csv_field(u.user_id.as_deref())
-                );
+                write_csv_user(w, u)?;
             }
         }
         _ => {
-            let w = users
-                .iter()
+            let width = users
+                .clone()
                 .filter_map(|u| u.wa_id.as_deref())
                 .map(str::len)
                 .max()
                 .unwrap_or(0)
                 .max("WA_ID".len());
-            let _ = writeln!(out, "{:<w$}  USER_ID", "WA_ID");
+            writeln!(w, "{:<width$}  USER_ID", "WA_ID")?;
             for u in users {
-                let _ = writeln!(
-                    out,
-                    "{:<w$}  {}",
+                writeln!(
+                    w,
+                    "{:<width$}  {}",
                     printable(u.wa_id.as_deref().unwrap_or("-")),
                     printable(u.user_id.as_deref().unwrap_or("-"))
-                );
+                )?;
             }
         }
     }
-    out
+    Ok(())
+}
+
+/// The rows of the users table of a walk, kept as their printed cells until the walk ends
+/// (the first column is as wide as the longest ID): `WA_ID \0 USER_ID \n` per user, a few
+/// bytes more than the IDs themselves, instead of a `Vec<BlockedUser>`. [`printable`] text
+/// holds no control character, so neither separator can occur in a cell.
+#[derive(Default)]
+pub struct TableRows {
+    text: String,
+    /// The width of the first column so far: the longest raw WA ID (as [`write_users`]).
+    width: usize,
+    count: usize,
+}
+
+impl TableRows {
+    pub fn push(&mut self, u: &BlockedUser) {
+        if let Some(wa_id) = u.wa_id.as_deref() {
+            self.width = self.width.max(wa_id.len());
+        }
+        self.text
+            .push_str(&printable(u.wa_id.as_deref().unwrap_or("-")));
+        self.text.push('\0');
+        self.text
+            .push_str(&printable(u.user_id.as_deref().unwrap_or("-")));
+        self.text.push('\n');
+        self.count += 1;
+    }
+
+    /// The table, byte for byte as [`write_users`] writes it for the same users.
+    pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
+        let width = self.width.max("WA_ID".len());
+        writeln!(w, "{:<width$}  USER_ID", "WA_ID")?;
+        for line in self.text.lines() {
+            let (wa_id, user_id) = line.split_once('\0').unwrap_or((line, ""));
+            writeln!(w, "{wa_id:<width$}  {user_id}")?;
+        }
+        Ok(())
+    }
 }
 
 /// `list` without `--all`: one page. `next_command` renders the command that reads the next
@@ -346,9 +405,9 @@ pub fn list_page(
     match wablock::Cursor::from_options(after, before).and_then(|c| client.list_page(limit, c)) {
         Ok(page) => {
             match format {
-                Format::Json => println!("{}", page.to_canonical_json()),
+                Format::Json => crate::stream::print_json(|w| crate::stream::write_page(w, &page)),
                 _ => {
-                    print!("{}", users_text(&page.users, format));
+                    crate::stream::print(|w| write_users(w, &page.users, format));
                     // Cursors go to stderr so that csv on stdout stays pure data.
                     if page.has_more {
                         if let Some(a) = &page.after {
@@ -366,17 +425,55 @@ pub fn list_page(
     }
 }
 
-/// `list --all`: every page, following cursors.
+/// `list --all`: every page, following cursors. Csv goes out user by user as the walk reads
+/// them; the table waits for the walk (its first column is as wide as the longest ID); JSON
+/// waits as its own text (see [`crate::stream::WalkJson`]).
 pub fn list_all(client: &Client, page_size: Option<u32>, format: Format) -> u8 {
-    let (users, error) = client.blocked_users(page_size).collect_until_error();
-    match format {
-        Format::Json => println!("{}", blocked_users_canonical_json(&users, error.as_ref())),
-        _ => {
-            print!("{}", users_text(&users, format));
-            if format == Format::Table {
-                eprintln!("{} blocked user(s).", users.len());
-            }
+    let walk = client.blocked_users(page_size);
+    let (count, error) = match format {
+        Format::Json => {
+            let walk = crate::stream::WalkJson::read(walk);
+            crate::stream::print_json(|w| walk.write(w));
+            let count = walk.count();
+            (count, walk.into_error())
         }
+        Format::Csv => {
+            let (mut count, mut error) = (0, None);
+            crate::stream::print(|w| {
+                w.write_all(CSV_HEADER.as_bytes())?;
+                for item in walk {
+                    match item {
+                        Ok(user) => {
+                            write_csv_user(w, &user)?;
+                            count += 1;
+                        }
+                        Err(err) => {
+                            error = Some(err);
+                            break;
+                        }
+                    }
+                }
+                Ok(())
+            });
+            (count, error)
+        }
+        Format::Table => {
+            let (mut rows, mut error) = (TableRows::default(), None);
+            for item in walk {
+                match item {
+                    Ok(user) => rows.push(&user),
+                    Err(err) => {
+                        error = Some(err);
+                        break;
+                    }
+                }
+            }
+            crate::stream::print(|w| rows.write(w));
+            (rows.count, error)
+        }
+    };
+    if format == Format::Table {
+        eprintln!("{count} blocked user(s).");
     }
     match error {
         None => EXIT_OK,
@@ -411,10 +508,240 @@ fn fail(err: &Error, format: Format) -> u8 {
     EXIT_CALL_FAILED
 }
 
+/// The previous builders of the tables (one `String` of the whole text), kept verbatim as the
+/// oracle of the line-by-line writers: the tests compare their bytes.
+#[cfg(test)]
+pub(crate) mod oracle {
+    use std::fmt::Write as _;
+
+    use wablock::{BlockedUser, Error, Outcome};
+
+    use super::{Row, WIDTH, csv_field, printable, rows, verb, wrap};
+    use crate::args::Format;
+
+    /// The per-user table: INPUT, SENT, RESULT, REASON, and under each failure its code and
+    /// message and the hint, wrapped.
+    pub(crate) fn outcome_table(outcome: &Outcome, inputs: &[String]) -> String {
+        let (ok_word, fail_word) = verb(outcome);
+        let rows = rows(outcome, inputs);
+        let cell = |s: &str, cap: usize| s.chars().count().min(cap);
+        let mut w_input = "INPUT".len();
+        let mut w_sent = "SENT".len();
+        for r in &rows {
+            let (i, s) = match r {
+                Row::Ok(x) => (printable(&x.input), printable(&x.sent)),
+                Row::Failed(x) => (
+                    printable(&x.input),
+                    printable(x.sent.as_deref().unwrap_or("-")),
+                ),
+            };
+            w_input = w_input.max(cell(&i, 30));
+            w_sent = w_sent.max(cell(&s, 26));
+        }
+        let w_result = fail_word.len();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<w_input$}  {:<w_sent$}  {:<w_result$}  REASON",
+            "INPUT", "SENT", "RESULT"
+        );
+        for r in &rows {
+            match r {
+                Row::Ok(x) => {
+                    let line = format!(
+                        "{:<w_input$}  {:<w_sent$}  {ok_word}",
+                        printable(&x.input),
+                        printable(&x.sent)
+                    );
+                    let _ = writeln!(out, "{line}");
+                }
+                Row::Failed(x) => {
+                    let reason = match x.code {
+                        Some(c) => format!("{} ({c})", x.reason.as_str()),
+                        None => x.reason.as_str().to_string(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{:<w_input$}  {:<w_sent$}  {:<w_result$}  {reason}",
+                        printable(&x.input),
+                        printable(x.sent.as_deref().unwrap_or("-")),
+                        fail_word
+                    );
+                    let mut said = x.message.clone();
+                    if let Some(d) = &x.details {
+                        said.push_str(": ");
+                        said.push_str(d);
+                    }
+                    // Only a refusal with a code came from the server; INVALID_USER and
+                    // UNCONFIRMED are wablock's own explanations.
+                    let label = if x.code.is_some() {
+                        "    server: "
+                    } else {
+                        "    why:    "
+                    };
+                    out.push_str(&wrap(label, &printable(&said), WIDTH));
+                    out.push_str(&wrap("    hint:   ", &x.hint, WIDTH));
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "{} user(s): {} {ok_word}, {} {fail_word}; {} HTTP request(s).",
+            outcome.len(),
+            outcome.succeeded.len(),
+            outcome.failed.len(),
+            outcome.requests
+        );
+        out
+    }
+
+    /// The table form of a failed call: HTTP status, details, `fbtrace_id`, the users that
+    /// finished, the users whose state is unknown and the users never sent.
+    pub(crate) fn error_text(err: &Error, inputs: &[String]) -> String {
+        let (unknown, unchanged) = (err.state_unknown(), err.state_unchanged());
+        let mut out = String::new();
+        if let Some(status) = err.http_status() {
+            let _ = writeln!(out, "HTTP status: {status}");
+        }
+        if let Some(d) = err.details() {
+            out.push_str(&wrap("details: ", &printable(d), WIDTH));
+        }
+        if let Some(t) = err.fbtrace_id() {
+            let _ = writeln!(out, "fbtrace_id: {}", printable(t));
+        }
+        if let Some(r) = err.retry_after() {
+            let _ = writeln!(
+                out,
+                "The server asked to wait {:.0} s before retrying.",
+                r.as_secs_f64()
+            );
+        }
+        if let Some(p) = err.partial().filter(|p| !p.is_empty()) {
+            let _ = writeln!(out, "Finished before the failure:");
+            out.push_str(&outcome_table(p, inputs));
+        }
+        let list = |users: &[&str]| printable(&users.join(", ")).into_owned();
+        if !unknown.is_empty() {
+            out.push_str(&wrap(
+                "State unknown (sent, but no usable answer came; the server may have applied the change, so check the blocklist or send them again): ",
+                &list(&unknown),
+                WIDTH,
+            ));
+        }
+        if !unchanged.is_empty() {
+            out.push_str(&wrap(
+                "Not attempted (never sent, or refused with the whole request; their state did not change): ",
+                &list(&unchanged),
+                WIDTH,
+            ));
+        }
+        out
+    }
+
+    pub(crate) fn users_text(users: &[BlockedUser], format: Format) -> String {
+        let mut out = String::new();
+        match format {
+            Format::Csv => {
+                out.push_str("wa_id,user_id\n");
+                for u in users {
+                    let _ = writeln!(
+                        out,
+                        "{},{}",
+                        csv_field(u.wa_id.as_deref()),
+                        csv_field(u.user_id.as_deref())
+                    );
+                }
+            }
+            _ => {
+                let w = users
+                    .iter()
+                    .filter_map(|u| u.wa_id.as_deref())
+                    .map(str::len)
+                    .max()
+                    .unwrap_or(0)
+                    .max("WA_ID".len());
+                let _ = writeln!(out, "{:<w$}  USER_ID", "WA_ID");
+                for u in users {
+                    let _ = writeln!(
+                        out,
+                        "{:<w$}  {}",
+                        printable(u.wa_id.as_deref().unwrap_or("-")),
+                        printable(u.user_id.as_deref().unwrap_or("-"))
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    use crate::stream::tests::{mixed_inputs, mixed_outcome, odd_users, partial_error};
+
+    fn written(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut buf = Vec::new();
+        write(&mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn tables_written_line_by_line_are_the_previous_builders_bytes() {
+        let outcome = mixed_outcome();
+        let inputs = mixed_inputs();
+        assert!(!outcome.failed.is_empty() && !outcome.succeeded.is_empty());
+        let table = written(|w| write_outcome_table(w, &outcome, &inputs));
+        assert_eq!(table, oracle::outcome_table(&outcome, &inputs));
+        assert_eq!(outcome_table(&outcome, &inputs), table);
+        // Inputs in another order than the outcome's: the leftover rows still print.
+        let reversed: Vec<String> = inputs.iter().rev().cloned().collect();
+        assert_eq!(
+            written(|w| write_outcome_table(w, &outcome, &reversed)),
+            oracle::outcome_table(&outcome, &reversed)
+        );
+
+        let (inputs, err) = partial_error();
+        let text = written(|w| write_error_text(w, &err, &inputs));
+        assert!(text.contains("Finished before the failure:"), "{text}");
+        assert!(text.contains("\\x1b[31m"), "{text}");
+        assert_eq!(text, oracle::error_text(&err, &inputs));
+
+        let users = odd_users();
+        for format in [Format::Table, Format::Csv] {
+            assert_eq!(
+                written(|w| write_users(w, &users, format)),
+                oracle::users_text(&users, format)
+            );
+            assert_eq!(
+                written(|w| write_users(w, &[], format)),
+                oracle::users_text(&[], format)
+            );
+        }
+        // The table of `list --all`, from the rows kept during the walk.
+        for list in [&users[..], &users[..1], &[]] {
+            let mut rows = TableRows::default();
+            for u in list {
+                rows.push(u);
+            }
+            assert_eq!(rows.count, list.len());
+            assert_eq!(
+                written(|w| rows.write(w)),
+                oracle::users_text(list, Format::Table)
+            );
+        }
+        // The csv of `list --all`, written user by user as the walk reads them.
+        let mut csv = CSV_HEADER.as_bytes().to_vec();
+        for u in &users {
+            write_csv_user(&mut csv, u).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            oracle::users_text(&users, Format::Csv)
+        );
+    }
 
     #[test]
     fn wrap_keeps_to_the_width() {

@@ -10,7 +10,7 @@
 
 use std::io::{self, Write};
 
-use wablock::{Error, Failure, Outcome, Success};
+use wablock::{BlockedUser, Error, Failure, FleetBlocklist, FleetResults, Outcome, Page, Success};
 
 /// A JSON string (serde_json's escaping, as `Value::String(..).to_string()` writes it).
 fn string(w: &mut impl Write, s: &str) -> io::Result<()> {
@@ -96,7 +96,14 @@ pub fn write_outcome(w: &mut impl Write, o: &Outcome) -> io::Result<()> {
 /// `{"error":{…}}`: the bytes of [`Error::to_canonical_json`], without a newline. The partial
 /// outcome of an interrupted 64,000-user call is streamed like a whole one.
 pub fn write_error(w: &mut impl Write, e: &Error) -> io::Result<()> {
-    w.write_all(b"{\"error\":{\"code\":")?;
+    w.write_all(b"{\"error\":")?;
+    error_object(w, e)?;
+    w.write_all(b"}")
+}
+
+/// The error object, as `Error::to_json_value` would print canonically.
+fn error_object(w: &mut impl Write, e: &Error) -> io::Result<()> {
+    w.write_all(b"{\"code\":")?;
     opt_number(w, e.code())?;
     w.write_all(b",\"details\":")?;
     opt_string(w, e.details())?;
@@ -126,19 +133,178 @@ pub fn write_error(w: &mut impl Write, e: &Error) -> io::Result<()> {
     write!(w, ",\"retryable\":{}", e.is_retryable())?;
     w.write_all(b",\"subcode\":")?;
     opt_number(w, e.subcode())?;
+    w.write_all(b"}")
+}
+
+/// `{"user_id":…,"wa_id":…}`, as `BlockedUser::to_json_value` would print canonically.
+fn user_object(w: &mut impl Write, u: &BlockedUser) -> io::Result<()> {
+    w.write_all(b"{\"user_id\":")?;
+    opt_string(w, u.user_id.as_deref())?;
+    w.write_all(b",\"wa_id\":")?;
+    opt_string(w, u.wa_id.as_deref())?;
+    w.write_all(b"}")
+}
+
+/// `{"page":{…}}`: the bytes of [`Page::to_canonical_json`], without a newline.
+pub fn write_page(w: &mut impl Write, page: &Page) -> io::Result<()> {
+    w.write_all(b"{\"page\":{\"after\":")?;
+    opt_string(w, page.after.as_deref())?;
+    w.write_all(b",\"before\":")?;
+    opt_string(w, page.before.as_deref())?;
+    write!(w, ",\"has_more\":{},\"users\":[", page.has_more)?;
+    for (i, u) in page.users.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        user_object(w, u)?;
+    }
+    w.write_all(b"]}}")
+}
+
+/// The users of a walk of the blocklist (`list --all --json`), serialised as the walk reads
+/// them, and the error that ended the walk early, if one did.
+///
+/// The canonical key order puts `"error"` before `"users"`, and the error is only known when
+/// the walk ends, so the users cannot go to stdout as they come without changing the bytes.
+/// They wait as their own final JSON text (about 45 bytes a user), not as `BlockedUser`s, a
+/// `serde_json::Value` tree and a `String` of the whole document as before. (The core's walk
+/// keeps a set of every key it yielded anyway, to skip repeats: the walk is O(users) in
+/// memory whatever is printed.)
+pub struct WalkJson {
+    users: Vec<u8>,
+    count: usize,
+    error: Option<Error>,
+}
+
+impl WalkJson {
+    /// Reads the walk to its end (or its error).
+    pub fn read(walk: impl Iterator<Item = Result<BlockedUser, Error>>) -> Self {
+        let mut out = WalkJson {
+            users: Vec::new(),
+            count: 0,
+            error: None,
+        };
+        for item in walk {
+            match item {
+                Ok(user) => {
+                    if out.count > 0 {
+                        out.users.push(b',');
+                    }
+                    // Writing into a Vec cannot fail.
+                    let _ = user_object(&mut out.users, &user);
+                    out.count += 1;
+                }
+                Err(err) => {
+                    out.error = Some(err);
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Users read before the end of the walk.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The error that ended the walk early, if one did.
+    pub fn into_error(self) -> Option<Error> {
+        self.error
+    }
+
+    /// `{"blocked_users":{"error":…,"users":[…]}}`: the bytes of the core's
+    /// `blocked_users_canonical_json` for the same users and error, without a newline.
+    pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
+        w.write_all(b"{\"blocked_users\":{\"error\":")?;
+        match &self.error {
+            Some(e) => error_object(w, e)?,
+            None => w.write_all(b"null")?,
+        }
+        w.write_all(b",\"users\":[")?;
+        w.write_all(&self.users)?;
+        w.write_all(b"]}}")
+    }
+}
+
+/// Labels in the canonical order of JSON object keys (the core's `canonical_string` sorts
+/// `String`s, byte by byte), each with its index.
+fn sorted_labels<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
+    let mut sorted: Vec<(&str, usize)> = labels.enumerate().map(|(i, l)| (l, i)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    sorted
+}
+
+/// `{"fleet":{"<label>":{"outcome":…}|{"error":…},…}}`: the bytes of
+/// `FleetResults::<Outcome>::to_canonical_json`, number by number, without a newline.
+pub fn write_fleet_outcomes(w: &mut impl Write, results: &FleetResults<Outcome>) -> io::Result<()> {
+    w.write_all(b"{\"fleet\":{")?;
+    let order = sorted_labels(results.entries.iter().map(|e| e.label.as_str()));
+    for (n, (label, i)) in order.into_iter().enumerate() {
+        if n > 0 {
+            w.write_all(b",")?;
+        }
+        string(w, label)?;
+        w.write_all(b":")?;
+        match &results.entries[i].result {
+            Ok(outcome) => write_outcome(w, outcome)?,
+            Err(err) => write_error(w, err)?,
+        }
+    }
     w.write_all(b"}}")
+}
+
+/// `{"fleet_blocked_users":{"errors":{…},"users":[…]}}`: the bytes of
+/// `FleetBlocklist::to_canonical_json`, user by user, without a newline.
+pub fn write_fleet_blocklist(w: &mut impl Write, list: &FleetBlocklist) -> io::Result<()> {
+    w.write_all(b"{\"fleet_blocked_users\":{\"errors\":{")?;
+    let order = sorted_labels(list.errors.iter().map(|(l, _)| l.as_str()));
+    for (n, (label, i)) in order.into_iter().enumerate() {
+        if n > 0 {
+            w.write_all(b",")?;
+        }
+        string(w, label)?;
+        w.write_all(b":")?;
+        error_object(w, &list.errors[i].1)?;
+    }
+    w.write_all(b"},\"users\":[")?;
+    for (n, u) in list.users.iter().enumerate() {
+        if n > 0 {
+            w.write_all(b",")?;
+        }
+        w.write_all(b"{\"blocked_on\":[")?;
+        for (k, label) in u.blocked_on.iter().enumerate() {
+            if k > 0 {
+                w.write_all(b",")?;
+            }
+            string(w, label)?;
+        }
+        w.write_all(b"],\"user_id\":")?;
+        opt_string(w, u.user.user_id.as_deref())?;
+        w.write_all(b",\"wa_id\":")?;
+        opt_string(w, u.user.wa_id.as_deref())?;
+        w.write_all(b"}")?;
+    }
+    w.write_all(b"]}}")
 }
 
 /// Prints one JSON document and a newline on stdout through a 64 KiB buffer. A write error
 /// behaves as `println!` does (a panic that the broken-pipe hook in `main` turns into a quiet
 /// exit 141 when the reader went away).
-pub fn print_json(
-    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
-) {
+pub fn print_json(write: impl FnOnce(&mut Stdout) -> io::Result<()>) {
+    print(|w| write(w).and_then(|()| w.write_all(b"\n")));
+}
+
+/// The buffered stdout that [`print`] hands out.
+pub type Stdout = io::BufWriter<io::StdoutLock<'static>>;
+
+/// Prints text on stdout through a 64 KiB buffer, flushed before it returns (so that what
+/// follows on stderr comes after it on a terminal). A write error behaves as `print!` does:
+/// a panic that the broken-pipe hook turns into a quiet exit 141. Tables and csv are written
+/// line by line through it, never built as one string.
+pub fn print(write: impl FnOnce(&mut Stdout) -> io::Result<()>) {
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let done = write(&mut out)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
+    let done = write(&mut out).and_then(|()| out.flush());
     if let Err(e) = done {
         panic!("failed printing to stdout: {e}");
     }
@@ -146,7 +312,7 @@ pub fn print_json(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
+pub(crate) mod tests {
     use serde_json::json;
     use wablock::{Client, Operation};
     use wablock_sandbox::{Sandbox, SandboxConfig, demo};
@@ -175,7 +341,7 @@ mod tests {
 
     /// Every kind of entry the demo data can produce, plus inputs that exercise the string
     /// escapes (quotes, backslashes, control characters, non-ASCII, a bidi override).
-    fn mixed_inputs() -> Vec<String> {
+    pub(crate) fn mixed_inputs() -> Vec<String> {
         let mut users: Vec<String> = demo::DEMO_RECENT_USERS
             .iter()
             .map(|s| s.to_string())
@@ -270,5 +436,261 @@ mod tests {
             .block(["+16505551234"])
             .unwrap_err();
         assert_eq!(streamed_error(&bare), bare.to_canonical_json());
+    }
+
+    pub(crate) fn scripted_client(sandbox: &Sandbox) -> Client {
+        Client::meta("1000", wablock_sandbox::DEFAULT_ACCESS_TOKEN)
+            .base_url(sandbox.base_url())
+            .retry_policy(wablock::RetryPolicy {
+                max_attempts: 1,
+                ..wablock::RetryPolicy::default()
+            })
+            .build()
+            .unwrap()
+    }
+
+    /// Pages of users whose IDs exercise the string escapes, as a server might send them.
+    pub(crate) fn odd_pages() -> serde_json::Value {
+        json!([
+            {"json": {"data": [
+                {"messaging_product": "whatsapp", "wa_id": "16505551234"},
+                {"messaging_product": "whatsapp", "wa_id": "1650\"555\\1235", "user_id": "US.\u{1}é\u{202e}日本"},
+                {"messaging_product": "whatsapp", "user_id": "US.ENT.tab\there\u{7f}"},
+                // A control character: printed as an escape, wider than the raw ID.
+                {"messaging_product": "whatsapp", "wa_id": "1650\u{1b}[2J5551236"}
+            ], "paging": {"cursors": {"before": "QkVG", "after": "QUZUMQ"}}}},
+            {"json": {"data": [
+                {"messaging_product": "whatsapp", "wa_id": "447700900123", "user_id": "</script>"}
+            ], "paging": {"cursors": {"before": "QkVGMg", "after": "QUZUMg"}}}},
+            {"json": {"data": []}}
+        ])
+    }
+
+    /// The walk of `script` streamed, and the same walk through the previous code path (the
+    /// core's collector and `blocked_users_canonical_json`), with the users the oracle read.
+    fn walk_both_ways(script: &serde_json::Value) -> (String, String, usize) {
+        let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+        let client = scripted_client(&sandbox);
+        sandbox
+            .push_scripts(&json!({ "responses": script }))
+            .unwrap();
+        let walk = WalkJson::read(client.blocked_users(Some(3)));
+        let mut buf = Vec::new();
+        walk.write(&mut buf).unwrap();
+        let count = walk.count();
+        sandbox.reset();
+        sandbox
+            .push_scripts(&json!({ "responses": script }))
+            .unwrap();
+        let (users, error) = client.blocked_users(Some(3)).collect_until_error();
+        assert_eq!(users.len(), count);
+        let oracle = wablock::blocked_users_canonical_json(&users, error.as_ref());
+        (String::from_utf8(buf).unwrap(), oracle, count)
+    }
+
+    #[test]
+    fn streamed_walk_is_the_previous_bytes_for_odd_characters_an_error_and_an_empty_list() {
+        // A whole walk over two pages of odd characters.
+        let (streamed, oracle, count) = walk_both_ways(&odd_pages());
+        assert_eq!(count, 5);
+        assert!(oracle.contains("\"error\":null"), "{oracle}");
+        assert!(oracle.contains(r#"\"555\\1235"#), "{oracle}");
+        assert!(oracle.contains(r"\u0001"), "{oracle}");
+        assert_eq!(streamed, oracle);
+
+        // An error after the first page: the users read so far, then the error first in the
+        // document (its key sorts before "users"), with every optional field.
+        let mut script = odd_pages();
+        script.as_array_mut().unwrap()[1] = json!({"status": 500, "headers": {"retry-after": "2"},
+            "json": {"error": {"message": "Bad \"gateway\"\n", "type": "OAuthException",
+            "code": 2, "error_subcode": 99, "error_data": {"details": "é\u{1}"},
+            "fbtrace_id": "Atrace"}}});
+        let (streamed, oracle, count) = walk_both_ways(&script);
+        assert_eq!(count, 4);
+        assert!(
+            oracle.starts_with("{\"blocked_users\":{\"error\":{"),
+            "{oracle}"
+        );
+        assert_eq!(streamed, oracle);
+
+        // An error on the very first page: no user at all.
+        let (streamed, oracle, count) = walk_both_ways(&json!([{"status": 400, "json":
+            {"error": {"message": "nope", "type": "OAuthException", "code": 100}}}]));
+        assert_eq!(count, 0);
+        assert!(oracle.ends_with("\"users\":[]}}"), "{oracle}");
+        assert_eq!(streamed, oracle);
+
+        // An empty blocklist.
+        let (streamed, oracle, count) = walk_both_ways(&json!([{"json": {"data": []}}]));
+        assert_eq!(count, 0);
+        assert_eq!(oracle, "{\"blocked_users\":{\"error\":null,\"users\":[]}}");
+        assert_eq!(streamed, oracle);
+    }
+
+    #[test]
+    fn streamed_page_is_the_core_builders_bytes() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+        let client = scripted_client(&sandbox);
+        sandbox
+            .push_scripts(&json!({ "responses": odd_pages() }))
+            .unwrap();
+        for _ in 0..3 {
+            let page = client.list_page(Some(3), wablock::Cursor::First).unwrap();
+            let mut buf = Vec::new();
+            write_page(&mut buf, &page).unwrap();
+            assert_eq!(String::from_utf8(buf).unwrap(), page.to_canonical_json());
+        }
+    }
+
+    #[test]
+    fn streamed_fleet_outcomes_are_the_core_builders_bytes() {
+        let sandbox = Sandbox::start(SandboxConfig {
+            seed_demo: true,
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        let client = demo_client(&sandbox).max_batch(3).build().unwrap();
+        let outcome = client.block(mixed_inputs()).unwrap();
+        let error = Client::meta("1", "sandbox-token")
+            .base_url("http://127.0.0.1:9")
+            .retry_policy(wablock::RetryPolicy {
+                max_attempts: 1,
+                ..wablock::RetryPolicy::default()
+            })
+            .build()
+            .unwrap()
+            .block(["+16505551234"])
+            .unwrap_err();
+        // Labels out of order, numbers that sort as text, a quote and non-ASCII.
+        let labels = ["b", "a", "10", "9", "é\"x", "B"];
+        let results = FleetResults {
+            entries: labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| wablock::FleetEntry {
+                    label: l.to_string(),
+                    result: if i % 3 == 1 {
+                        Err(error.clone())
+                    } else {
+                        Ok(outcome.clone())
+                    },
+                })
+                .collect(),
+        };
+        let mut buf = Vec::new();
+        write_fleet_outcomes(&mut buf, &results).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), results.to_canonical_json());
+
+        let empty = FleetResults::<Outcome> { entries: vec![] };
+        let mut buf = Vec::new();
+        write_fleet_outcomes(&mut buf, &empty).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), empty.to_canonical_json());
+    }
+
+    #[test]
+    fn streamed_fleet_blocklist_is_the_core_builders_bytes() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+        let client = scripted_client(&sandbox);
+        sandbox
+            .push_scripts(&json!({ "responses": odd_pages() }))
+            .unwrap();
+        let (users, error) = client.blocked_users(Some(3)).collect_until_error();
+        assert!(error.is_none() && users.len() == 5);
+        let error = Client::meta("1", "sandbox-token")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap()
+            .list_page(None, wablock::Cursor::First)
+            .unwrap_err();
+        let on = |labels: &[&str]| labels.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        let list = FleetBlocklist {
+            users: users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| wablock::FleetBlockedUser {
+                    user: u.clone(),
+                    blocked_on: match i % 3 {
+                        0 => on(&["b", "a"]),
+                        1 => on(&["é\"x"]),
+                        _ => on(&["b", "10", "9"]),
+                    },
+                })
+                .collect(),
+            errors: vec![
+                ("b".to_string(), error.clone()),
+                ("10".to_string(), error.clone()),
+                ("9".to_string(), error),
+            ],
+        };
+        let mut buf = Vec::new();
+        write_fleet_blocklist(&mut buf, &list).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), list.to_canonical_json());
+
+        let empty = FleetBlocklist {
+            users: vec![],
+            errors: vec![],
+        };
+        let mut buf = Vec::new();
+        write_fleet_blocklist(&mut buf, &empty).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), empty.to_canonical_json());
+    }
+
+    /// Fixtures for the table writers' tests: a mixed outcome of `mixed_inputs`.
+    pub(crate) fn mixed_outcome() -> Outcome {
+        let sandbox = Sandbox::start(SandboxConfig {
+            seed_demo: true,
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        let client = demo_client(&sandbox).max_batch(3).build().unwrap();
+        client.block(mixed_inputs()).unwrap()
+    }
+
+    /// An error with a partial outcome, users never sent, a status, details, a trace ID and
+    /// a retry hint, for the inputs it returns.
+    pub(crate) fn partial_error() -> (Vec<String>, Error) {
+        let sandbox = Sandbox::start(SandboxConfig {
+            seed_demo: true,
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        sandbox
+            .push_scripts(&json!({"responses": [
+                {"status": 200, "json": {"messaging_product": "whatsapp", "block_users": {
+                    "added_users": [{"input": "+16505551234", "wa_id": "16505551234"}]}}},
+                {"status": 429, "headers": {"retry-after": "7"}, "json": {"error": {
+                    "message": "(#130429) Rate \"limit\" hit", "type": "OAuthException",
+                    "code": 130429, "error_subcode": 2494055,
+                    "error_data": {"details": "Too many\nrequests \u{1b}[31m"},
+                    "fbtrace_id": "Atrace\u{1}"}}}
+            ]}))
+            .unwrap();
+        let client = demo_client(&sandbox)
+            .max_batch(1)
+            .parallelism(1)
+            .retry_policy(wablock::RetryPolicy {
+                max_attempts: 1,
+                ..wablock::RetryPolicy::default()
+            })
+            .build()
+            .unwrap();
+        let inputs: Vec<String> = ["+16505551234", "+16505551235", "no user", "+447700900123"]
+            .map(str::to_string)
+            .to_vec();
+        let err = client.block(&inputs).unwrap_err();
+        assert!(err.partial().is_some_and(|p| !p.is_empty()), "{err:?}");
+        (inputs, err)
+    }
+
+    /// The users of `odd_pages`, as the core reads them.
+    pub(crate) fn odd_users() -> Vec<BlockedUser> {
+        let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+        let client = scripted_client(&sandbox);
+        sandbox
+            .push_scripts(&json!({ "responses": odd_pages() }))
+            .unwrap();
+        let (users, error) = client.blocked_users(Some(3)).collect_until_error();
+        assert!(error.is_none() && users.len() == 5);
+        users
     }
 }

@@ -132,7 +132,7 @@ pub fn block_when_possible(
             if format == Format::Json {
                 println!("{}", result.to_canonical_json());
             } else {
-                print!("{}", output::outcome_table(&result.outcome, users));
+                crate::stream::print(|w| output::write_outcome_table(w, &result.outcome, users));
                 if !result.queued.is_empty() {
                     let list = result
                         .queued

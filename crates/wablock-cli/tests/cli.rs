@@ -474,8 +474,27 @@ fn demo_walks_through_every_step() {
     for line in out.lines() {
         assert!(line.chars().count() <= 100, "too wide: {line:?}");
     }
+}
+
+/// `demo` always runs on its own sandbox: `--sandbox` says the same and is accepted;
+/// credentials or a URL would name another server and are refused, saying what to type.
+#[test]
+fn demo_accepts_sandbox_and_refuses_credentials_saying_what_to_type() {
     let o = run(&["--sandbox", "demo"]);
-    assert_eq!(code(&o), 64);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("== 4. List the blocklist"));
+    for args in [
+        &["--phone-number-id", "1", "demo"][..],
+        &["--sandbox", "--base-url", "http://127.0.0.1:9", "demo"][..],
+    ] {
+        let o = run(args);
+        assert_eq!(code(&o), 64, "{args:?}");
+        assert_eq!(
+            stderr(&o),
+            "wablock: demo always runs on its own embedded sandbox; it takes no credentials or URL (type: wablock demo)\n"
+        );
+        assert!(stdout(&o).is_empty());
+    }
 }
 
 #[test]
@@ -605,4 +624,92 @@ fn json_block_of_64000_users_from_a_file_accounts_for_every_user() {
         inputs[..N].iter().all(|u| held.contains(&u[1..])),
         "a user is missing from the sandbox's blocklist"
     );
+}
+
+/// An open sandbox holding `n` blocked users (blocked in-process through the core), and the
+/// environment that reaches it.
+fn seeded_sandbox(n: usize) -> (Sandbox, Vec<(&'static str, String)>) {
+    let sb = Sandbox::start(SandboxConfig {
+        open: true,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let client = wablock::Client::meta("1000", "sandbox-token")
+        .base_url(sb.base_url())
+        .build()
+        .unwrap();
+    let users: Vec<String> = (0..n).map(|i| format!("+1555{i:07}")).collect();
+    assert!(client.block(&users).unwrap().is_ok());
+    let env = vec![
+        ("WABLOCK_BASE_URL", sb.base_url()),
+        ("WABLOCK_PHONE_NUMBER_ID", "1000".to_string()),
+        ("WABLOCK_ACCESS_TOKEN", "sandbox-token".to_string()),
+    ];
+    (sb, env)
+}
+
+/// `list --all` is streamed (csv user by user, JSON from the users' own text): the JSON is the
+/// core's `blocked_users_canonical_json` of the same walk, and the csv and table hold every
+/// user.
+#[test]
+fn list_all_of_20000_users_prints_the_previous_bytes() {
+    const N: usize = 20_000;
+    let (sb, env) = seeded_sandbox(N);
+    let o = run_env(&["--json", "list", "--all"], &with_env(&env));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let client = wablock::Client::meta("1000", "sandbox-token")
+        .base_url(sb.base_url())
+        .build()
+        .unwrap();
+    let (users, error) = client.blocked_users(None).collect_until_error();
+    assert!(error.is_none());
+    assert_eq!(users.len(), N);
+    assert_eq!(
+        stdout(&o),
+        format!("{}\n", wablock::blocked_users_canonical_json(&users, None))
+    );
+
+    let o = run_env(&["list", "--all", "--format", "csv"], &with_env(&env));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut expected = String::from("wa_id,user_id\n");
+    for u in &users {
+        expected.push_str(u.wa_id.as_deref().unwrap());
+        expected.push_str(",\n");
+    }
+    assert_eq!(stdout(&o), expected);
+
+    let o = run_env(&["list", "--all"], &with_env(&env));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), N + 1);
+    assert_eq!(stderr(&o), format!("{N} blocked user(s).\n"));
+}
+
+/// A reader that goes away (`wablock list --all | head`) ends a streamed output quietly
+/// with the shell's SIGPIPE status, 141, as before.
+#[test]
+fn a_reader_that_goes_away_ends_a_streamed_list_quietly_with_141() {
+    use std::io::Read;
+    let (_sb, env) = seeded_sandbox(20_000);
+    for args in [
+        &["list", "--all", "--format", "csv"][..],
+        &["--json", "list", "--all"][..],
+        &["list", "--all"][..],
+    ] {
+        let mut cmd = wablock();
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end is closed here; the rest of the output has nowhere to go.
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(code(&o), 141, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
 }

@@ -297,3 +297,81 @@ fn several_360dialog_keys_come_from_a_keys_file_never_the_command_line() {
     std::fs::remove_file(keys).unwrap();
     std::fs::remove_file(bad).unwrap();
 }
+
+/// The fleet's `--json` outputs are written number by number and user by user: the same
+/// bytes as the core's builders for the same results.
+#[test]
+fn fleet_json_outputs_are_the_core_builders_bytes() {
+    let sb = Sandbox::start(SandboxConfig {
+        open: true,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    // 3000's own token is refused: its call fails as a whole.
+    let keys = keys_file(&format!("3000={BAD}\n"), 0o600);
+    let env = [
+        ("WABLOCK_ACCESS_TOKEN", GOOD),
+        ("WABLOCK_KEYS_FILE", keys.to_str().unwrap()),
+    ];
+    let users: Vec<String> = (0..3000).map(|i| format!("+1555{i:07}")).collect();
+    let mut args = vec!["--json", "--phone-number-id", "2000,3000,1000", "block"];
+    args.extend(users.iter().map(String::as_str));
+    args.push("not a user");
+    let o = wablock(&sb, &env, &args);
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    let v = json_out(&o);
+    assert!(v["fleet"]["3000"]["error"]["kind"].is_string(), "{v}");
+    for label in ["1000", "2000"] {
+        assert_eq!(
+            v["fleet"][label]["outcome"]["succeeded"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3000
+        );
+        assert_eq!(
+            v["fleet"][label]["outcome"]["failed"][0]["reason"],
+            "INVALID_USER"
+        );
+    }
+
+    let o = wablock(
+        &sb,
+        &env,
+        &["--json", "--phone-number-id", "2000,1000,3000", "list"],
+    );
+    let client = |id: &str, token: &str| {
+        wablock::Client::meta(id, token)
+            .base_url(sb.base_url())
+            .build()
+            .unwrap()
+    };
+    let fleet = wablock::Fleet::builder()
+        .number("2000", client("2000", GOOD))
+        .number("1000", client("1000", GOOD))
+        .number("3000", client("3000", BAD))
+        .build()
+        .unwrap();
+    let expected = fleet.blocked_users(None);
+    assert_eq!(expected.users.len(), 3000);
+    assert_eq!(expected.errors.len(), 1);
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    // Each refusal carries its own random fbtrace_id; every other byte must be equal.
+    let printed = without_trace_ids(&out(&o));
+    let wanted = without_trace_ids(&format!("{}\n", expected.to_canonical_json()));
+    assert!(printed == wanted, "{printed:.300}\n!=\n{wanted:.300}");
+    let _ = std::fs::remove_file(&keys);
+}
+
+fn without_trace_ids(text: &str) -> String {
+    let key = "\"fbtrace_id\":\"";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(key) {
+        out.push_str(&rest[..i + key.len()]);
+        rest = &rest[i + key.len()..];
+        rest = &rest[rest.find('"').unwrap()..];
+    }
+    out.push_str(rest);
+    out
+}
