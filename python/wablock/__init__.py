@@ -382,12 +382,32 @@ def _from_window(kind: str, message: str, display: str) -> WindowError:
     return _WINDOW_CLASS_BY_KIND[kind](message, _kind=kind, _display=display)
 
 
-# After the exception classes: the async layer refers to them.
-from ._async import (  # noqa: E402
-    AsyncBlockedUsers,
-    AsyncClient,
-    AsyncFleet,
-    AsyncWindow,
-    OnCancel,
-    OnFleetCancel,
+# The asyncio layer is imported on first use: importing asyncio (and ssl with it) costs about
+# 25 ms and several MiB, which a program that never touches the async classes should not pay.
+_ASYNC_NAMES = frozenset(
+    {"AsyncBlockedUsers", "AsyncClient", "AsyncFleet", "AsyncWindow", "OnCancel", "OnFleetCancel"}
 )
+
+if TYPE_CHECKING:
+    from ._async import (
+        AsyncBlockedUsers,
+        AsyncClient,
+        AsyncFleet,
+        AsyncWindow,
+        OnCancel,
+        OnFleetCancel,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ASYNC_NAMES:
+        from . import _async
+
+        value = getattr(_async, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'wablock' has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | _ASYNC_NAMES)
