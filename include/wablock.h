@@ -1866,6 +1866,42 @@ void wablock_window_close(const wablock_window *window);
 void wablock_window_free(wablock_window *window);
 
 /**
+ * A new window over the same store, clients, app secret, lease and claims as `window`, whose
+ * every call observes `cancel` (the crate's `Window::with_cancel`, as
+ * `wablock_client_with_cancel` is the core's): once it is triggered,
+ * - `wablock_window_block_when_possible` stops as `wablock_client_block` does: the status is
+ *   `WABLOCK_CANCELLED`, the error's window kind `BLOCK`, its `partial` and `not_attempted`
+ *   hold every input, and nothing is queued;
+ * - `wablock_window_ingest` and `wablock_window_process_pending` refuse to start
+ *   (`WABLOCK_CANCELLED`, kind `BLOCK`; nothing recorded). Once a payload is recorded they
+ *   take up no further queued block; the one in flight, if any, ends `WABLOCK_CANCELLED` in
+ *   its report entry and stays queued (`still_pending`). The call then succeeds with the
+ *   report of what was done, and the rest waits for the next webhook or
+ *   `wablock_window_process_pending`;
+ * - `wablock_window_window_state`, `_pending` and `_cancel_pending` are single store
+ *   operations and do not observe it.
+ *
+ * `window` itself is unaffected. The new window takes `window`'s configuration as it is now;
+ * from then on the two are separate handles: a setter on either does not change the other
+ * (a client added to the new window observes `cancel` too), a call in flight on one does not
+ * refuse a setter on the other, and closing or freeing `window` does not close the new one
+ * (the store's connection is released once both are closed or freed). Free a window made
+ * for one call as soon as that call returns, so that closing `window` takes effect.
+ *
+ * Ownership: both arguments are borrowed. On success `*window_out` receives a new window,
+ * owned by the caller (free with `wablock_window_free`). A closed `window` gives
+ * `WABLOCK_INVALID_ARGUMENT` ("the window is closed").
+ *
+ * # Safety
+ * `window` and `cancel` are NULL or live handles; `window_out` and `err_out` are NULL or
+ * writable.
+ */
+wablock_status wablock_window_with_cancel(const wablock_window *window,
+                                          const wablock_cancel *cancel,
+                                          wablock_window **window_out,
+                                          wablock_error **err_out);
+
+/**
  * Blocks `n` users on `phone_number_id` now, with that number's client; those refused with
  * `REENGAGEMENT_REQUIRED` are queued and blocked when they next write in (see
  * `wablock_window_ingest`). The result's outcome accounts for every input, as

@@ -18,6 +18,7 @@ type callScope struct {
 	ctx    context.Context
 	ptr    *C.wablock_client // the client a Client call runs on
 	fleet  *C.wablock_fleet  // the fleet a Fleet call runs on
+	window *C.wablock_window // the window a Window call runs on
 	cancel *C.wablock_cancel
 	free   func() // frees the clone made for the handle
 	stop   func() bool
@@ -112,6 +113,46 @@ func (f *Fleet) scope(ctx context.Context) (*callScope, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// scope prepares a call of w under ctx, as Client.scope does, on a window made by
+// wablock_window_with_cancel (same store, clients and claims). end must be called once the C
+// call has returned: it frees that window, so a Close of w still releases the store once the
+// calls in flight end.
+func (w *Window) scope(ctx context.Context) (*callScope, error) {
+	s, err := newScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.window = w.ptr
+	if s.cancel == nil {
+		return s, nil
+	}
+	err = s.observe(func(cerr **C.wablock_error) (C.wablock_status, func()) {
+		var scoped *C.wablock_window
+		st := C.wablock_window_with_cancel(w.ptr, s.cancel, &scoped, cerr)
+		runtime.KeepAlive(w)
+		s.window = scoped
+		return st, func() { C.wablock_window_free(scoped) }
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// wrapWindow ties the core's KindCancelled error behind a Window call's error (a WindowBlock
+// error's Block, or a plain *Error) to the context that caused it; see wrap.
+func (s *callScope) wrapWindow(err error) error {
+	switch e := err.(type) {
+	case *WindowError:
+		if e.Block != nil {
+			s.tie(e.Block)
+		}
+	case *Error:
+		s.tie(e)
+	}
+	return err
 }
 
 // sync triggers the handle now if ctx is already done: AfterFunc runs its function in a

@@ -132,10 +132,17 @@ func WithLease(d time.Duration) WindowOption {
 // once calls in flight have finished; the small C handle left is freed by the garbage
 // collector.
 //
-// Every method takes a context first. It is checked before the call starts (a done context
-// returns ctx.Err() and nothing is done); a call already running is not interrupted: its block
-// calls end within the clients' timeouts and retry budgets, and a queued block's claim is
-// settled either way.
+// Every method takes a context first. BlockWhenPossible, Ingest and ProcessPending, which make
+// block calls, observe it during the call, as the Client's methods do: a context that can be
+// cancelled gets a core cancel handle and a window observing it (wablock_window_with_cancel),
+// triggered when the context is done. A cancelled BlockWhenPossible fails as Client.Block does
+// (a WindowBlock error wrapping the core's KindCancelled *Error, with Partial and
+// NotAttempted; nothing queued); Ingest and ProcessPending with a context already done fail
+// the same way and record nothing; cancelled once under way, they return the report of what
+// was done (see Ingest). A cancel error unwraps to ctx.Err(), so errors.Is(err,
+// context.Canceled) or errors.Is(err, context.DeadlineExceeded) holds. State, Pending and
+// CancelPending are single store operations: the context is checked before they start (a
+// done context returns ctx.Err() and nothing is done).
 type Window struct {
 	ptr *C.wablock_window
 }
@@ -214,21 +221,24 @@ func (r *WhenPossible) CanonicalJSON() string { return r.canonical }
 // BlockWhenPossible blocks users on phoneNumberID now, with that number's client; those
 // refused with REENGAGEMENT_REQUIRED are queued and blocked when they next write in. When the
 // block call fails as a whole the error is a *WindowError of kind WindowBlock wrapping the
-// core's *Error (with Partial and NotAttempted), and nothing is queued.
+// core's *Error (with Partial and NotAttempted), and nothing is queued. Cancelling ctx stops
+// it as it stops Client.Block: the core's error is then KindCancelled and unwraps to ctx.Err().
 func (w *Window) BlockWhenPossible(ctx context.Context, phoneNumberID string, users []string) (*WhenPossible, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
 	id := newCString(phoneNumberID)
 	defer id.free()
 	list := newCStringList(users)
 	defer list.free()
 	var r *C.wablock_when_possible
 	var cerr *C.wablock_error
-	st := C.wablock_window_block_when_possible(w.ptr, id.view, list.views, C.size_t(len(users)), &r, &cerr)
+	s, err := w.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := C.wablock_window_block_when_possible(s.window, id.view, list.views, C.size_t(len(users)), &r, &cerr)
+	s.end()
 	runtime.KeepAlive(w)
 	if st != C.WABLOCK_OK {
-		return nil, takeWindowError(st, cerr)
+		return nil, s.wrapWindow(takeWindowError(st, cerr))
 	}
 	defer C.wablock_when_possible_free(r)
 	n := int(C.wablock_when_possible_queued_count(r))
@@ -264,7 +274,9 @@ type QueuedBlock struct {
 // CanonicalJSON is {"input",…,"outcome"|"error",…,"still_pending",…}, the crate's own text.
 func (q *QueuedBlock) CanonicalJSON() string { return q.canonical }
 
-func convertQueuedBlocks(list *C.wablock_queued_blocks) []QueuedBlock {
+// convertQueuedBlocks copies a list of queued blocks; a block's KindCancelled Err is tied to
+// the context of s, the scope of the call that made the list.
+func convertQueuedBlocks(s *callScope, list *C.wablock_queued_blocks) []QueuedBlock {
 	n := int(C.wablock_queued_blocks_count(list))
 	blocks := make([]QueuedBlock, 0, n)
 	for i := 0; i < n; i++ {
@@ -284,6 +296,7 @@ func convertQueuedBlocks(list *C.wablock_queued_blocks) []QueuedBlock {
 		}
 		if b.error != nil {
 			q.Err = convertError(b.error)
+			s.tie(q.Err)
 		}
 		blocks = append(blocks, q)
 	}
@@ -310,10 +323,14 @@ func (r *IngestReport) CanonicalJSON() string { return r.canonical }
 // r.Header.Get("X-Hub-Signature-256"). A bad signature is WindowSignature, a body that is not
 // a webhook payload WindowMalformed; nothing of it is recorded then. A queued block that fails
 // is not an error of the call: it is in the report. The same payload again records nothing.
+//
+// Cancelling ctx: a context already done fails the call with a WindowBlock error wrapping the
+// core's KindCancelled *Error, and nothing is recorded. Once the payload is recorded, a cancel
+// takes up no further queued block: the block in flight, if any, ends with a KindCancelled Err
+// (unwrapping to ctx.Err()) and StillPending, and Ingest returns the report of what was done
+// with a nil error, as Fleet.Block returns its entries; the blocks not taken up stay queued for
+// the next webhook or ProcessPending. Check ctx.Err() to know whether it was cut short.
 func (w *Window) Ingest(ctx context.Context, body []byte, signature string) (*IngestReport, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
 	var data *C.uint8_t
 	if len(body) > 0 {
 		data = (*C.uint8_t)(C.CBytes(body))
@@ -323,35 +340,45 @@ func (w *Window) Ingest(ctx context.Context, body []byte, signature string) (*In
 	defer sig.free()
 	var r *C.wablock_ingest_report
 	var cerr *C.wablock_error
-	st := C.wablock_window_ingest(w.ptr, data, C.size_t(len(body)), &sig.view, &r, &cerr)
+	s, err := w.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := C.wablock_window_ingest(s.window, data, C.size_t(len(body)), &sig.view, &r, &cerr)
+	s.end()
 	runtime.KeepAlive(w)
 	if st != C.WABLOCK_OK {
-		return nil, takeWindowError(st, cerr)
+		return nil, s.wrapWindow(takeWindowError(st, cerr))
 	}
 	defer C.wablock_ingest_report_free(r)
 	return &IngestReport{
 		Messages:    int(C.wablock_ingest_report_messages(r)),
 		NewMessages: int(C.wablock_ingest_report_new_messages(r)),
-		Blocks:      convertQueuedBlocks(C.wablock_ingest_report_blocks(r)),
+		Blocks:      convertQueuedBlocks(s, C.wablock_ingest_report_blocks(r)),
 		canonical:   takeString(C.wablock_ingest_report_to_json(r)),
 	}, nil
 }
 
 // ProcessPending blocks every queued user whose window is open and whose block no live
 // process holds (users who wrote in, and blocks whose claim expired), without a new webhook.
+// Cancelling ctx works as for Ingest: done before the call, a WindowBlock/KindCancelled error
+// and nothing done; during it, the blocks made so far (the one in flight KindCancelled and
+// StillPending) with a nil error, the rest still queued.
 func (w *Window) ProcessPending(ctx context.Context) ([]QueuedBlock, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
 	var r *C.wablock_queued_blocks
 	var cerr *C.wablock_error
-	st := C.wablock_window_process_pending(w.ptr, &r, &cerr)
+	s, err := w.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := C.wablock_window_process_pending(s.window, &r, &cerr)
+	s.end()
 	runtime.KeepAlive(w)
 	if st != C.WABLOCK_OK {
-		return nil, takeWindowError(st, cerr)
+		return nil, s.wrapWindow(takeWindowError(st, cerr))
 	}
 	defer C.wablock_queued_blocks_free(r)
-	return convertQueuedBlocks(r), nil
+	return convertQueuedBlocks(s, r), nil
 }
 
 // WindowStateKind says whether a user may be blocked now.

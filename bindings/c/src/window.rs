@@ -298,6 +298,53 @@ pub unsafe extern "C" fn wablock_window_free(window: *mut wablock_window) {
     unsafe { free_box(window) }
 }
 
+/// A new window over the same store, clients, app secret, lease and claims as `window`, whose
+/// every call observes `cancel` (the crate's `Window::with_cancel`, as
+/// `wablock_client_with_cancel` is the core's): once it is triggered,
+/// - `wablock_window_block_when_possible` stops as `wablock_client_block` does: the status is
+///   `WABLOCK_CANCELLED`, the error's window kind `BLOCK`, its `partial` and `not_attempted`
+///   hold every input, and nothing is queued;
+/// - `wablock_window_ingest` and `wablock_window_process_pending` refuse to start
+///   (`WABLOCK_CANCELLED`, kind `BLOCK`; nothing recorded). Once a payload is recorded they
+///   take up no further queued block; the one in flight, if any, ends `WABLOCK_CANCELLED` in
+///   its report entry and stays queued (`still_pending`). The call then succeeds with the
+///   report of what was done, and the rest waits for the next webhook or
+///   `wablock_window_process_pending`;
+/// - `wablock_window_window_state`, `_pending` and `_cancel_pending` are single store
+///   operations and do not observe it.
+///
+/// `window` itself is unaffected. The new window takes `window`'s configuration as it is now;
+/// from then on the two are separate handles: a setter on either does not change the other
+/// (a client added to the new window observes `cancel` too), a call in flight on one does not
+/// refuse a setter on the other, and closing or freeing `window` does not close the new one
+/// (the store's connection is released once both are closed or freed). Free a window made
+/// for one call as soon as that call returns, so that closing `window` takes effect.
+///
+/// Ownership: both arguments are borrowed. On success `*window_out` receives a new window,
+/// owned by the caller (free with `wablock_window_free`). A closed `window` gives
+/// `WABLOCK_INVALID_ARGUMENT` ("the window is closed").
+///
+/// # Safety
+/// `window` and `cancel` are NULL or live handles; `window_out` and `err_out` are NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wablock_window_with_cancel(
+    window: *const wablock_window,
+    cancel: *const crate::wablock_cancel,
+    window_out: *mut *mut wablock_window,
+    err_out: *mut *mut wablock_error,
+) -> wablock_status {
+    call(err_out, window_out, "window_out", || {
+        // SAFETY: per the contract above.
+        let window = unsafe { obj(window, "window") }?.open()?;
+        // SAFETY: per the contract above.
+        let cancel = unsafe { obj(cancel, "cancel") }?;
+        Ok(Box::into_raw(Box::new(wablock_window {
+            window: RwLock::new(Some(Arc::new(window.with_cancel(cancel.token.clone())))),
+        })))
+    })
+}
+
 // ------------------------------------------------------------------------- block_when_possible
 
 /// The result of `wablock_window_block_when_possible`. Immutable: it may be read from many

@@ -3,7 +3,9 @@
  * payload is refused with WABLOCK_SIGNATURE and nothing recorded; the signed payload of the
  * user's next message blocks them (the report carries the outcome); the queue is empty; the
  * same payload again changes nothing. Then misuse: NULLs, bad store locations, a malformed
- * body, no client for a number, a block call failing as a whole, cancel, close. */
+ * body, no client for a number, a block call failing as a whole, cancel, close. Last,
+ * wablock_window_with_cancel: a 64,000-user block_when_possible cancelled from another thread,
+ * a cancelled ingest and process_pending that leave the queue intact, and its misuse. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, strdup, P_tmpdir */
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -553,6 +555,213 @@ static void shared_by_threads(void) {
   wablock_window_free(w);
 }
 
+/* ---------------------------------------------------------------- wablock_window_with_cancel */
+
+#define MANY 64000
+#define MANY_BASE 15550000000LL
+
+struct window_call {
+  const wablock_window *window;
+  const wablock_str *users;
+  wablock_when_possible *result;
+  wablock_error *err;
+  wablock_status status;
+};
+
+static void *run_block_when_possible(void *arg) {
+  struct window_call *c = arg;
+  c->status = wablock_window_block_when_possible(c->window, WS(NUMBER), c->users, MANY,
+                                                 &c->result, &c->err);
+  return NULL;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* A 64,000-user block_when_possible on a sandbox with 20 ms latency, cancelled from another
+ * thread part-way: the core's CANCELLED behind a BLOCK error, every input in partial or
+ * not_attempted, nothing queued; the parent window is unaffected. */
+static void cancelled_block_when_possible(void) {
+  CHECK(sandbox_reset());
+  CHECK(http_request("POST", "/_sandbox/config", "{\"open\":true,\"latency_ms\":20}", NULL) == 200);
+  wablock_window *w = new_window("cancel-block.db", "sandbox-token", NULL);
+  char(*numbers)[16] = calloc(MANY, sizeof *numbers);
+  wablock_str *users = calloc(MANY, sizeof *users);
+  wablock_cancel *cancel = NULL;
+  wablock_window *cancellable = NULL;
+  CHECK_STATUS(wablock_cancel_new(&cancel, NULL), WABLOCK_OK);
+  if (w) CHECK_STATUS(wablock_window_with_cancel(w, cancel, &cancellable, NULL), WABLOCK_OK);
+  struct window_call c = {cancellable, users, NULL, NULL, WABLOCK_OK};
+  if (!w || !numbers || !users || !cancellable) {
+    CHECK(!"setup");
+    goto out;
+  }
+  for (long i = 0; i < MANY; i++) {
+    snprintf(numbers[i], sizeof numbers[i], "%lld", MANY_BASE + i);
+    users[i] = wablock_str_from_cstr(numbers[i]);
+  }
+  pthread_t thread;
+  CHECK(pthread_create(&thread, NULL, run_block_when_possible, &c) == 0);
+  for (int waited = 0; sandbox_request_count() < 8 && waited < 30000; waited += 2) sleep_ms(2);
+  wablock_cancel_trigger(cancel);
+  pthread_join(thread, NULL);
+
+  CHECK_STATUS(c.status, WABLOCK_CANCELLED);
+  CHECK(c.result == NULL); /* out-params are written only on success */
+  CHECK(c.err != NULL);
+  if (!c.err) goto out;
+  CHECK_STR(wablock_error_window_kind(c.err), "BLOCK");
+  const wablock_error *core = wablock_error_block_error(c.err);
+  CHECK(core != NULL);
+  CHECK_STATUS(wablock_error_kind(core), WABLOCK_CANCELLED);
+  CHECK(strncmp(wablock_error_display(c.err), "BLOCK: CANCELLED: ", 18) == 0);
+  const wablock_outcome *partial = wablock_error_partial(c.err);
+  size_t ok = partial ? wablock_outcome_succeeded_count(partial) : 0;
+  size_t failed = partial ? wablock_outcome_failed_count(partial) : 0;
+  size_t na = wablock_error_not_attempted_count(c.err);
+  CHECK(partial != NULL);
+  CHECK(ok + failed + na == MANY);
+  CHECK(ok > 0 && na > 0);
+  CHECK(failed == 0);
+  int total = sandbox_request_count();
+  CHECK(total < MANY / 1000); /* stopped part-way */
+  CHECK(pending_count(w) == 0);  /* nothing queued */
+
+  /* The handle stays cancelled: ingest and process_pending on the window refuse to start. */
+  wablock_queued_blocks *q = NULL;
+  wablock_error *err = NULL;
+  CHECK_STATUS(wablock_window_process_pending(cancellable, &q, &err), WABLOCK_CANCELLED);
+  CHECK(q == NULL);
+  CHECK_STR(wablock_error_window_kind(err), "BLOCK");
+  wablock_error_free(err);
+  CHECK(sandbox_request_count() == total);
+  /* The parent window is unaffected. */
+  wablock_when_possible *r = NULL;
+  CHECK_STATUS(wablock_window_block_when_possible(w, WS(NUMBER), users, 1, &r, NULL), WABLOCK_OK);
+  CHECK(r && wablock_outcome_succeeded_count(wablock_when_possible_outcome(r)) == 1);
+  wablock_when_possible_free(r);
+
+out:
+  wablock_error_free(c.err);
+  wablock_when_possible_free(c.result);
+  wablock_window_free(cancellable);
+  wablock_cancel_free(cancel);
+  wablock_window_free(w);
+  free(numbers);
+  free(users);
+  CHECK(sandbox_reset());
+}
+
+/* Triggered before ingest: CANCELLED, nothing of the payload recorded, the queued block still
+ * queued and no request sent; process_pending likewise; the parent window then makes the
+ * block. Then the lifetime rules and the misuse of wablock_window_with_cancel. */
+static void cancelled_ingest_keeps_the_queue(void) {
+  CHECK(sandbox_reset());
+  wablock_window *w = new_window("cancel-ingest.db", "sandbox-token", APP_SECRET);
+  if (!w) return;
+  wablock_str users[1] = {WS(STALE)};
+  wablock_when_possible *r = NULL;
+  CHECK_STATUS(wablock_window_block_when_possible(w, WS(NUMBER), users, 1, &r, NULL), WABLOCK_OK);
+  wablock_when_possible_free(r);
+  CHECK(pending_count(w) == 1);
+  char *body = NULL, *signature = NULL;
+  CHECK(inbound(&body, &signature));
+  wablock_cancel *cancel = NULL;
+  wablock_window *cancellable = NULL;
+  CHECK_STATUS(wablock_cancel_new(&cancel, NULL), WABLOCK_OK);
+  CHECK_STATUS(wablock_window_with_cancel(w, cancel, &cancellable, NULL), WABLOCK_OK);
+  if (!body || !cancellable) goto out;
+  int requests = sandbox_request_count();
+
+  /* Not triggered: the new window reads the same store. */
+  CHECK(pending_count(cancellable) == 1);
+  wablock_cancel_trigger(cancel);
+  wablock_str sig = WS(signature);
+  size_t body_len = strlen(body);
+  wablock_ingest_report *report = (wablock_ingest_report *)(uintptr_t)1; /* must stay untouched */
+  wablock_error *err = NULL;
+  CHECK_STATUS(wablock_window_ingest(cancellable, (const uint8_t *)body, body_len, &sig, &report,
+                                     &err),
+               WABLOCK_CANCELLED);
+  CHECK(report == (wablock_ingest_report *)(uintptr_t)1);
+  CHECK_STR(wablock_error_window_kind(err), "BLOCK");
+  CHECK(wablock_error_block_error(err) != NULL &&
+        wablock_error_kind(wablock_error_block_error(err)) == WABLOCK_CANCELLED);
+  wablock_error_free(err);
+  CHECK(state_of(w, STALE, NULL) == WABLOCK_WINDOW_UNKNOWN); /* nothing recorded */
+  CHECK(pending_count(w) == 1);
+  wablock_queued_blocks *q = (wablock_queued_blocks *)(uintptr_t)1;
+  err = NULL;
+  CHECK_STATUS(wablock_window_process_pending(cancellable, &q, &err), WABLOCK_CANCELLED);
+  CHECK(q == (wablock_queued_blocks *)(uintptr_t)1);
+  wablock_error_free(err);
+  CHECK(pending_count(cancellable) == 1); /* store operations do not observe the handle */
+  CHECK(state_of(cancellable, STALE, NULL) == WABLOCK_WINDOW_UNKNOWN);
+  CHECK(sandbox_request_count() == requests);
+
+  /* The parent is unaffected: the same payload blocks the user. */
+  report = NULL;
+  CHECK_STATUS(wablock_window_ingest(w, (const uint8_t *)body, body_len, &sig, &report, NULL),
+               WABLOCK_OK);
+  CHECK(wablock_queued_blocks_count(wablock_ingest_report_blocks(report)) == 1);
+  wablock_ingest_report_free(report);
+  CHECK(pending_count(w) == 0);
+
+  /* A setter on the new window does not change the parent, nor the other way round; neither
+   * is refused because of the other. */
+  CHECK_STATUS(wablock_window_set_lease_ms(cancellable, 1000, NULL), WABLOCK_OK);
+  CHECK_STATUS(wablock_window_set_lease_ms(w, 2000, NULL), WABLOCK_OK);
+
+  /* Closing the parent does not close the new window (it shares the store), and a closed
+   * window makes no new one. */
+  wablock_window_close(w);
+  CHECK(pending_count(cancellable) == 0);
+  wablock_window *again = (wablock_window *)(uintptr_t)1;
+  err = NULL;
+  CHECK_STATUS(wablock_window_with_cancel(w, cancel, &again, &err), WABLOCK_INVALID_ARGUMENT);
+  CHECK(again == (wablock_window *)(uintptr_t)1);
+  CHECK(err && strstr(wablock_error_message(err), "closed") != NULL);
+  CHECK(wablock_error_window_kind(err) == NULL);
+  wablock_error_free(err);
+
+out:
+  free(body);
+  free(signature);
+  wablock_window_free(cancellable);
+  wablock_cancel_free(cancel);
+  wablock_window_free(w);
+}
+
+static void with_cancel_misuse(void) {
+  wablock_window *w = new_window("cancel-misuse.db", "sandbox-token", NULL);
+  wablock_cancel *cancel = NULL;
+  CHECK_STATUS(wablock_cancel_new(&cancel, NULL), WABLOCK_OK);
+  wablock_window *out = (wablock_window *)(uintptr_t)1;
+  wablock_error *err = NULL;
+  CHECK_STATUS(wablock_window_with_cancel(NULL, cancel, &out, &err), WABLOCK_INVALID_ARGUMENT);
+  CHECK_STR(wablock_error_message(err), "window is NULL");
+  wablock_error_free(err);
+  err = NULL;
+  CHECK_STATUS(wablock_window_with_cancel(w, NULL, &out, &err), WABLOCK_INVALID_ARGUMENT);
+  CHECK_STR(wablock_error_message(err), "cancel is NULL");
+  wablock_error_free(err);
+  CHECK(out == (wablock_window *)(uintptr_t)1);
+  err = NULL;
+  CHECK_STATUS(wablock_window_with_cancel(w, cancel, NULL, &err), WABLOCK_INVALID_ARGUMENT);
+  CHECK_STR(wablock_error_message(err), "window_out is NULL");
+  wablock_error_free(err);
+  CHECK_STATUS(wablock_window_with_cancel(NULL, NULL, NULL, NULL), WABLOCK_INVALID_ARGUMENT);
+  /* The handle may be freed before the window made from it, and the parent before both. */
+  out = NULL;
+  CHECK_STATUS(wablock_window_with_cancel(w, cancel, &out, NULL), WABLOCK_OK);
+  wablock_cancel_free(cancel);
+  wablock_window_free(w);
+  CHECK(out && pending_count(out) == 0);
+  wablock_window_free(out);
+}
+
 void test_window(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/wablock-c-window-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
@@ -568,6 +777,9 @@ void test_window(void) {
   cancel_pending();
   retryable_failure_stays_queued();
   shared_by_threads();
+  cancelled_block_when_possible();
+  cancelled_ingest_keeps_the_queue();
+  with_cancel_misuse();
   CHECK_STR(wablock_status_name(WABLOCK_SIGNATURE), "SIGNATURE");
   CHECK_STR(wablock_status_name(WABLOCK_MALFORMED), "MALFORMED");
   CHECK_STR(wablock_status_name(WABLOCK_STORE), "STORE");
