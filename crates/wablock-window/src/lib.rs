@@ -68,7 +68,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use wablock::{Client, Outcome, Reason};
+use wablock::{CancelToken, Client, Outcome, Reason};
 
 pub use canonical::pending_canonical_json;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -144,17 +144,19 @@ pub struct Cancelled {
     pub invalid: Vec<(String, String)>,
 }
 
-type ClaimHook = Box<dyn Fn(&PendingBlock) + Send + Sync>;
+type ClaimHook = Arc<dyn Fn(&PendingBlock) + Send + Sync>;
 
 /// Pending blocks, the 24-hour window, and webhook ingest over one [`Store`].
 pub struct Window {
-    store: Store,
+    // Shared with the windows made by `with_cancel`.
+    store: Arc<Store>,
     clients: HashMap<String, Client>,
     app_secret: Option<Vec<u8>>,
     clock: Arc<dyn Clock>,
     lease: Duration,
     owner: String,
     after_claim: Option<ClaimHook>,
+    cancel: Option<CancelToken>,
 }
 
 impl fmt::Debug for Window {
@@ -170,6 +172,7 @@ impl fmt::Debug for Window {
             )
             .field("lease", &self.lease)
             .field("owner", &self.owner)
+            .field("cancellable", &self.cancel.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -186,18 +189,71 @@ impl Window {
             SEQUENCE.fetch_add(1, Ordering::Relaxed)
         );
         Window {
-            store,
+            store: Arc::new(store),
             clients: HashMap::new(),
             app_secret: None,
             clock: Arc::new(SystemClock),
             lease: DEFAULT_LEASE,
             owner,
             after_claim: None,
+            cancel: None,
         }
+    }
+
+    /// This window, with every call observing `token`, as the core's `Client::with_cancel`:
+    /// the same store, clients and claims (the owner stays the same), and each block it makes
+    /// goes through its client with the token. A cancelled token stops:
+    /// - `block_when_possible`: as the core's `block` stops (`BLOCK` with the core's
+    ///   `CANCELLED` error and its accounting); nothing is queued;
+    /// - `ingest` and `process_pending` before they start (`BLOCK`/`CANCELLED`, nothing
+    ///   recorded); once a payload is recorded, they take up no further queued block, and the
+    ///   block in flight, if any, ends `CANCELLED` and stays queued. The report lists what was
+    ///   done; the rest stays queued for the next webhook or `process_pending`.
+    ///
+    /// `window`, `pending` and `cancel_pending` are single store operations and do not
+    /// observe the token.
+    pub fn with_cancel(&self, token: CancelToken) -> Window {
+        Window {
+            store: Arc::clone(&self.store),
+            clients: self
+                .clients
+                .iter()
+                .map(|(number, client)| (number.clone(), client.with_cancel(token.clone())))
+                .collect(),
+            app_secret: self.app_secret.clone(),
+            clock: Arc::clone(&self.clock),
+            lease: self.lease,
+            owner: self.owner.clone(),
+            after_claim: self.after_claim.clone(),
+            cancel: Some(token),
+        }
+    }
+
+    /// The token this window's calls observe, if it was made by [`Window::with_cancel`].
+    pub fn cancel_token(&self) -> Option<&CancelToken> {
+        self.cancel.as_ref()
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
+
+    fn refuse_if_cancelled(&self) -> Result<(), Error> {
+        if self.is_cancelled() {
+            return Err(wablock::Error::cancelled(
+                "its cancellation token was triggered before it started, so nothing was recorded or blocked",
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// The client that blocks for `phone_number_id` (one per business number).
     pub fn client(mut self, phone_number_id: impl Into<String>, client: Client) -> Self {
+        let client = match &self.cancel {
+            Some(token) => client.with_cancel(token.clone()),
+            None => client,
+        };
         self.clients.insert(phone_number_id.into(), client);
         self
     }
@@ -226,7 +282,7 @@ impl Window {
     /// Called after a pending row is claimed and before it is blocked; for crash tests only.
     #[doc(hidden)]
     pub fn after_claim(mut self, hook: impl Fn(&PendingBlock) + Send + Sync + 'static) -> Self {
-        self.after_claim = Some(Box::new(hook));
+        self.after_claim = Some(Arc::new(hook));
         self
     }
 
@@ -378,6 +434,7 @@ impl Window {
     /// configured, a missing or wrong signature is refused and nothing of the payload is
     /// recorded. Ingesting the same payload again records nothing new.
     pub fn ingest(&self, body: &[u8], signature: Option<&str>) -> Result<IngestReport, Error> {
+        self.refuse_if_cancelled()?;
         if let Some(secret) = &self.app_secret {
             webhook::verify_signature(body, signature, secret)?;
         }
@@ -419,7 +476,7 @@ impl Window {
             }
             Ok(new)
         })?;
-        let blocks = self.process_pending()?;
+        let blocks = self.take_up_open_windows()?;
         Ok(IngestReport {
             messages: messages.len(),
             new_messages,
@@ -430,6 +487,11 @@ impl Window {
     /// Blocks every queued user whose window is open and whose block no live process holds:
     /// users who wrote in, and blocks whose claim expired (a receiver died mid-way).
     pub fn process_pending(&self) -> Result<Vec<QueuedBlockResult>, Error> {
+        self.refuse_if_cancelled()?;
+        self.take_up_open_windows()
+    }
+
+    fn take_up_open_windows(&self) -> Result<Vec<QueuedBlockResult>, Error> {
         let now = self.now_ms();
         let window_ms = WINDOW.as_millis() as i64;
         let candidates = self.store.transaction(|tx| {
@@ -445,6 +507,10 @@ impl Window {
         })?;
         let mut results = Vec::new();
         for row in candidates {
+            // A cancelled call takes up no further row; those left stay queued.
+            if self.is_cancelled() {
+                break;
+            }
             let (phone_number_id, user) = (row[0].text(), row[1].text());
             if let Some(result) = self.take_up(&phone_number_id, &user)? {
                 results.push(result);

@@ -30,6 +30,7 @@ both_stores!(
     schema_is_versioned_and_reopens,
     hosts_opening_a_fresh_store_together_migrate_once,
     a_receiver_without_the_numbers_client_keeps_the_block_queued,
+    a_cancelled_window_stops_and_keeps_the_rest_queued,
 );
 
 struct Setup {
@@ -493,6 +494,97 @@ fn a_receiver_without_the_numbers_client_keeps_the_block_queued(backend: Backend
     assert_eq!(made.len(), 1);
     assert!(!made[0].still_pending);
     assert!(is_blocked_in_sandbox(&s.sb, &s.pnid, user));
+    assert!(s.window.pending().unwrap().is_empty());
+}
+
+fn a_cancelled_window_stops_and_keeps_the_rest_queued(backend: Backend) {
+    let Some(s) = setup(backend) else { return };
+    let (first, second) = ("16505550701", "16505550702");
+    let queued = s
+        .window
+        .block_when_possible(&s.pnid, [first, second])
+        .unwrap();
+    assert_eq!(queued.queued.len(), 2);
+
+    // Cancelled before it starts: an error with the core's CANCELLED, nothing recorded.
+    let token = wablock::CancelToken::new();
+    let cancelled = s.window.with_cancel(token.clone());
+    token.cancel();
+    s.sb.record_inbound(&s.pnid, first, None);
+    let body = message_payload(&s.pnid, Some(first), None, "wamid.C1", unix_now());
+    let err = cancelled.ingest(&body, Some(&sign(&body))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Block, "{err}");
+    let core = err.block_error().unwrap();
+    assert_eq!(core.kind(), wablock::ErrorKind::Cancelled);
+    assert!(core.message().contains("nothing was recorded"), "{err}");
+    assert_eq!(
+        s.window.window(&s.pnid, first).unwrap(),
+        WindowState::Unknown
+    );
+    let err = cancelled.process_pending().unwrap_err();
+    assert_eq!(
+        err.block_error().unwrap().kind(),
+        wablock::ErrorKind::Cancelled
+    );
+    // Its block_when_possible stops as the core's block does, and queues nothing.
+    let err = cancelled
+        .block_when_possible(&s.pnid, ["16505550703"])
+        .unwrap_err();
+    assert_eq!(
+        err.block_error().unwrap().kind(),
+        wablock::ErrorKind::Cancelled
+    );
+    assert_eq!(
+        err.block_error().unwrap().not_attempted(),
+        ["16505550703".to_string()]
+    );
+    assert_eq!(s.window.pending().unwrap().len(), 2);
+
+    // Both users write in; a receiver with no client for the number records it and keeps
+    // both blocks queued.
+    s.sb.record_inbound(&s.pnid, second, None);
+    let recorder = Window::new(Store::open(&s.location).unwrap())
+        .app_secret(APP_SECRET)
+        .clock(s.clock.clone());
+    for (user, wamid) in [(first, "wamid.C2"), (second, "wamid.C3")] {
+        let body = message_payload(&s.pnid, Some(user), None, wamid, unix_now());
+        recorder.ingest(&body, Some(&sign(&body))).unwrap();
+    }
+    assert_eq!(s.window.pending().unwrap().len(), 2);
+
+    // Cancelled mid-way: the token goes off once the first row is claimed. That block ends
+    // CANCELLED without a request and stays queued; the second row is not taken up.
+    let token = wablock::CancelToken::new();
+    let trigger = token.clone();
+    let midway = Window::new(Store::open(&s.location).unwrap())
+        .client(&s.pnid, client(&s.sb.base_url(), &s.pnid))
+        .app_secret(APP_SECRET)
+        .clock(s.clock.clone())
+        .after_claim(move |_| trigger.cancel())
+        .with_cancel(token);
+    let made = midway.process_pending().unwrap();
+    assert_eq!(made.len(), 1);
+    assert!(made[0].still_pending);
+    let err = made[0].outcome.as_ref().unwrap_err();
+    assert_eq!(err.kind(), wablock::ErrorKind::Cancelled, "{err}");
+    assert_eq!(err.not_attempted(), [made[0].input.clone()]);
+    let pending = s.window.pending().unwrap();
+    assert_eq!(pending.len(), 2);
+    assert!(pending.iter().all(|p| p.claim_owner.is_none()));
+    // One request each so far: the first block_when_possible (sent as given, digits only).
+    let sent = |user: &str| {
+        block_requests_for(&s.sb, &s.pnid, user)
+            + block_requests_for(&s.sb, &s.pnid, &format!("+{user}"))
+    };
+    assert_eq!(sent(first), 1);
+    assert_eq!(sent(second), 1);
+
+    // The window without the token takes both up.
+    let made = s.window.process_pending().unwrap();
+    assert_eq!(made.len(), 2);
+    assert!(made.iter().all(|m| !m.still_pending));
+    assert!(is_blocked_in_sandbox(&s.sb, &s.pnid, first));
+    assert!(is_blocked_in_sandbox(&s.sb, &s.pnid, second));
     assert!(s.window.pending().unwrap().is_empty());
 }
 
