@@ -13,7 +13,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
 use wablock::{ClientOptions as CoreOptions, Error as CoreError, ErrorKind as CoreKind};
 use wablock_window::{Error as WindowErr, Store, Window, WindowState};
 
-use crate::client::{PyClient, user_items, user_texts};
+use crate::client::{PyCancelToken, PyClient, user_items, user_texts};
 use crate::errors::{core_err, window_err};
 use crate::types::{PyOutcome, json_to_py, py_repr};
 
@@ -477,6 +477,20 @@ impl PyWindow {
         let guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         guard.clone().ok_or_else(|| closed_error(py))
     }
+
+    /// The window a call runs on: observing the caller's token, if any (the same store,
+    /// clients and claims; see `wablock_window::Window::with_cancel`).
+    fn observing(
+        &self,
+        py: Python<'_>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
+    ) -> PyResult<Arc<Window>> {
+        let window = self.current(py)?;
+        Ok(match cancel {
+            Some(token) => Arc::new(window.with_cancel(token.get().token.clone())),
+            None => window,
+        })
+    }
 }
 
 /// The store argument: a `str` or an `os.PathLike` (SQLite file, or a `postgres://` URL).
@@ -623,13 +637,19 @@ impl PyWindow {
     /// the call fails as a whole, nothing is queued and the core's exception is raised
     /// (`AuthError`, …, with `partial` and `not_attempted`). No client for that number is
     /// `InvalidArgumentError`; a store failure `StoreError`.
+    ///
+    /// `cancel`, a `CancelToken`, stops it from any thread as it stops `Client.block`: no new
+    /// batch starts, batches in flight finish, nothing is queued, and `CancelledError` is raised
+    /// with `partial` and `not_attempted` accounting for every input.
+    #[pyo3(signature = (phone_number_id, users, *, cancel=None))]
     fn block_when_possible(
         &self,
         py: Python<'_>,
         phone_number_id: String,
         users: &Bound<'_, PyAny>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyWhenPossible> {
-        let window = self.current(py)?;
+        let window = self.observing(py, cancel)?;
         let items = user_items(py, users)?;
         let users = user_texts(py, &items)?;
         let result = py
@@ -652,14 +672,22 @@ impl PyWindow {
     /// `SignatureError`; a body that is not a WhatsApp webhook payload raises
     /// `MalformedPayloadError`; in both cases nothing is recorded. Ingesting the same payload
     /// again records nothing new (`new_messages == 0`).
-    #[pyo3(signature = (body, signature=None))]
+    ///
+    /// `cancel`, a `CancelToken`, stops it from any thread: already cancelled, the call raises
+    /// `CancelledError` and records nothing; cancelled once the payload is recorded, it takes
+    /// up no further queued block and returns the report of what it did (a block whose request
+    /// was in flight ends as the server answered; one not yet sent ends with `CancelledError`
+    /// as its `error` and stays queued). Nothing is lost: what was not taken up stays queued
+    /// for the next webhook or `process_pending`.
+    #[pyo3(signature = (body, signature=None, *, cancel=None))]
     fn ingest(
         &self,
         py: Python<'_>,
         body: &Bound<'_, PyAny>,
         signature: Option<String>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyIngestReport> {
-        let window = self.current(py)?;
+        let window = self.observing(py, cancel)?;
         let body: Vec<u8> = if let Ok(b) = body.cast::<PyBytes>() {
             b.as_bytes().to_vec()
         } else if let Ok(b) = body.cast::<PyByteArray>() {
@@ -736,8 +764,17 @@ impl PyWindow {
     ///
     /// Returns a list of `QueuedBlockResult`, one per block taken up. Raises `StoreError`
     /// when the store fails.
-    fn process_pending(&self, py: Python<'_>) -> PyResult<Vec<Py<PyQueuedBlockResult>>> {
-        let window = self.current(py)?;
+    ///
+    /// `cancel`, a `CancelToken`, as for `ingest`: already cancelled, `CancelledError` and
+    /// nothing done; cancelled part-way, no further queued block is taken up and the list
+    /// returned holds what was (the rest stays queued).
+    #[pyo3(signature = (*, cancel=None))]
+    fn process_pending(
+        &self,
+        py: Python<'_>,
+        cancel: Option<&Bound<'_, PyCancelToken>>,
+    ) -> PyResult<Vec<Py<PyQueuedBlockResult>>> {
+        let window = self.observing(py, cancel)?;
         let blocks = py
             .detach(|| guarded(|| window.process_pending()))
             .map_err(|e| window_err(py, e))?;

@@ -7,8 +7,7 @@ import asyncio
 import json
 import logging
 import pathlib
-import threading
-from typing import Any, Awaitable, Callable, List, TypeVar
+from typing import Any, Awaitable, Callable, List, Tuple, TypeVar
 
 import pytest
 
@@ -100,36 +99,125 @@ def test_open_runs_on_a_worker_thread_and_errors_are_the_same(
     run(main)
 
 
-def test_a_cancelled_task_lets_the_call_finish_and_logs_it(
+USERS = [f"1555{i:07d}" for i in range(64_000)]
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Polls `condition` (a look at the sandbox's log, on a worker thread) until it holds. The
+    bound only keeps a broken build from hanging the suite; no assertion depends on timing."""
+    for _ in range(4000):
+        if await asyncio.to_thread(condition):
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_a_cancelled_task_stops_a_64000_user_block_when_possible_and_queues_nothing(
     sandbox: Sandbox, tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sandbox.config(latency_ms=300)
-    window = wablock.AsyncWindow(str(tmp_path / "w.db"), {PHONE: make_client(sandbox)})
-    sent = threading.Event()
+    # The 24-hour rule is on: every user is refused and would be queued.
+    sandbox.config(latency_ms=20)
+    hooked: List[object] = []
+    window = wablock.AsyncWindow(
+        str(tmp_path / "w.db"),
+        {PHONE: make_client(sandbox, parallelism=4)},
+        on_cancel=hooked.append,
+    )
 
-    def request_seen() -> bool:
-        return any(not r["path"].startswith("/_sandbox/") for r in sandbox.requests())
-
-    async def main() -> None:
-        task = asyncio.create_task(window.block_when_possible(PHONE, [STALE]))
-        for _ in range(4000):
-            if await asyncio.to_thread(request_seen):
-                sent.set()
-                break
-            await asyncio.sleep(0.005)
+    async def main() -> Tuple[BaseException, int]:
+        task = asyncio.create_task(window.block_when_possible(PHONE, USERS))
+        await until(lambda: len(sandbox.api_requests()) >= 8, "8 of 64 batches sent")
         task.cancel()
-        with pytest.raises(asyncio.CancelledError):
+        # One turn of the loop: the task sees the CancelledError and cancels its token.
+        await asyncio.sleep(0)
+        at_cancel = len(sandbox.api_requests())
+        with pytest.raises(asyncio.CancelledError) as caught:
             await task
-        # The call ran to its end before the task finished: the refusal is queued.
-        assert [p.input for p in await window.pending()] == [STALE]
+        assert task.cancelled()
+        # Nothing is queued: the call failed as a whole, as the core's block does.
+        assert await window.pending() == []
+        return caught.value, at_cancel
+
+    with caplog.at_level(logging.INFO, logger="wablock"):
+        cancelled, at_cancel = run(main)
+
+    err = cancelled.__cause__
+    assert isinstance(err, wablock.CancelledError), repr(err)
+    assert err.kind is wablock.ErrorKind.CANCELLED
+    assert hooked == [err]
+    # Every input exactly once, in partial (refused for the 24-hour rule) or not_attempted.
+    assert err.partial is not None and not err.partial.succeeded
+    refused = [f.input for f in err.partial.failed]
+    assert refused and err.not_attempted, "cancelled part-way"
+    assert {f.reason for f in err.partial.failed} == {wablock.Reason.REENGAGEMENT_REQUIRED}
+    assert sorted(refused + err.not_attempted) == USERS
+    # No new batch after the cancel.
+    total = len(sandbox.api_requests())
+    assert total == err.partial.requests
+    assert total <= at_cancel + 4, (total, at_cancel)  # at most one per worker was deciding
+    assert total < 64
+    logged = [r for r in caplog.records if r.name == "wablock" and r.levelno == logging.WARNING]
+    assert any(
+        r.getMessage().startswith("block_when_possible cancelled: 0 succeeded, ")
+        and f"{len(refused)} failed, {len(err.not_attempted)} not attempted" in r.getMessage()
+        for r in logged
+    ), [r.getMessage() for r in logged]
+
+
+def test_a_cancelled_ingest_takes_up_no_further_block_and_keeps_the_rest_queued(
+    sandbox: Sandbox, tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    users = ["+16505550000", "+16505550001", "+16505550002"]
+    store = str(tmp_path / "w.db")
+    hooked: List[object] = []
+    window = wablock.AsyncWindow(
+        store, {PHONE: make_client(sandbox)}, app_secret=APP_SECRET, on_cancel=hooked.append
+    )
+
+    async def main() -> wablock.IngestReport:
+        assert (await window.block_when_possible(PHONE, users)).queued == users
+        # All three write in. A receiver with no client records the first two (their blocks
+        # stay queued); the third's payload then opens every window at once.
+        hooks = [await asyncio.to_thread(inbound, sandbox, u[1:]) for u in users]
+        with wablock.Window(store, app_secret=APP_SECRET) as recorder:
+            for hook in hooks[:2]:
+                report = recorder.ingest(hook["webhook_body"].encode(), hook["signature"])
+                assert all(b.still_pending for b in report.blocks)
+        assert len(await window.pending()) == 3
+        before = len(await asyncio.to_thread(sandbox.api_requests))
+        await asyncio.to_thread(sandbox.config, latency_ms=300)
+        last = hooks[2]
+        task = asyncio.create_task(window.ingest(last["webhook_body"].encode(), last["signature"]))
+        # Cancel while the first queued block's request is in flight.
+        await until(lambda: len(sandbox.api_requests()) > before, "the first queued block sent")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError) as caught:
+            await task
+        assert caught.value.__cause__ is None  # the call returned its report
+        assert len(await asyncio.to_thread(sandbox.api_requests)) == before + 1
+        # The two blocks not taken up are still queued, unclaimed.
+        left = await window.pending()
+        assert len(left) == 2 and all(p.claim_owner is None for p in left)
+        assert await asyncio.to_thread(blocked_count, sandbox) == 1
+        # A later process_pending blocks them.
+        await asyncio.to_thread(sandbox.config, latency_ms=0)
+        made = await window.process_pending()
+        assert len(made) == 2 and not any(m.still_pending for m in made)
+        assert await window.pending() == []
+        assert await asyncio.to_thread(blocked_count, sandbox) == 3
+        [report] = hooked
+        assert isinstance(report, wablock.IngestReport)
+        return report
 
     with caplog.at_level(logging.WARNING, logger="wablock"):
-        run(main)
-    assert sent.is_set(), "the block request never reached the sandbox"
-    lines: List[str] = [r.getMessage() for r in caplog.records if r.name == "wablock"]
+        report = run(main)
+    assert (report.messages, report.new_messages) == (1, 1)
+    [block] = report.blocks
+    assert not block.still_pending and block.outcome is not None
+    assert len(block.outcome.succeeded) == 1
+    lines = [r.getMessage() for r in caplog.records if r.name == "wablock"]
     assert any(
-        line.startswith("block_when_possible: the task was cancelled; the call ran to its end")
-        and "queued=['+16505550000']" in line
+        line.startswith("ingest cancelled: 1 messages (1 new) recorded; 1 queued blocks taken up")
         for line in lines
     ), lines
 

@@ -67,6 +67,7 @@ __all__ = [
     "AsyncWindow",
     "OnCancel",
     "OnFleetCancel",
+    "OnWindowCancel",
 ]
 
 _LOG = logging.getLogger("wablock")
@@ -77,6 +78,13 @@ OnCancel = Callable[[Union[Outcome, "WablockError"]], object]
 #: ``AsyncFleet``'s hook: the cancelled call's ``FleetResults``, in which each number's entry is
 #: its finished outcome or its own ``CancelledError`` with that number's accounting.
 OnFleetCancel = Callable[[FleetResults], object]
+#: ``AsyncWindow``'s hook: what a cancelled window call ended with: the error it raised (the
+#: core's ``CancelledError`` with its accounting, normally), or the ``WhenPossible``,
+#: ``IngestReport``, list of ``QueuedBlockResult`` or ``Cancelled`` it returned.
+OnWindowCancel = Callable[
+    [Union[WhenPossible, IngestReport, List[QueuedBlockResult], Cancelled, "WablockError"]],
+    object,
+]
 
 
 def _describe(what: str, result: object) -> str:
@@ -98,9 +106,41 @@ def _describe(what: str, result: object) -> str:
     )
 
 
+def _describe_blocks(blocks: List[QueuedBlockResult]) -> str:
+    pending = sum(1 for b in blocks if b.still_pending)
+    return (
+        f"{len(blocks)} queued blocks taken up ({len(blocks) - pending} done, {pending} still "
+        "queued); any other queued block stays queued"
+    )
+
+
+def _describe_window(what: str, result: object) -> str:
+    if isinstance(result, WhenPossible):
+        return (
+            f"{what} cancelled after the call had finished: {len(result.outcome.succeeded)} "
+            f"succeeded, {len(result.outcome.failed)} failed, {len(result.queued)} queued "
+            f"({result!r})"
+        )
+    if isinstance(result, IngestReport):
+        return (
+            f"{what} cancelled: {result.messages} messages ({result.new_messages} new) recorded; "
+            + _describe_blocks(result.blocks)
+        )
+    if isinstance(result, list):
+        return f"{what} cancelled: " + _describe_blocks(result)
+    if isinstance(result, BaseException):
+        from . import WindowError
+
+        # The core's errors carry the accounting; the window's own (store, signature) do not.
+        if isinstance(result, WindowError) or not hasattr(result, "not_attempted"):
+            return f"{what} cancelled; the call had failed: {result}"
+        return _describe(what, result)
+    return f"{what} cancelled after the call had finished: {result!r}"
+
+
 class _Awaiting:
     """Runs a blocking call on a worker thread under its own ``CancelToken`` (see the module
-    docstring): shared by ``AsyncClient`` and ``AsyncFleet``."""
+    docstring): shared by ``AsyncClient``, ``AsyncFleet`` and ``AsyncWindow``."""
 
     _on_cancel: Optional[Any]
 
@@ -485,23 +525,34 @@ class AsyncFleet(_Awaiting):
         return f"AsyncFleet(labels={self._fleet.labels!r})"
 
 
-class AsyncWindow:
+class AsyncWindow(_Awaiting):
     """The asyncio form of ``Window``: blocks that wait for the 24-hour window.
 
     The same arguments as ``Window`` (``AsyncWindow(store, clients, app_secret=..., lease=...)``
     opens the store right away, on the calling thread; ``await AsyncWindow.open(...)`` opens it
     on a worker thread, for a PostgreSQL server across the network), or ``AsyncWindow.wrap``
-    around an existing ``Window``. Every call runs the blocking ``Window`` on a worker thread of
-    the loop's default executor, with the GIL released while it waits on the store or the
-    network, so the loop never blocks; calls may overlap (the store serialises them).
+    around an existing ``Window``, plus ``on_cancel``, the default hook of the calls that block
+    or write the store. Every call runs the blocking ``Window`` on a worker thread of the loop's
+    default executor, with the GIL released while it waits on the store or the network, so the
+    loop never blocks; calls may overlap (the store serialises them).
 
-    A window call cannot be stopped part-way: it writes the store and makes the blocks it took
-    up. When the awaiting task is cancelled, the call runs to its end (bounded by the clients'
-    timeouts), what it did is logged on the ``wablock`` logger at WARNING, and the task then
-    re-raises ``asyncio.CancelledError``. Nothing is lost: queued blocks stay in the store.
+    Each call that blocks (``block_when_possible``, ``ingest``, ``process_pending``) runs under
+    a ``CancelToken`` of its own, cancelled when the awaiting task is cancelled, as
+    ``AsyncClient`` does: ``block_when_possible`` starts no new batch and queues nothing (the
+    core's ``CancelledError``, with ``partial`` and ``not_attempted`` accounting for every
+    input); ``ingest`` and ``process_pending`` take up no further queued block (a block in
+    flight ends, the rest stays queued for the next webhook or ``process_pending``). The task
+    waits for the call to end, then re-raises ``asyncio.CancelledError``. What the call ended
+    with is never lost: it is logged on the ``wablock`` logger at WARNING, passed to the
+    ``on_cancel`` hook (the ``CancelledError``, or the ``WhenPossible``, ``IngestReport``,
+    list of ``QueuedBlockResult`` or ``Cancelled`` it returned), and, when it is an error, it is
+    the ``__cause__`` of the re-raised ``asyncio.CancelledError``. ``window``, ``pending`` and
+    ``cancel_pending`` are single store operations: they finish (``cancel_pending``'s result is
+    logged at WARNING and passed to the hook, the reads' at INFO).
     """
 
     _window: Window
+    _on_cancel: Optional[OnWindowCancel]
 
     def __init__(
         self,
@@ -510,14 +561,17 @@ class AsyncWindow:
         *,
         app_secret: Union[str, bytes, None] = None,
         lease: Optional[float] = None,
+        on_cancel: Optional[OnWindowCancel] = None,
     ) -> None:
         self._window = Window(store, clients, app_secret=app_secret, lease=lease)
+        self._on_cancel = on_cancel
 
     @classmethod
-    def wrap(cls, window: Window) -> Self:
+    def wrap(cls, window: Window, *, on_cancel: Optional[OnWindowCancel] = None) -> Self:
         """An async view of an existing ``Window`` (the same store and clients)."""
         self = cls.__new__(cls)
         self._window = window
+        self._on_cancel = on_cancel
         return self
 
     @classmethod
@@ -528,6 +582,7 @@ class AsyncWindow:
         *,
         app_secret: Union[str, bytes, None] = None,
         lease: Optional[float] = None,
+        on_cancel: Optional[OnWindowCancel] = None,
     ) -> Self:
         """Opens the store on a worker thread, then returns the ``AsyncWindow`` over it."""
         loop = asyncio.get_running_loop()
@@ -537,7 +592,7 @@ class AsyncWindow:
         window = await loop.run_in_executor(
             None, functools.partial(Window, store, clients, app_secret=app_secret, lease=lease)
         )
-        return cls.wrap(window)
+        return cls.wrap(window, on_cancel=on_cancel)
 
     @property
     def blocking(self) -> Window:
@@ -554,69 +609,105 @@ class AsyncWindow:
         """True once ``aclose()`` ran."""
         return self._window.closed
 
-    async def _call(self, what: str, work: Callable[[], _T]) -> _T:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, work)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            report = functools.partial(self._report, what)
-            try:
-                await asyncio.shield(future)
-            except asyncio.CancelledError:
-                # Cancelled again while waiting: stop waiting; the log line still comes.
-                future.add_done_callback(report)
-                raise
-            except BaseException:  # the call's own error: reported below
-                pass
-            report(future)
-            raise
-
     @staticmethod
-    def _report(what: str, future: asyncio.Future[Any]) -> None:
-        error = future.exception()
-        result = error if error is not None else future.result()
-        _LOG.warning("%s: the task was cancelled; the call ran to its end: %r", what, result)
+    def _deliver(what: str, hook: Optional[Any], warn: bool, result: object) -> None:
+        from . import WablockError
+
+        _LOG.log(logging.WARNING if warn else logging.INFO, "%s", _describe_window(what, result))
+        # Only the calls that block or write the store report to the hook (warn=True).
+        if warn and hook is not None and isinstance(
+            result, (WhenPossible, IngestReport, list, Cancelled, WablockError)
+        ):
+            try:
+                hook(result)
+            except Exception:  # a broken hook must not hide the cancellation
+                _LOG.exception("the on_cancel hook raised")
 
     async def block_when_possible(
-        self, phone_number_id: str, users: Iterable[str]
+        self,
+        phone_number_id: str,
+        users: Iterable[str],
+        *,
+        on_cancel: Optional[OnWindowCancel] = None,
     ) -> WhenPossible:
         """Blocks ``users`` now and queues those refused with ``REENGAGEMENT_REQUIRED``; see
-        ``Window.block_when_possible``."""
+        ``Window.block_when_possible``. A cancelled task stops it before its next batch and
+        queues nothing."""
+        token = CancelToken()
         # A one-shot iterator is read here, on the loop's thread, like Window reads it.
         users = users if isinstance(users, (list, tuple, str)) else list(users)
-        return await self._call(
+        return await self._run(
             "block_when_possible",
-            lambda: self._window.block_when_possible(phone_number_id, users),
+            lambda: self._window.block_when_possible(phone_number_id, users, cancel=token),
+            token,
+            on_cancel,
+            warn=True,
         )
 
     async def ingest(
-        self, body: Union[bytes, bytearray], signature: Optional[str] = None
+        self,
+        body: Union[bytes, bytearray],
+        signature: Optional[str] = None,
+        *,
+        on_cancel: Optional[OnWindowCancel] = None,
     ) -> IngestReport:
         """Verifies, parses and records a webhook (the raw body as received), then blocks the
-        queued users who wrote in; see ``Window.ingest``."""
-        return await self._call("ingest", lambda: self._window.ingest(body, signature))
+        queued users who wrote in; see ``Window.ingest``. A cancelled task takes up no further
+        queued block."""
+        token = CancelToken()
+        return await self._run(
+            "ingest",
+            lambda: self._window.ingest(body, signature, cancel=token),
+            token,
+            on_cancel,
+            warn=True,
+        )
 
     async def window(self, phone_number_id: str, user: str) -> WindowState:
         """Whether ``user`` may be blocked on ``phone_number_id`` now (open until, closed
         since, or unknown); see ``Window.window``."""
-        return await self._call("window", lambda: self._window.window(phone_number_id, user))
+        return await self._run(
+            "window",
+            lambda: self._window.window(phone_number_id, user),
+            CancelToken(),
+            None,
+            warn=False,
+        )
 
     async def pending(self) -> List[PendingBlock]:
         """Every queued block, oldest first; see ``Window.pending``."""
-        return await self._call("pending", self._window.pending)
+        return await self._run("pending", self._window.pending, CancelToken(), None, warn=False)
 
-    async def cancel_pending(self, phone_number_id: str, users: Iterable[str]) -> Cancelled:
+    async def cancel_pending(
+        self,
+        phone_number_id: str,
+        users: Iterable[str],
+        *,
+        on_cancel: Optional[OnWindowCancel] = None,
+    ) -> Cancelled:
         """Removes the queued blocks of ``users``; every input once in the ``Cancelled``."""
         users = users if isinstance(users, (list, tuple, str)) else list(users)
-        return await self._call(
-            "cancel_pending", lambda: self._window.cancel_pending(phone_number_id, users)
+        return await self._run(
+            "cancel_pending",
+            lambda: self._window.cancel_pending(phone_number_id, users),
+            CancelToken(),
+            on_cancel,
+            warn=True,
         )
 
-    async def process_pending(self) -> List[QueuedBlockResult]:
+    async def process_pending(
+        self, *, on_cancel: Optional[OnWindowCancel] = None
+    ) -> List[QueuedBlockResult]:
         """Blocks the queued users whose window is open, without a new webhook; see
-        ``Window.process_pending``."""
-        return await self._call("process_pending", self._window.process_pending)
+        ``Window.process_pending``. A cancelled task takes up no further queued block."""
+        token = CancelToken()
+        return await self._run(
+            "process_pending",
+            lambda: self._window.process_pending(cancel=token),
+            token,
+            on_cancel,
+            warn=True,
+        )
 
     async def aclose(self) -> None:
         """Closes the store once calls in flight finish; later calls raise

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use wablock_window::ErrorKind as WindowKind;
 use wablock_window::{PendingBlock, WhenPossible};
 
-use crate::{Client, Outcome, WablockError};
+use crate::{CancelToken, Client, Outcome, WablockError};
 
 // ------------------------------------------------------------------------------------ errors
 
@@ -412,6 +412,20 @@ impl Window {
         })
     }
 
+    /// This window with every call observing `token`, as [`Client::with_cancel`]: the same
+    /// store, clients and claims (closing either does not close the store while the other is
+    /// open). Once the token is cancelled, `block_when_possible` stops as the core's block does
+    /// (`Block` carrying the core's `CANCELLED` error, with its accounting; nothing is
+    /// queued); `ingest` and `process_pending` refuse to start (nothing recorded), or, when
+    /// already under way, take up no further queued block and return what they did (the rest
+    /// stays queued). `window`, `pending` and `cancel_pending` do not observe it. Kotlin's
+    /// `AsyncWindow` makes one per call and cancels the token when the coroutine is cancelled.
+    pub fn with_cancel(&self, token: Arc<CancelToken>) -> Arc<Window> {
+        Arc::new(Window {
+            inner: self.inner.with_cancel(token.0.clone()),
+        })
+    }
+
     /// Blocks `users` on `phone_number_id` now; those refused with `REENGAGEMENT_REQUIRED` are
     /// queued and blocked when they next write in. When the call fails as a whole (`Block`),
     /// nothing is queued and the core's error accounts for every user.
@@ -592,6 +606,44 @@ mod tests {
             pending_to_canonical_json(&[]),
             wablock_window::pending_canonical_json(&[])
         );
+    }
+
+    #[test]
+    fn a_window_with_a_cancelled_token_shares_the_store_and_starts_nothing() {
+        let dir = TempDir::new();
+        let client = Client::meta("1000".into(), "TOKEN-XYZ".into(), None).unwrap();
+        let window = Window::new(
+            Some(dir.db("c.db")),
+            HashMap::from([("1000".to_string(), client)]),
+            None,
+            None,
+        )
+        .unwrap();
+        let token = CancelToken::new();
+        let cancellable = window.with_cancel(token.clone());
+        token.cancel();
+        let cancelled = |err: WindowError| match err {
+            WindowError::Block { block_error, .. } => {
+                assert_eq!(block_error.kind(), crate::ErrorKind::Cancelled);
+                block_error
+            }
+            other => panic!("{other:?}"),
+        };
+        let err = cancelled(
+            cancellable
+                .block_when_possible("1000".into(), vec!["+16505551234".into()])
+                .unwrap_err(),
+        );
+        assert_eq!(
+            err.parts().1.0.not_attempted(),
+            ["+16505551234".to_string()]
+        );
+        cancelled(cancellable.process_pending().unwrap_err());
+        cancelled(cancellable.ingest(b"{}".to_vec(), None).unwrap_err());
+        // The store is the same: store calls do not observe the token.
+        assert_eq!(cancellable.pending().unwrap(), window.pending().unwrap());
+        drop(cancellable);
+        assert!(window.pending().unwrap().is_empty());
     }
 
     #[test]

@@ -4,19 +4,24 @@
 package wablock
 
 import java.time.Duration
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.withContext
+import kotlinx.coroutines.CancellationException
 
 /**
  * The coroutine face of a [Window]: `suspend` functions that run the blocking call on
- * [Dispatchers.IO], never on the caller's thread, and throw what the blocking call throws
- * ([WindowException]).
+ * [kotlinx.coroutines.Dispatchers.IO], never on the caller's thread, and honour coroutine
+ * cancellation as [AsyncClient] does, through [Window.withCancel].
  *
- * A window call is short and settles its store rows before it returns, so it is not stopped
- * half-way: when the calling coroutine is cancelled, a call not yet started does not start,
- * and a call in flight runs to its end (its blocks made and recorded in the store, as the
- * blocking call would) before the coroutine's `CancellationException` is thrown. Queued blocks
- * are never lost either way: what was not taken up stays queued.
+ * When the calling coroutine is cancelled, the call's [CancelToken] is triggered at once:
+ * [blockWhenPossible] starts no new batch and queues nothing (the core's
+ * [WablockException.Cancelled], every input in its `partial` or `notAttempted`); [ingest] and
+ * [processPending] take up no further queued block (a block whose request is in flight ends as
+ * the server answers; the rest stays queued for the next webhook or [processPending]). The
+ * function waits for the call to end, then throws the coroutine's own
+ * [CancellationException], with what the call failed with attached as suppressed (see
+ * [cancelledWindowCall]). A call whose coroutine is already cancelled does not start.
+ * [window], [pending] and [cancelPending] are single store operations: they finish.
+ *
+ * A call that fails on its own throws what the blocking call throws ([WindowException]).
  */
 class AsyncWindow(
     /** The blocking window every call goes through; it may be shared. */
@@ -58,8 +63,23 @@ class AsyncWindow(
     /** Closes the underlying [window] (and its store connection). */
     override fun close() = window.close()
 
-    private suspend fun <T> io(work: (Window) -> T): T = withContext(Dispatchers.IO) { work(window) }
+    private suspend fun <T> io(work: (Window) -> T): T =
+        CancelToken().use { token ->
+            window.withCancel(token).use { scoped -> awaitBlocking(token) { work(scoped) } }
+        }
 }
+
+/**
+ * The core's `CANCELLED` error behind a cancelled [AsyncWindow] call (`blockWhenPossible`
+ * stopped part-way, or a call refused before it started), with its `partial` outcome and
+ * `notAttempted` inputs; `null` when the call had not failed that way (it returned its result
+ * just as the coroutine was cancelled, or failed otherwise).
+ */
+val CancellationException.cancelledWindowCall: WablockException.Cancelled?
+    get() = suppressed.filterIsInstance<WindowException.Block>()
+        .map { it.blockError }
+        .filterIsInstance<WablockException.Cancelled>()
+        .firstOrNull()
 
 /** This window's coroutine face (same store, same clients). */
 fun Window.coroutines(): AsyncWindow = AsyncWindow(this)

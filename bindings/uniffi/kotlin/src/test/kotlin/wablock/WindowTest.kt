@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit
 import javax.crypto.Mac
 import javax.crypto.spec.SecretKeySpec
 import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.delay
@@ -244,20 +245,45 @@ class WindowTest {
     }
 
     @Test
-    fun `a cancelled coroutine's window call runs to its end, then the cancellation is thrown`(): Unit = runBlocking {
-        Client.meta(number, "sandbox-token", options()).use { client ->
+    fun `a cancelled coroutine stops a 64,000-user blockWhenPossible part-way and queues nothing`(): Unit = runBlocking {
+        // The 24-hour rule is on: every user is refused, and would be queued.
+        val users = (0 until 64_000).map { "1650%07d".format(2_000_000 + it) }
+        val parallelism = 2
+        val batched = options().copy(maxBatch = 1000u, parallelism = parallelism.toUInt())
+        Client.meta(number, "sandbox-token", batched).use { client ->
             AsyncWindow.open(store(), mapOf(number to client), appSecret).use { aw ->
-                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 300))
-                val call = async { aw.blockWhenPossible(number, listOf(stale)) }
-                // Cancel once the block request has reached the sandbox: the call is in flight.
-                while (Sandbox.requests().length() == 0) delay(5)
-                call.cancel()
-                call.join()
-                assertThrows<CancellationException> { runBlocking { call.await() } }
-                // It was not stopped half-way: the refusal is queued, as the blocking call does.
-                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 0))
-                assertEquals(listOf(stale), aw.pending().map { it.input })
+                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 20))
+                var caught: CancellationException? = null
+                val job = launch(Dispatchers.Default) {
+                    try {
+                        aw.blockWhenPossible(number, users)
+                    } catch (e: CancellationException) {
+                        caught = e
+                        throw e
+                    }
+                }
+                while (posts() < 4) delay(5)
+                // Cancelling triggers the call's token synchronously: no new batch starts.
+                job.cancel()
+                val atCancel = posts()
+                job.join()
+                val atEnd = posts()
+                assertTrue(atEnd - atCancel <= parallelism, "requests after the cancel: $atCancel then $atEnd")
+                assertTrue(atEnd < 64, "the call was not stopped: $atEnd requests")
+                // The call ended CANCELLED, with every input accounted for once.
+                val cancelled = caught?.cancelledWindowCall ?: error("no CANCELLED error attached to $caught")
+                assertEquals(ErrorKind.CANCELLED, cancelled.kind())
+                val refused = cancelled.partial?.failed.orEmpty()
+                assertTrue(refused.all { it.reason == Reason.REENGAGEMENT_REQUIRED })
+                assertTrue(cancelled.partial?.succeeded.orEmpty().isEmpty())
+                assertEquals(atEnd * 1000, refused.size)
+                assertEquals(users.sorted(), (refused.map { it.input } + cancelled.notAttempted).sorted())
+                // It failed as a whole: nothing is queued, and nothing is sent after it ended.
+                assertEquals(emptyList<PendingBlock>(), aw.pending())
+                assertEquals(atEnd, posts(), "a request was sent after the call returned")
+
                 // A call whose coroutine is already cancelled does not start.
+                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 0))
                 val requests = Sandbox.requests().length()
                 val never = async { aw.blockWhenPossible(number, listOf(stale)) }
                 never.cancel()
@@ -266,4 +292,62 @@ class WindowTest {
             }
         }
     }
+
+    @Test
+    fun `a cancelled ingest takes up no further queued block, and the rest is made later`(): Unit = runBlocking {
+        val users = listOf("+16505550000", "+16505550001", "+16505550002")
+        Client.meta(number, "sandbox-token", options()).use { client ->
+            AsyncWindow.open(store(), mapOf(number to client), appSecret).use { aw ->
+                assertEquals(users, aw.blockWhenPossible(number, users).queued)
+                // All three write in. A receiver with no client records the first two (their
+                // blocks stay queued); the third's payload then opens every window at once.
+                val hooks = users.map { inbound(it.removePrefix("+")) }
+                Window(store(), emptyMap(), appSecret).use { recorder ->
+                    hooks.take(2).forEach { (body, signature) ->
+                        assertTrue(recorder.ingest(body.toByteArray(), signature).blocks.all { it.stillPending })
+                    }
+                }
+                assertEquals(3, aw.pending().size)
+                // A token cancelled before the call: nothing is recorded, nothing is sent.
+                val (body, signature) = hooks[2]
+                val before = posts()
+                CancelToken().use { token ->
+                    token.cancel()
+                    aw.window.withCancel(token).use { cancelled ->
+                        val e = assertThrows<WindowException.Block> { cancelled.ingest(body.toByteArray(), signature) }
+                        assertTrue(e.blockError is WablockException.Cancelled, "${e.blockError}")
+                        assertThrows<WindowException.Block> { cancelled.processPending() }
+                    }
+                }
+                assertEquals(WindowState.Unknown, aw.window(number, users[2]))
+                assertEquals(before, posts())
+
+                // Cancelled while the first queued block's request is in flight: that block is
+                // made, and the other two are not taken up.
+                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 300))
+                val call = async(Dispatchers.Default) { aw.ingest(body.toByteArray(), signature) }
+                while (posts() == before) delay(5)
+                call.cancel()
+                assertThrows<CancellationException> { runBlocking { call.await() } }
+                assertEquals(before + 1, posts())
+                assertEquals(1, blockedCount())
+                val left = aw.pending()
+                assertEquals(2, left.size)
+                assertTrue(left.all { it.claimOwner == null }, "$left")
+                assertTrue(aw.window(number, users[2]) is WindowState.OpenUntil)
+
+                // Nothing was lost: processPending makes the other two.
+                Sandbox.post("/_sandbox/config", JSONObject().put("latency_ms", 0))
+                val made = aw.processPending()
+                assertEquals(2, made.size)
+                assertTrue(made.none { it.stillPending })
+                assertEquals(emptyList<PendingBlock>(), aw.pending())
+                assertEquals(3, blockedCount())
+            }
+        }
+    }
+
+    /** Block requests the sandbox received (its control calls left out). */
+    private fun posts() = Sandbox.requests().map { it as JSONObject }
+        .count { it.getString("method") == "POST" && !it.getString("path").startsWith("/_sandbox/") }
 }
