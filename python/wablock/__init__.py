@@ -69,6 +69,7 @@ __all__ = [
     "NetworkError",
     "OnCancel",
     "OnFleetCancel",
+    "OnWindowCancel",
     "Outcome",
     "Page",
     "PendingBlock",
@@ -385,7 +386,8 @@ def _from_window(kind: str, message: str, display: str) -> WindowError:
 # The asyncio layer is imported on first use: importing asyncio (and ssl with it) costs about
 # 25 ms and several MiB, which a program that never touches the async classes should not pay.
 _ASYNC_NAMES = frozenset(
-    {"AsyncBlockedUsers", "AsyncClient", "AsyncFleet", "AsyncWindow", "OnCancel", "OnFleetCancel"}
+    {"AsyncBlockedUsers", "AsyncClient", "AsyncFleet", "AsyncWindow", "OnCancel", "OnFleetCancel",
+     "OnWindowCancel"}
 )
 
 if TYPE_CHECKING:
@@ -396,6 +398,7 @@ if TYPE_CHECKING:
         AsyncWindow,
         OnCancel,
         OnFleetCancel,
+        OnWindowCancel,
     )
 
 
