@@ -1268,12 +1268,12 @@ const char *wablock_error_not_attempted_get(const wablock_error *error,
 
 /**
  * The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
- * For a window error of kind BLOCK it is the core's error inside it (as the CLI prints it).
+ * For a window error of kind BLOCK it is the core's error inside it (as the CLI prints it);
+ * for the window's other kinds, the window crate's JSON in the same shape (its kind and
+ * message, the HTTP fields null, nothing attempted).
  *
  * Ownership: the returned string is owned by the caller; free it with
- * `wablock_string_free`. NULL when `error` is NULL, and for a window error of another kind
- * (the window has no JSON form for those: use `wablock_error_window_kind` and
- * `wablock_error_display`).
+ * `wablock_string_free`. NULL when `error` is NULL.
  *
  * # Safety
  * `error` is NULL or a live error.

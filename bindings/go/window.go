@@ -49,11 +49,16 @@ type WindowError struct {
 	// Block is the core's error when Kind is WindowBlock, else nil.
 	Block *Error
 
-	display string
+	display   string
+	canonical string
 }
 
 // Error is the crate's one line, e.g. "SIGNATURE: X-Hub-Signature-256 does not match …".
 func (e *WindowError) Error() string { return e.display }
+
+// CanonicalJSON is {"error":{…}}, the crate's own text in the core's error shape: for
+// WindowBlock the core's error with its accounting, otherwise the window's kind and message.
+func (e *WindowError) CanonicalJSON() string { return e.canonical }
 
 // Unwrap returns the core's error behind a WindowBlock error, or nil.
 func (e *WindowError) Unwrap() error {
@@ -76,9 +81,10 @@ func takeWindowError(status C.wablock_status, cerr *C.wablock_error) error {
 		return convertError(cerr)
 	}
 	e := &WindowError{
-		Kind:    WindowErrorKind(C.GoString(kind)),
-		Message: C.GoString(C.wablock_error_message(cerr)),
-		display: C.GoString(C.wablock_error_display(cerr)),
+		Kind:      WindowErrorKind(C.GoString(kind)),
+		Message:   C.GoString(C.wablock_error_message(cerr)),
+		display:   C.GoString(C.wablock_error_display(cerr)),
+		canonical: takeString(C.wablock_error_to_json(cerr)),
 	}
 	if b := C.wablock_error_block_error(cerr); b != nil {
 		e.Block = convertError(b)

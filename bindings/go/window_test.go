@@ -140,6 +140,12 @@ func TestWindowRefusedBlockWaitsForTheNextMessage(t *testing.T) {
 	if strings.Contains(err.Error(), appSecret) {
 		t.Errorf("the app secret leaks: %v", err)
 	}
+	// The crate's JSON, in the core's error shape.
+	if j := we.CanonicalJSON(); !strings.Contains(j, `"kind":"SIGNATURE"`) ||
+		!strings.Contains(j, `"not_attempted":[]`) || !strings.Contains(j, `"http_status":null`) ||
+		strings.Contains(j, appSecret) {
+		t.Errorf("tampered JSON: %s", j)
+	}
 	_, err = w.Ingest(bg, body, "")
 	if we := windowErr(t, err, wablock.WindowSignature); !strings.Contains(we.Message, "no X-Hub-Signature-256") {
 		t.Errorf("unsigned: %v", err)

@@ -4,7 +4,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
-use wablock::{Error as CoreError, FleetResults, boundary};
+use wablock::{Error as CoreError, FleetResults, Operation, boundary};
 
 use crate::client::{PyCancelToken, PyClient, user_items, user_texts};
 use crate::errors::{core_err, guarded};
@@ -122,7 +122,7 @@ impl PyFleet {
     fn mutate(
         &self,
         py: Python<'_>,
-        block: bool,
+        operation: Operation,
         users: &Bound<'_, PyAny>,
         numbers: Option<Vec<String>>,
         cancel: Option<&Bound<'_, PyCancelToken>>,
@@ -130,13 +130,7 @@ impl PyFleet {
         let fleet = self.chosen(py, numbers, cancel)?;
         let items = user_items(py, users)?;
         let users = user_texts(py, &items)?;
-        let results = py.detach(|| {
-            if block {
-                fleet.block(&users)
-            } else {
-                fleet.unblock(&users)
-            }
-        });
+        let results = py.detach(|| fleet.mutate(operation, &users));
         let json = results.to_canonical_json();
         let ok = results.is_ok();
         PyFleetResults::new(py, results, json, ok, |py, o| {
@@ -216,7 +210,7 @@ impl PyFleet {
         numbers: Option<Vec<String>>,
         cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetResults> {
-        self.mutate(py, true, users, numbers, cancel)
+        self.mutate(py, Operation::Block, users, numbers, cancel)
     }
 
     /// Unblocks `users` on every number (or the numbers labelled in `numbers`).
@@ -228,7 +222,7 @@ impl PyFleet {
         numbers: Option<Vec<String>>,
         cancel: Option<&Bound<'_, PyCancelToken>>,
     ) -> PyResult<PyFleetResults> {
-        self.mutate(py, false, users, numbers, cancel)
+        self.mutate(py, Operation::Unblock, users, numbers, cancel)
     }
 
     /// Whether `user` is on each number's blocklist.

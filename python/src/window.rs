@@ -816,8 +816,31 @@ impl PyWindow {
     }
 }
 
+/// `{"error": {…}}` of a window error of `kind` (`"SIGNATURE"`, `"MALFORMED"`, `"STORE"`, or
+/// `"INVALID_ARGUMENT"`) with `message`: the crate's canonical JSON, in the core's error shape.
+#[pyfunction]
+fn window_error_json(kind: &str, message: &str) -> PyResult<String> {
+    use wablock_window::ErrorKind as Kind;
+    let kind = [
+        Kind::InvalidArgument,
+        Kind::Signature,
+        Kind::Malformed,
+        Kind::Store,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == kind)
+    .ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!(
+            "{kind:?} is not a window error kind without a block error; expected \
+                 INVALID_ARGUMENT, SIGNATURE, MALFORMED or STORE"
+        ))
+    })?;
+    Ok(WindowErr::new(kind, message).to_canonical_json())
+}
+
 /// Adds the window classes to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(window_error_json, m)?)?;
     m.add_class::<PyWindow>()?;
     m.add_class::<PyWindowState>()?;
     m.add_class::<PyWhenPossible>()?;

@@ -312,7 +312,11 @@ def test_malformed_payloads_record_nothing(
     assert err.kind is wablock.WindowErrorKind.MALFORMED and err.kind == "MALFORMED"
     assert str(err) == f"MALFORMED: {err.message}" and where in err.message
     assert err.partial is None and err.not_attempted == [] and not err.retryable
-    assert err.to_dict() == {"error": {"kind": "MALFORMED", "message": err.message}}
+    # The core's error shape, as every language prints it (the crate builds it).
+    assert err.to_dict() == {"error": {
+        "kind": "MALFORMED", "message": err.message, "http_status": None, "code": None,
+        "subcode": None, "details": None, "fbtrace_id": None, "retryable": False,
+        "retry_after_ms": None, "partial": None, "not_attempted": []}}
     assert window.window(PHONE, "16505550000").state == "unknown"
 
 
@@ -394,7 +398,11 @@ def test_reprs_closing_and_secrets(sandbox: Sandbox, store: str) -> None:
 def test_window_errors_built_by_hand_and_the_kind_table() -> None:
     err = wablock.StoreError("disk full")
     assert err.kind is wablock.WindowErrorKind.STORE and str(err) == "STORE: disk full"
-    assert err.to_json() == '{"error":{"kind":"STORE","message":"disk full"}}'
+    assert err.to_json() == (
+        '{"error":{"code":null,"details":null,"fbtrace_id":null,"http_status":null,'
+        '"kind":"STORE","message":"disk full","not_attempted":[],"partial":null,'
+        '"retry_after_ms":null,"retryable":false,"subcode":null}}'
+    )
     assert {k: c.__name__ for k, c in wablock._WINDOW_CLASS_BY_KIND.items()} == {
         "SIGNATURE": "SignatureError",
         "MALFORMED": "MalformedPayloadError",

@@ -341,9 +341,9 @@ class WindowError(WablockError):
         self.not_attempted = []
 
     def to_json(self) -> str:
-        """``{"error": {"kind": ..., "message": ...}}`` as canonical JSON text."""
-        text = json.dumps({"error": {"kind": self.kind.value, "message": self.message}})
-        return _wablock.canonical_json(text)
+        """``{"error": {...}}`` as the window crate's canonical JSON text: the core's error
+        shape (``kind``, ``message``, the HTTP fields as null, ``not_attempted`` empty)."""
+        return _wablock.window_error_json(self.kind.value, self.message)
 
     def to_dict(self) -> Dict[str, Any]:
         """The canonical JSON as a dict: ``json.loads(self.to_json())``."""

@@ -51,6 +51,7 @@ __all__ = [
     "blocked_users_canonical_json",
     "canonical_json",
     "is_blocked_canonical_json",
+    "window_error_json",
 ]
 
 VERSION: str
@@ -70,6 +71,9 @@ def blocked_users_canonical_json(
 
 def is_blocked_canonical_json(blocked: bool) -> str:
     """The core's ``{"is_blocked": ...}``."""
+
+def window_error_json(kind: str, message: str) -> str:
+    """The window crate's ``{"error": ...}`` for a window error of ``kind`` with ``message``."""
 
 class _ClientOptions(TypedDict, total=False):
     """The keyword options of every ``Client`` constructor: the core's settings, durations in

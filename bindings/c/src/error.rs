@@ -32,6 +32,8 @@ pub struct wablock_error {
     window_kind: *const c_char,
     /// The core's error as an object of its own, behind a window BLOCK error.
     block: Option<Box<wablock_error>>,
+    /// The crate's `{"error":…}` of a window error that has no core error behind it.
+    window_json: Option<String>,
 }
 
 // SAFETY: `window_kind` is NULL or points into a static table that lives for the whole process
@@ -68,6 +70,7 @@ impl wablock_error {
                 .collect(),
             window_kind: std::ptr::null(),
             block: None,
+            window_json: None,
             core: Some(error),
         }
     }
@@ -92,6 +95,7 @@ impl wablock_error {
                 not_attempted: Vec::new(),
                 window_kind: std::ptr::null(),
                 block: None,
+                window_json: Some(error.to_canonical_json()),
             },
         };
         wablock_error {
@@ -378,12 +382,12 @@ pub unsafe extern "C" fn wablock_error_not_attempted_get(
 }
 
 /// The error as canonical JSON (docs/behaviour.md §5): `{"error":{…}}`, keys sorted, compact.
-/// For a window error of kind BLOCK it is the core's error inside it (as the CLI prints it).
+/// For a window error of kind BLOCK it is the core's error inside it (as the CLI prints it);
+/// for the window's other kinds, the window crate's JSON in the same shape (its kind and
+/// message, the HTTP fields null, nothing attempted).
 ///
 /// Ownership: the returned string is owned by the caller; free it with
-/// `wablock_string_free`. NULL when `error` is NULL, and for a window error of another kind
-/// (the window has no JSON form for those: use `wablock_error_window_kind` and
-/// `wablock_error_display`).
+/// `wablock_string_free`. NULL when `error` is NULL.
 ///
 /// # Safety
 /// `error` is NULL or a live error.
@@ -391,11 +395,14 @@ pub unsafe extern "C" fn wablock_error_not_attempted_get(
 pub unsafe extern "C" fn wablock_error_to_json(error: *const wablock_error) -> *mut c_char {
     guard_value(std::ptr::null_mut(), || {
         // SAFETY: per the contract above.
-        unsafe { error.as_ref() }
-            .and_then(|e| e.core.as_ref())
-            .map_or(std::ptr::null_mut(), |e| {
-                owned_string(&e.to_canonical_json())
-            })
+        let Some(error) = (unsafe { error.as_ref() }) else {
+            return std::ptr::null_mut();
+        };
+        match (&error.core, &error.window_json) {
+            (Some(core), _) => owned_string(&core.to_canonical_json()),
+            (None, Some(json)) => owned_string(json),
+            (None, None) => std::ptr::null_mut(),
+        }
     })
 }
 

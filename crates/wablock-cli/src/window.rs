@@ -112,6 +112,15 @@ fn window_error(e: &wablock_window::Error) -> String {
     format!("error: {}", printable(&e.to_string()))
 }
 
+/// A window error that is not the core's: its line on stderr and, with `--json`, the crate's
+/// `{"error":…}` on stdout, as a core error prints.
+fn print_window_error(e: &wablock_window::Error, format: Format) {
+    eprintln!("wablock: {}", window_error(e));
+    if format == Format::Json {
+        println!("{}", e.to_canonical_json());
+    }
+}
+
 /// `block --when-possible`: block now, queue the users outside their 24-hour window. Exit 0
 /// when every user is blocked or queued, 1 when some were refused for another reason, 2 when
 /// the call failed as a whole.
@@ -156,7 +165,7 @@ pub fn block_when_possible(
         Err(e) => {
             match e.block_error() {
                 Some(err) => output::print_error(err, users, format),
-                None => eprintln!("wablock: {}", window_error(&e)),
+                None => print_window_error(&e, format),
             }
             Ok(EXIT_CALL_FAILED)
         }
@@ -272,7 +281,7 @@ pub fn webhook(before: Global, command: WebhookCommand) -> Result<u8, Exit> {
                     Ok(report_code(&report))
                 }
                 Err(e) => {
-                    eprintln!("wablock: {}", window_error(&e));
+                    print_window_error(&e, format);
                     eprintln!("wablock: nothing of this payload was recorded.");
                     Ok(EXIT_CALL_FAILED)
                 }

@@ -164,6 +164,11 @@ fn a_refused_block_waits_for_the_users_next_signed_message() {
     assert_eq!(code(&o), 2, "{}", out(&o));
     assert!(err(&o).contains("SIGNATURE"), "{}", err(&o));
     assert!(!err(&o).contains(DEFAULT_APP_SECRET));
+    // --json: the crate's error JSON on stdout, in the core's error shape.
+    let error = json_out(&o)["error"].clone();
+    assert_eq!(error["kind"], "SIGNATURE");
+    assert_eq!(error["not_attempted"], json!([]));
+    assert!(error["http_status"].is_null() && !out(&o).contains(DEFAULT_APP_SECRET));
     assert_eq!(pending(&sb, store).as_array().unwrap().len(), 1);
     assert_eq!(sb.state_json(NUMBER)["blocked_count"], 0);
 

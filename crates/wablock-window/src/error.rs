@@ -40,7 +40,10 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// An error of `kind` with `message` (what went wrong and what to do about it); for a
+    /// language layer that rebuilds one, or a test double. A `BLOCK` error comes from the core's
+    /// error instead (`From<wablock::Error>`), which carries the accounting.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             message: message.into(),
