@@ -30,6 +30,7 @@ mod builder;
 mod bulk;
 mod cancel;
 mod canonical;
+pub mod canonical_writer;
 mod client;
 mod error;
 mod fastwire;
