@@ -96,8 +96,9 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
     return sandbox_server
 
 
-def make_client(sandbox: Sandbox, **options: Any) -> wablock.Client:
-    """A Meta client on the sandbox with tiny backoffs, so retry tests take milliseconds."""
+def fast_options(sandbox: Sandbox, **options: Any) -> dict[str, Any]:
+    """Client options for the sandbox with tiny backoffs, so retry tests take milliseconds;
+    `options` override them."""
     settings: dict[str, Any] = dict(
         base_url=sandbox.url,
         read_timeout=5.0,
@@ -107,7 +108,12 @@ def make_client(sandbox: Sandbox, **options: Any) -> wablock.Client:
         jitter=False,
     )
     settings.update(options)
-    return wablock.Client(PHONE, TOKEN, **settings)
+    return settings
+
+
+def make_client(sandbox: Sandbox, **options: Any) -> wablock.Client:
+    """A Meta client on the sandbox with tiny backoffs (`fast_options`)."""
+    return wablock.Client(PHONE, TOKEN, **fast_options(sandbox, **options))
 
 
 @pytest.fixture

@@ -11,23 +11,14 @@ from typing import Any, Awaitable, Callable, List, Set, Tuple, TypeVar, Union
 import pytest
 
 import wablock
-from conftest import PHONE, TOKEN, Sandbox, make_client
+from conftest import PHONE, TOKEN, Sandbox, fast_options, make_client
 
 USERS = [f"1555{i:07d}" for i in range(64_000)]
 T = TypeVar("T")
 
 
 def make_async(sandbox: Sandbox, **options: Any) -> wablock.AsyncClient:
-    settings: dict[str, Any] = dict(
-        base_url=sandbox.url,
-        read_timeout=5.0,
-        connect_timeout=5.0,
-        initial_backoff=0.001,
-        max_backoff=0.05,
-        jitter=False,
-    )
-    settings.update(options)
-    return wablock.AsyncClient(PHONE, TOKEN, **settings)
+    return wablock.AsyncClient(PHONE, TOKEN, **fast_options(sandbox, **options))
 
 
 def run(main: Callable[[], Awaitable[T]]) -> T:

@@ -10,7 +10,7 @@ from typing import Any, List
 import pytest
 
 import wablock
-from conftest import TOKEN, Sandbox
+from conftest import TOKEN, Sandbox, fast_options
 
 NUMBERS = ["2001", "2002", "2003"]
 USERS = [f"1555{i:07d}" for i in range(64_000)]
@@ -18,16 +18,7 @@ USERS = [f"1555{i:07d}" for i in range(64_000)]
 
 def make_fleet(sandbox: Sandbox, **options: Any) -> wablock.AsyncFleet:
     return wablock.AsyncFleet.meta(
-        NUMBERS,
-        TOKEN,
-        total_parallelism=6,
-        base_url=sandbox.url,
-        read_timeout=5.0,
-        connect_timeout=5.0,
-        initial_backoff=0.001,
-        max_backoff=0.05,
-        jitter=False,
-        **options,
+        NUMBERS, TOKEN, total_parallelism=6, **fast_options(sandbox, **options)
     )
 
 
