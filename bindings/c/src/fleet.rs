@@ -6,7 +6,7 @@
 
 use std::ffi::{CString, c_char};
 
-use wablock::{Client, Error, Fleet, FleetBlocklist, FleetResults, Outcome, boundary};
+use wablock::{Client, Error, Fleet, FleetBlocklist, FleetResults, Operation, Outcome, boundary};
 
 use crate::cancel::wablock_cancel;
 use crate::{
@@ -383,7 +383,7 @@ pub unsafe extern "C" fn wablock_fleet_free(fleet: *mut wablock_fleet) {
 /// As [`wablock_fleet_block`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn fleet_mutate(
-    block: bool,
+    operation: Operation,
     fleet: *const wablock_fleet,
     users: *const wablock_str,
     n: usize,
@@ -397,11 +397,7 @@ unsafe fn fleet_mutate(
         let fleet = unsafe { chosen(fleet, labels, n_labels) }?;
         // SAFETY: per the caller's contract.
         let users = unsafe { users_arg(users, n) }?;
-        let results = if block {
-            fleet.block(&users)
-        } else {
-            fleet.unblock(&users)
-        };
+        let results = fleet.mutate(operation, &users);
         Ok(wablock_fleet_results::outcomes(results))
     })
 }
@@ -432,7 +428,7 @@ pub unsafe extern "C" fn wablock_fleet_block(
     // SAFETY: forwarded contract.
     unsafe {
         fleet_mutate(
-            true,
+            Operation::Block,
             fleet,
             users,
             n,
@@ -462,7 +458,7 @@ pub unsafe extern "C" fn wablock_fleet_unblock(
     // SAFETY: forwarded contract.
     unsafe {
         fleet_mutate(
-            false,
+            Operation::Unblock,
             fleet,
             users,
             n,
