@@ -4,7 +4,9 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
-use wablock::{Error as CoreError, FleetResults, Operation, boundary};
+use std::sync::Arc;
+
+use wablock::{Error as CoreError, FleetEntry, FleetResults, Operation, Outcome, boundary};
 
 use crate::client::{PyCancelToken, PyClient, user_items, user_texts};
 use crate::errors::{core_err, guarded};
@@ -32,8 +34,12 @@ pub(crate) struct PyFleetResults {
     entries: Vec<Py<PyFleetEntry>>,
     labels: Vec<String>,
     ok: bool,
-    json: String,
+    /// The core's JSON of these results, built only when asked: for a large call it costs as
+    /// much as the call's own decoding, and most callers never ask.
+    canonical: CanonicalJson,
 }
+
+type CanonicalJson = Box<dyn Fn() -> String + Send + Sync>;
 
 /// A user on one or more of the fleet's blocklists.
 #[pyclass(frozen, module = "wablock._wablock", name = "FleetBlockedUser")]
@@ -58,7 +64,7 @@ impl PyFleetResults {
     fn new<T>(
         py: Python<'_>,
         results: FleetResults<T>,
-        json: String,
+        canonical: CanonicalJson,
         ok: bool,
         mut convert: impl FnMut(Python<'_>, T) -> PyResult<(Option<Py<PyOutcome>>, Option<bool>)>,
     ) -> PyResult<Self> {
@@ -87,7 +93,7 @@ impl PyFleetResults {
             entries,
             labels,
             ok,
-            json,
+            canonical,
         })
     }
 }
@@ -131,9 +137,35 @@ impl PyFleet {
         let items = user_items(py, users)?;
         let users = user_texts(py, &items)?;
         let results = py.detach(|| fleet.mutate(operation, &users));
-        let json = results.to_canonical_json();
         let ok = results.is_ok();
-        PyFleetResults::new(py, results, json, ok, |py, o| {
+        // The outcomes are shared between the Python objects and the JSON, never copied
+        // unless the JSON is asked for.
+        let shared = FleetResults {
+            entries: results
+                .entries
+                .into_iter()
+                .map(|e| FleetEntry {
+                    label: e.label,
+                    result: e.result.map(Arc::new),
+                })
+                .collect(),
+        };
+        let kept = shared.clone();
+        let canonical: CanonicalJson = Box::new(move || {
+            let entries = kept.entries.iter().map(|e| FleetEntry {
+                label: e.label.clone(),
+                result: e
+                    .result
+                    .as_ref()
+                    .map(|o| Outcome::clone(o))
+                    .map_err(Clone::clone),
+            });
+            FleetResults {
+                entries: entries.collect(),
+            }
+            .to_canonical_json()
+        });
+        PyFleetResults::new(py, shared, canonical, ok, |py, o| {
             Ok((Some(Py::new(py, PyOutcome::from(o))?), None))
         })
     }
@@ -236,9 +268,10 @@ impl PyFleet {
     ) -> PyResult<PyFleetResults> {
         let fleet = self.chosen(py, numbers, cancel)?;
         let results = py.detach(|| fleet.is_blocked(&user));
-        let json = results.to_canonical_json();
         let ok = results.is_ok();
-        PyFleetResults::new(py, results, json, ok, |_, b| Ok((None, Some(b))))
+        let kept = results.clone();
+        let canonical: CanonicalJson = Box::new(move || kept.to_canonical_json());
+        PyFleetResults::new(py, results, canonical, ok, |_, b| Ok((None, Some(b))))
     }
 
     /// Walks every number's blocklist and yields each user once, with the numbers blocking them.
@@ -340,8 +373,8 @@ impl PyFleetResults {
         self.ok
     }
     /// `{"fleet": {"<label>": …}}`, the core's canonical JSON.
-    fn to_json(&self) -> String {
-        self.json.clone()
+    fn to_json(&self, py: Python<'_>) -> String {
+        py.detach(|| (self.canonical)())
     }
     fn __len__(&self) -> usize {
         self.entries.len()

@@ -726,8 +726,14 @@ impl PyBlockedUsers {
 
 impl From<wablock::Outcome> for PyOutcome {
     fn from(inner: wablock::Outcome) -> Self {
+        PyOutcome::from(Arc::new(inner))
+    }
+}
+
+impl From<Arc<wablock::Outcome>> for PyOutcome {
+    fn from(inner: Arc<wablock::Outcome>) -> Self {
         PyOutcome {
-            inner: Arc::new(inner),
+            inner,
             succeeded: PyOnceLock::new(),
             failed: PyOnceLock::new(),
         }

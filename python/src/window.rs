@@ -148,7 +148,18 @@ impl PyWindowState {
 pub(crate) struct PyWhenPossible {
     outcome: Py<PyOutcome>,
     queued: Vec<String>,
-    json: String,
+}
+
+impl PyWhenPossible {
+    /// The crate's JSON, built when asked: most callers never ask, and for a large call it is
+    /// as costly as the call's own decoding.
+    fn json(&self) -> String {
+        wablock_window::WhenPossible {
+            outcome: (*self.outcome.get().inner).clone(),
+            queued: self.queued.clone(),
+        }
+        .to_canonical_json()
+    }
 }
 
 #[pymethods]
@@ -167,11 +178,11 @@ impl PyWhenPossible {
     /// `{"outcome": {…}, "queued": [...]}` as canonical JSON text: byte for byte what every
     /// language (and the CLI's `--json`) prints.
     fn to_json(&self) -> String {
-        self.json.clone()
+        self.json()
     }
     /// The canonical JSON as Python dicts, lists and scalars.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        dict_of(py, &self.json)
+        dict_of(py, &self.json())
     }
     fn __repr__(&self, py: Python<'_>) -> String {
         let outcome = self.outcome.bind(py).repr().map_or_else(
@@ -655,11 +666,9 @@ impl PyWindow {
         let result = py
             .detach(|| guarded(|| window.block_when_possible(&phone_number_id, &users)))
             .map_err(|e| window_err(py, e))?;
-        let json = result.to_canonical_json();
         Ok(PyWhenPossible {
             outcome: Py::new(py, PyOutcome::from(result.outcome))?,
             queued: result.queued,
-            json,
         })
     }
 
