@@ -402,11 +402,11 @@ impl PyFleetBlockedUser {
     }
     #[getter]
     fn wa_id(&self) -> Option<String> {
-        self.user.get().inner.wa_id.clone()
+        self.user.get().inner.wa_id.as_deref().map(str::to_owned)
     }
     #[getter]
     fn user_id(&self) -> Option<String> {
-        self.user.get().inner.user_id.clone()
+        self.user.get().inner.user_id.as_deref().map(str::to_owned)
     }
     /// The labels of the numbers that block the user, in fleet order.
     #[getter]

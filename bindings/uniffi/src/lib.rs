@@ -36,9 +36,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use wablock::ErrorKind as CoreKind;
-use wablock::{BlockedUser, Failure, Operation, Outcome, Page, Reason, Success};
+use wablock::{BlockedUser, CompactString, Failure, Operation, Outcome, Page, Reason, Success};
 
 uniffi::setup_scaffolding!();
+
+// The core's per-user strings cross the FFI as plain strings: Kotlin and Swift see
+// `CompactString` as a type alias of their own `String`.
+uniffi::custom_type!(CompactString, String, {
+    remote,
+    lower: |s| s.into_string(),
+    try_lift: |s| Ok(CompactString::from(s)),
+});
 
 mod fleet;
 pub use fleet::*;
@@ -287,26 +295,26 @@ pub enum Reason {
 #[uniffi::remote(Record)]
 pub struct Success {
     /// The caller's string, exactly as passed.
-    pub input: String,
+    pub input: CompactString,
     /// What was sent for it after normalisation.
-    pub sent: String,
+    pub sent: CompactString,
     /// The WhatsApp ID the server reported, if any.
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     /// The business-scoped user ID the server reported, if any.
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
 }
 
 /// A user that was not blocked (or unblocked), and why.
 #[uniffi::remote(Record)]
 pub struct Failure {
     /// The caller's string, exactly as passed.
-    pub input: String,
+    pub input: CompactString,
     /// What was sent for it; absent when it was never sent (`INVALID_USER`).
-    pub sent: Option<String>,
+    pub sent: Option<CompactString>,
     /// The WhatsApp ID the server reported, if any.
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     /// The business-scoped user ID the server reported, if any.
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
     /// The classified reason.
     pub reason: Reason,
     /// The server's error code, when the server refused the user.
@@ -337,9 +345,9 @@ pub struct Outcome {
 #[uniffi::remote(Record)]
 pub struct BlockedUser {
     /// The user's WhatsApp ID (digits), when the list gives one.
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     /// The user's business-scoped user ID, when the list gives one.
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
 }
 
 /// One page of the blocklist.

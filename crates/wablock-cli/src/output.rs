@@ -89,10 +89,10 @@ fn rows<'a>(outcome: &'a Outcome, inputs: &[String]) -> Vec<Row<'a>> {
     let (mut s, mut f) = (0, 0);
     let mut out = Vec::with_capacity(outcome.len());
     for input in inputs {
-        if outcome.succeeded.get(s).is_some_and(|x| &x.input == input) {
+        if outcome.succeeded.get(s).is_some_and(|x| x.input == *input) {
             out.push(Row::Ok(&outcome.succeeded[s]));
             s += 1;
-        } else if outcome.failed.get(f).is_some_and(|x| &x.input == input) {
+        } else if outcome.failed.get(f).is_some_and(|x| x.input == *input) {
             out.push(Row::Failed(&outcome.failed[f]));
             f += 1;
         }

@@ -134,7 +134,7 @@ fn check_accounting_catches_drops_duplicates_and_disorder() {
     let mut split = o.clone();
     let moved = split.succeeded.remove(1);
     assert!(
-        check_accounting(&exp, Some(&split), &[moved.input])
+        check_accounting(&exp, Some(&split), &[moved.input.to_string()])
             .unwrap_err()
             .contains("different")
     );

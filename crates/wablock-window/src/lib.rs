@@ -340,7 +340,7 @@ impl Window {
             .failed
             .iter()
             .filter(|f| f.reason == Reason::ReengagementRequired)
-            .filter_map(|f| webhook::identity(&f.input).map(|key| (key, f.input.clone())))
+            .filter_map(|f| webhook::identity(&f.input).map(|key| (key, f.input.to_string())))
             .collect();
         self.store.transaction(|tx| {
             for (key, input) in &refused {

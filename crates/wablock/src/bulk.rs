@@ -70,7 +70,7 @@ impl Client {
                 "{} distinct users in one call; a blocklist holds at most {MAX_USERS_PER_CALL}, so split the list",
                 prepared.targets.len()
             ));
-            err.0.not_attempted = prepared.inputs;
+            err.0.not_attempted = prepared.inputs.into_iter().map(String::from).collect();
             return Err(err);
         }
         let run = BulkRun::new(self, operation, &prepared.targets);
@@ -412,7 +412,7 @@ fn assemble(
             None => None,
         };
         let Some(verdict) = verdict else {
-            not_attempted.push((input, state_unknown));
+            not_attempted.push((String::from(input), state_unknown));
             continue;
         };
         let sent = if last {
@@ -424,8 +424,8 @@ fn assemble(
             ServerVerdict::Confirmed { wa_id, user_id } => outcome.succeeded.push(Success {
                 input,
                 sent,
-                wa_id: wa_id.map(String::from),
-                user_id: user_id.map(String::from),
+                wa_id,
+                user_id,
             }),
             ServerVerdict::Refused(refusal) => {
                 let Refusal {

@@ -309,16 +309,16 @@ mod tests {
         Outcome {
             operation: Operation::Block,
             succeeded: vec![Success {
-                input: ODD.to_string(),
-                sent: "+16505551234".to_string(),
-                wa_id: Some("16505551234".to_string()),
+                input: ODD.into(),
+                sent: "+16505551234".into(),
+                wa_id: Some("16505551234".into()),
                 user_id: None,
             }],
             failed: vec![Failure {
-                input: "US.13491208655302741918".to_string(),
+                input: "US.13491208655302741918".into(),
                 sent: None,
                 wa_id: None,
-                user_id: Some(ODD.to_string()),
+                user_id: Some(ODD.into()),
                 reason: Reason::ReengagementRequired,
                 code: Some(131047),
                 message: ODD.to_string(),
@@ -348,12 +348,12 @@ mod tests {
 
         let users = vec![
             BlockedUser {
-                wa_id: Some(ODD.to_string()),
+                wa_id: Some(ODD.into()),
                 user_id: None,
             },
             BlockedUser {
                 wa_id: None,
-                user_id: Some("US.1".to_string()),
+                user_id: Some("US.1".into()),
             },
         ];
         let page = Page {

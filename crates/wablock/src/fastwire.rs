@@ -13,6 +13,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
+
 use crate::wire::{
     BlockUsersResult, Cursors, ListItem, ListResponse, MutationResponse, Paging, UserItem,
 };
@@ -164,8 +166,8 @@ fn user_item<'a>(s: &mut Scan<'a>) -> Option<UserItem<'a>> {
     })?;
     Some(UserItem {
         input: input.map(Cow::Borrowed),
-        wa_id: wa_id.map(str::to_owned),
-        user_id: user_id.map(str::to_owned),
+        wa_id: wa_id.map(CompactString::from),
+        user_id: user_id.map(CompactString::from),
     })
 }
 
@@ -263,8 +265,8 @@ pub(crate) fn list_response(body: &[u8], expected: usize) -> Option<ListResponse
                         Some(())
                     })?;
                     items.push(ListItem {
-                        wa_id: wa_id.map(str::to_owned),
-                        user_id: user_id.map(str::to_owned),
+                        wa_id: wa_id.map(CompactString::from),
+                        user_id: user_id.map(CompactString::from),
                         block_users: None,
                     });
                     Some(())

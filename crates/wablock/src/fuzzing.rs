@@ -93,13 +93,13 @@ pub fn match_items(inputs: &[String], items: &[ServerItem]) -> Vec<Result<Option
         match code {
             None => confirmed.push(UserItem {
                 input: input.map(Into::into),
-                wa_id,
-                user_id,
+                wa_id: wa_id.map(Into::into),
+                user_id: user_id.map(Into::into),
             }),
             Some(code) => failed.push(FailedItem {
                 input,
-                wa_id,
-                user_id,
+                wa_id: wa_id.map(Into::into),
+                user_id: user_id.map(Into::into),
                 errors: vec![ItemError {
                     code: Some(code),
                     ..Default::default()
@@ -123,7 +123,7 @@ pub fn dedupe(inputs: &[String]) -> Vec<String> {
     prepare_users(inputs)
         .targets
         .iter()
-        .map(|t| t.sent.clone())
+        .map(|t| t.sent.to_string())
         .collect()
 }
 

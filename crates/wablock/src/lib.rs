@@ -61,6 +61,9 @@ pub use canonical::{
     blocked_users_canonical_json, canonical_json_text, canonical_string, is_blocked_canonical_json,
 };
 pub use client::Client;
+/// The string type of per-user result fields ([`Success`], [`Failure`], [`BlockedUser`]),
+/// re-exported so callers need no dependency of their own: it derefs to `&str`.
+pub use compact_str::CompactString;
 pub use error::{Error, ErrorKind};
 pub use fleet::{
     DEFAULT_FLEET_PARALLELISM, Fleet, FleetBlockedUser, FleetBlocklist, FleetBuilder, FleetEntry,

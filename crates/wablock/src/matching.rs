@@ -4,6 +4,8 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
+use compact_str::CompactString;
+
 use crate::outcome::Reason;
 use crate::users::{FxBuild, Target, phone_digits};
 use crate::wire::{FailedItem, UserItem};
@@ -13,10 +15,11 @@ use crate::wire::{FailedItem, UserItem};
 /// common case, then take 48 bytes instead of the refusal's 128.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ServerVerdict {
-    /// The ids as boxed `str`s (16 bytes each, not a `String`'s 24): a slot is 40 bytes.
+    /// The ids inline (WA IDs and most BSUIDs fit): no allocation, and they move into the
+    /// outcome as they are. A slot is 48 bytes (a unit test pins it).
     Confirmed {
-        wa_id: Option<Box<str>>,
-        user_id: Option<Box<str>>,
+        wa_id: Option<CompactString>,
+        user_id: Option<CompactString>,
     },
     Refused(Box<Refusal>),
 }
@@ -28,8 +31,8 @@ pub(crate) struct Refusal {
     pub code: Option<i64>,
     pub message: String,
     pub details: Option<String>,
-    pub wa_id: Option<String>,
-    pub user_id: Option<String>,
+    pub wa_id: Option<CompactString>,
+    pub user_id: Option<CompactString>,
 }
 
 impl ServerVerdict {
@@ -148,10 +151,9 @@ pub(crate) fn match_server_items<'a>(
         );
         if let Some(i) = found {
             if verdicts[i].is_none() {
-                // Exact-size strings (as decoded) box without a copy.
                 verdicts[i] = Some(ServerVerdict::Confirmed {
-                    wa_id: item.wa_id.map(String::into_boxed_str),
-                    user_id: item.user_id.map(String::into_boxed_str),
+                    wa_id: item.wa_id,
+                    user_id: item.user_id,
                 });
             }
         }
@@ -201,6 +203,11 @@ mod tests {
             wa_id: wa_id.map(Into::into),
             user_id: None,
         }
+    }
+
+    #[test]
+    fn a_verdict_slot_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Option<ServerVerdict>>(), 48);
     }
 
     #[test]

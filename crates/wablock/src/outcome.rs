@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 /// Which mutation a call performed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -127,17 +129,20 @@ impl fmt::Display for Reason {
 }
 
 /// A user the server confirmed as blocked (or unblocked).
+///
+/// The per-user strings are [`CompactString`]s (they deref to `&str`): phone numbers, WA IDs
+/// and most BSUIDs fit inline, so an outcome of 64,000 users makes no heap string per user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct Success {
     /// The caller's string, exactly as passed.
-    pub input: String,
+    pub input: CompactString,
     /// What was sent for it after normalisation.
-    pub sent: String,
+    pub sent: CompactString,
     /// The WhatsApp ID the server reported, if any.
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     /// The business-scoped user ID the server reported, if any.
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
 }
 
 /// A user that was not blocked (or unblocked), and why.
@@ -145,13 +150,13 @@ pub struct Success {
 #[cfg_attr(not(feature = "ffi-remote-types"), non_exhaustive)]
 pub struct Failure {
     /// The caller's string, exactly as passed.
-    pub input: String,
+    pub input: CompactString,
     /// What was sent for it; `None` when it was never sent ([`Reason::InvalidUser`]).
-    pub sent: Option<String>,
+    pub sent: Option<CompactString>,
     /// The WhatsApp ID the server reported, if any.
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     /// The business-scoped user ID the server reported, if any.
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
     /// The classified reason.
     pub reason: Reason,
     /// The server's error code, when the server refused the user.

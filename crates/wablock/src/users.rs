@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
+use compact_str::CompactString;
+
 /// Longest user string accepted, in bytes (docs/behaviour.md §4).
 pub const MAX_USER_BYTES: usize = 256;
 /// Most distinct users in one block or unblock call (the blocklist cap).
@@ -138,7 +140,7 @@ fn parse_bsuid(s: &str) -> Result<Target, InvalidUser> {
         )));
     }
     Ok(Target {
-        sent: s.to_string(),
+        sent: CompactString::from(s),
         phone: false,
         uses: 1,
     })
@@ -149,14 +151,22 @@ fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    // The sent form: one `+` if the input had one, then the digits.
-    let mut sent = String::with_capacity(body.len() + usize::from(plus));
-    if plus {
-        sent.push('+');
-    }
+    // The sent form: one `+` if the input had one, then the digits. Collected on the stack
+    // (a valid one is at most 16 bytes) and made a `CompactString` once, inline: no heap.
+    let mut buf = [0u8; 16];
+    let mut len = usize::from(plus);
+    buf[0] = b'+';
+    let mut digits = 0usize;
     for (at, &b) in body.as_bytes().iter().enumerate() {
         match b {
-            b'0'..=b'9' => sent.push(char::from(b)),
+            b'0'..=b'9' => {
+                // Past the buffer the digits are only counted: the input is refused below.
+                if let Some(slot) = buf.get_mut(len) {
+                    *slot = b;
+                    len += 1;
+                }
+                digits += 1;
+            }
             b' ' | b'-' | b'(' | b')' | b'.' => {}
             _ => {
                 // Every byte before is ASCII, so `at` starts the offending character.
@@ -170,13 +180,13 @@ fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
             }
         }
     }
-    let digits = sent.len() - usize::from(plus);
     if !(5..=15).contains(&digits) {
         return Err(InvalidUser(format!(
             "'{s}' has {digits} digits; a phone number or WA ID has 5 to 15"
         )));
     }
-    sent.shrink_to_fit();
+    // ASCII `+` and digits only.
+    let sent: CompactString = buf[..len].iter().map(|&b| char::from(b)).collect();
     Ok(Target {
         sent,
         phone: true,
@@ -185,12 +195,12 @@ fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
 }
 
 /// One distinct user to send, and how many inputs named it. Compact, since a call holds up
-/// to 64,000 of them until its outcome is built: the sent form only, 32 bytes plus the string
-/// (a [`UserId`] would keep the digits of a phone number in a second string).
+/// to 64,000 of them until its outcome is built: the sent form only, 32 bytes, with the string
+/// inline (a [`UserId`] would keep the digits of a phone number in a second string).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
     /// What goes on the wire; for a phone number, an optional `+` then the digits.
-    pub sent: String,
+    pub sent: CompactString,
     /// A phone number or WA ID (`user`), else a BSUID (`user_id`).
     pub phone: bool,
     /// Inputs that normalise to this user (1 unless the call repeats it): the outcome moves
@@ -214,9 +224,9 @@ impl Target {
         match self.digits() {
             Some(digits) => UserId::Phone {
                 digits: digits.to_string(),
-                sent: self.sent,
+                sent: self.sent.into_string(),
             },
-            None => UserId::Bsuid(self.sent),
+            None => UserId::Bsuid(self.sent.into_string()),
         }
     }
 }
@@ -271,7 +281,9 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 /// The inputs of one call after normalisation and dedupe.
 #[derive(Debug, Default)]
 pub(crate) struct PreparedUsers {
-    pub inputs: Vec<String>,
+    /// The caller's strings, copied (the call may outlive an iterator's items); inline, so
+    /// no allocation each, and moved into the outcome.
+    pub inputs: Vec<CompactString>,
     /// Per input: the index of the target it maps to, or [`INVALID_INPUT`]. Four bytes an
     /// input (a `Result<usize, InvalidUser>` took 24): a call holds it until its outcome is
     /// built.
@@ -336,7 +348,7 @@ where
     let mut colliding: HashMap<String, usize> = HashMap::new();
     for raw in users {
         let raw = raw.as_ref();
-        prepared.inputs.push(raw.to_string());
+        prepared.inputs.push(CompactString::from(raw));
         let slot = normalize(raw).map(|id| -> u32 {
             let targets = &mut prepared.targets;
             let hash = hash_key(id.key());

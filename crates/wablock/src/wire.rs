@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
@@ -164,15 +165,16 @@ impl ErrorField {
 }
 
 /// A confirmed user in `added_users` / `removed_users`, or a listed user. `input` is only
-/// looked up, never kept, so the fast reader (`fastwire`) borrows it from the body.
+/// looked up, never kept, so the fast reader (`fastwire`) borrows it from the body. The ids
+/// are kept, and moved as they are into the results: inline strings, no allocation.
 #[derive(Deserialize, Debug, Default, Clone, PartialEq)]
 pub(crate) struct UserItem<'a> {
     #[serde(default)]
     pub input: Option<Cow<'a, str>>,
     #[serde(default)]
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     #[serde(default)]
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
 }
 
 /// One error of a refused user.
@@ -194,9 +196,9 @@ pub(crate) struct FailedItem {
     #[serde(default)]
     pub input: Option<String>,
     #[serde(default)]
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     #[serde(default)]
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
     /// `null`, empty or missing still makes the item a refusal (`OTHER`, no code).
     #[serde(default, deserialize_with = "lenient_items")]
     pub errors: Vec<ItemError>,
@@ -232,9 +234,9 @@ pub(crate) struct ErrorEnvelope {
 #[derive(Deserialize, Debug, Default, PartialEq)]
 pub(crate) struct ListItem<'a> {
     #[serde(default)]
-    pub wa_id: Option<String>,
+    pub wa_id: Option<CompactString>,
     #[serde(default)]
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
     #[serde(default)]
     pub block_users: Option<Vec<UserItem<'a>>>,
 }
@@ -329,7 +331,7 @@ mod tests {
             user_id: Option<&'a str>,
         }
         let target = |sent: &str, phone: bool| Target {
-            sent: sent.to_string(),
+            sent: sent.into(),
             phone,
             uses: 1,
         };

@@ -221,7 +221,10 @@ fn a_139102_restarts_from_the_first_page_and_skips_users_already_yielded() {
     });
     let c = client(&server.url).build().unwrap();
     let mut it = c.blocked_users(Some(2));
-    let got: Vec<String> = it.by_ref().map(|u| u.unwrap().wa_id.unwrap()).collect();
+    let got: Vec<String> = it
+        .by_ref()
+        .map(|u| u.unwrap().wa_id.unwrap().into())
+        .collect();
     assert_eq!(got, ["1", "2", "0", "3"], "each user once");
     assert_eq!(it.restarts(), 1);
     assert_eq!(server.seen().len(), 5);

@@ -60,7 +60,7 @@ fn without_a_page_size_the_walk_sends_the_default_limit_and_reads_every_page() {
     let c = client(&server.url).build().unwrap();
     let got: Vec<String> = c
         .blocked_users(None)
-        .map(|u| u.unwrap().wa_id.unwrap())
+        .map(|u| u.unwrap().wa_id.unwrap().into())
         .collect();
     assert_eq!(got, users(n), "every user of both pages, once, in order");
     let queries: Vec<String> = server.seen().into_iter().map(|s| s.query).collect();
@@ -169,7 +169,7 @@ fn fewer_stale_pages_than_the_limit_do_not_end_the_walk() {
     let c = client(&server.url).build().unwrap();
     let got: Vec<String> = c
         .blocked_users(Some(1))
-        .map(|u| u.unwrap().wa_id.unwrap())
+        .map(|u| u.unwrap().wa_id.unwrap().into())
         .collect();
     assert_eq!(got, ["1", "2"]);
     assert_eq!(server.seen().len(), 4);
@@ -198,7 +198,10 @@ fn a_restart_may_reread_every_page_already_walked() {
     });
     let c = client(&server.url).build().unwrap();
     let mut it = c.blocked_users(Some(1));
-    let got: Vec<String> = it.by_ref().map(|u| u.unwrap().wa_id.unwrap()).collect();
+    let got: Vec<String> = it
+        .by_ref()
+        .map(|u| u.unwrap().wa_id.unwrap().into())
+        .collect();
     assert_eq!(got, users(10));
     assert_eq!(it.restarts(), 1);
 }
