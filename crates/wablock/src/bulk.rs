@@ -8,12 +8,10 @@ use std::time::Instant;
 
 use crate::client::{Client, Method, Reply};
 use crate::error::{Error, ErrorKind};
-use crate::matching::{Refusal, ServerVerdict, match_server_items};
+use crate::matching::{Ids, Refusal, ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::retry::{Attempt, RetryLoop};
-use crate::users::{
-    INVALID_INPUT, InvalidUser, MAX_USERS_PER_CALL, PreparedUsers, Target, prepare_users,
-};
+use crate::users::{InvalidUser, MAX_USERS_PER_CALL, PreparedUsers, Slot, Target, prepare_users};
 use crate::wire::{MutationResponse, mutation_request_body};
 
 /// The progress callback: called after each finished batch, from any worker thread but never
@@ -60,7 +58,7 @@ impl Client {
         S: AsRef<str>,
     {
         let prepared = prepare_users(users);
-        if prepared.inputs.is_empty() {
+        if prepared.len() == 0 {
             return Err(Error::invalid_argument(
                 "the user list is empty: pass at least one user",
             ));
@@ -70,7 +68,7 @@ impl Client {
                 "{} distinct users in one call; a blocklist holds at most {MAX_USERS_PER_CALL}, so split the list",
                 prepared.targets.len()
             ));
-            err.0.not_attempted = prepared.inputs.into_iter().map(String::from).collect();
+            err.0.not_attempted = prepared.all_inputs();
             return Err(err);
         }
         let run = BulkRun::new(self, operation, &prepared.targets);
@@ -178,7 +176,7 @@ impl Answers {
             .iter()
             .flatten()
             .flat_map(|b| &b.verdicts)
-            .filter(|v| matches!(v, Some(ServerVerdict::Confirmed { .. })))
+            .filter(|v| v.as_ref().is_some_and(ServerVerdict::is_confirmed))
             .count()
     }
 }
@@ -370,7 +368,7 @@ fn assemble(
     let mut outcome = Outcome {
         operation,
         succeeded: Vec::with_capacity(confirmed),
-        failed: Vec::with_capacity(prepared.inputs.len().saturating_sub(confirmed)),
+        failed: Vec::with_capacity(prepared.len().saturating_sub(confirmed)),
         requests,
     };
     let mut not_attempted = Vec::new();
@@ -381,28 +379,41 @@ fn assemble(
         mut targets,
     } = prepared;
     let mut invalid = invalid.into_iter();
+    let mut inputs = inputs.into_iter();
     // `uses` counts down the inputs still to come per target: the last one (the only one,
     // normally) takes the target's strings by move; earlier duplicates get copies.
-    for (input, slot) in inputs.into_iter().zip(slots) {
-        if slot == INVALID_INPUT {
-            let message = invalid.next().map_or_else(
-                || "the user string is not a user".to_string(),
-                InvalidUser::into_message,
-            );
-            outcome.failed.push(Failure {
-                input,
-                sent: None,
-                wa_id: None,
-                user_id: None,
-                reason: Reason::InvalidUser,
-                code: None,
-                message,
-                details: None,
-                hint: Reason::InvalidUser.hint().to_string(),
-            });
-            continue;
-        }
-        let target = slot as usize;
+    for slot in slots {
+        let (target, input_is_sent) = match Slot::read(slot) {
+            Slot::Target {
+                index,
+                input_is_sent,
+            } => (index, input_is_sent),
+            Slot::Invalid => {
+                let input = inputs.next().unwrap_or_default();
+                let message = invalid.next().map_or_else(
+                    || "the user string is not a user".to_string(),
+                    InvalidUser::into_message,
+                );
+                outcome.failed.push(Failure {
+                    input,
+                    sent: None,
+                    wa_id: None,
+                    user_id: None,
+                    reason: Reason::InvalidUser,
+                    code: None,
+                    message,
+                    details: None,
+                    hint: Reason::InvalidUser.hint().to_string(),
+                });
+                continue;
+            }
+        };
+        // An input that is its target's sent form was not stored: an inline copy of it.
+        let input = if input_is_sent {
+            targets[target].sent.clone()
+        } else {
+            inputs.next().unwrap_or_default()
+        };
         targets[target].uses = targets[target].uses.saturating_sub(1);
         let last = targets[target].uses == 0;
         let (slot, state_unknown) = answers.slot(target);
@@ -415,18 +426,28 @@ fn assemble(
             not_attempted.push((String::from(input), state_unknown));
             continue;
         };
-        let sent = if last {
-            std::mem::take(&mut targets[target].sent)
-        } else {
-            targets[target].sent.clone()
-        };
         match verdict {
-            ServerVerdict::Confirmed { wa_id, user_id } => outcome.succeeded.push(Success {
-                input,
-                sent,
-                wa_id,
-                user_id,
-            }),
+            ServerVerdict::Echoed { wa_id, user_id } => {
+                let t = &targets[target];
+                let (wa_id, user_id) = (wa_id.resolve(t), user_id.resolve(t));
+                let sent = take_sent(&mut targets[target], last);
+                outcome.succeeded.push(Success {
+                    input,
+                    sent,
+                    wa_id,
+                    user_id,
+                })
+            }
+            ServerVerdict::Confirmed(ids) => {
+                let Ids { wa_id, user_id } = *ids;
+                let sent = take_sent(&mut targets[target], last);
+                outcome.succeeded.push(Success {
+                    input,
+                    sent,
+                    wa_id,
+                    user_id,
+                })
+            }
             ServerVerdict::Refused(refusal) => {
                 let Refusal {
                     reason,
@@ -436,6 +457,7 @@ fn assemble(
                     wa_id,
                     user_id,
                 } = *refusal;
+                let sent = take_sent(&mut targets[target], last);
                 outcome.failed.push(Failure {
                     input,
                     sent: Some(sent),
@@ -451,6 +473,15 @@ fn assemble(
         }
     }
     (outcome, not_attempted)
+}
+
+/// A target's sent form for an outcome entry: moved out for its last input, else copied.
+fn take_sent(target: &mut Target, last: bool) -> compact_str::CompactString {
+    if last {
+        std::mem::take(&mut target.sent)
+    } else {
+        target.sent.clone()
+    }
 }
 
 /// Additive-increase, multiplicative-decrease limit on requests in flight: halves on

@@ -10,18 +10,59 @@ use crate::outcome::Reason;
 use crate::users::{FxBuild, Target, phone_digits};
 use crate::wire::{FailedItem, UserItem};
 
-/// What the server said about one sent user. A refusal is boxed: every target of a call holds
-/// a verdict slot until the outcome is built (64,000 of them at most), and confirmations, the
-/// common case, then take 48 bytes instead of the refusal's 128.
+/// What the server said about one sent user. Every target of a call holds a verdict slot
+/// until the outcome is built (64,000 of them at most), so the common answer, a confirmation
+/// whose ids only echo what was sent, takes 16 bytes and no string; other confirmations and
+/// refusals, rare, are boxed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ServerVerdict {
-    /// The ids inline (WA IDs and most BSUIDs fit): no allocation, and they move into the
-    /// outcome as they are. A slot is 48 bytes (a unit test pins it).
-    Confirmed {
-        wa_id: Option<CompactString>,
-        user_id: Option<CompactString>,
+    /// Confirmed, each id absent or an echo of the sent form.
+    Echoed {
+        wa_id: Echo,
+        user_id: Echo,
     },
+    /// Confirmed, with an id of the server's own.
+    Confirmed(Box<Ids>),
     Refused(Box<Refusal>),
+}
+
+/// A confirmed user's id as the server reported it, relative to the user's sent form: an
+/// echo is rebuilt from the target when the outcome is built (inline strings: no allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Echo {
+    Absent,
+    /// The sent phone number's digits (a WA ID).
+    Digits,
+    /// The sent form itself (a BSUID, or a phone number sent without `+`).
+    Sent,
+}
+
+impl Echo {
+    /// `id` as an echo of `target`'s sent form, if it is one.
+    fn of(id: Option<&str>, target: &Target) -> Option<Echo> {
+        match id {
+            None => Some(Echo::Absent),
+            Some(id) if target.digits() == Some(id) => Some(Echo::Digits),
+            Some(id) if target.sent == id => Some(Echo::Sent),
+            Some(_) => None,
+        }
+    }
+
+    /// The id this echo stands for.
+    pub fn resolve(self, target: &Target) -> Option<CompactString> {
+        match self {
+            Echo::Absent => None,
+            Echo::Digits => target.digits().map(CompactString::from),
+            Echo::Sent => Some(target.sent.clone()),
+        }
+    }
+}
+
+/// A confirmed user's ids when they are not echoes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ids {
+    pub wa_id: Option<CompactString>,
+    pub user_id: Option<CompactString>,
 }
 
 /// A refusal of one user, from the server or for want of an answer.
@@ -47,6 +88,10 @@ impl ServerVerdict {
         }))
     }
 
+    pub fn is_confirmed(&self) -> bool {
+        !matches!(self, ServerVerdict::Refused(_))
+    }
+
     pub fn is_transient(&self) -> bool {
         matches!(self, ServerVerdict::Refused(r) if r.reason.is_transient())
     }
@@ -54,7 +99,7 @@ impl ServerVerdict {
     pub fn reason(&self) -> Option<Reason> {
         match self {
             ServerVerdict::Refused(r) => Some(r.reason),
-            ServerVerdict::Confirmed { .. } => None,
+            ServerVerdict::Echoed { .. } | ServerVerdict::Confirmed(_) => None,
         }
     }
 }
@@ -151,9 +196,15 @@ pub(crate) fn match_server_items<'a>(
         );
         if let Some(i) = found {
             if verdicts[i].is_none() {
-                verdicts[i] = Some(ServerVerdict::Confirmed {
-                    wa_id: item.wa_id,
-                    user_id: item.user_id,
+                let target = sent[i];
+                let echoed = Echo::of(item.wa_id.as_deref(), target)
+                    .zip(Echo::of(item.user_id.as_deref(), target));
+                verdicts[i] = Some(match echoed {
+                    Some((wa_id, user_id)) => ServerVerdict::Echoed { wa_id, user_id },
+                    None => ServerVerdict::Confirmed(Box::new(Ids {
+                        wa_id: item.wa_id,
+                        user_id: item.user_id,
+                    })),
                 });
             }
         }
@@ -206,8 +257,38 @@ mod tests {
     }
 
     #[test]
-    fn a_verdict_slot_is_48_bytes() {
-        assert_eq!(std::mem::size_of::<Option<ServerVerdict>>(), 48);
+    fn a_verdict_slot_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Option<ServerVerdict>>(), 16);
+    }
+
+    #[test]
+    fn echoed_ids_resolve_to_what_the_server_sent() {
+        let ids = prepare_users(["+16505551234", "US.99", "447700900123"]).targets;
+        let sent: Vec<&Target> = ids.iter().collect();
+        let confirmed = vec![
+            item(Some("+16505551234"), Some("16505551234")),
+            UserItem {
+                input: Some("US.99".into()),
+                wa_id: None,
+                user_id: Some("US.99".into()),
+            },
+            item(Some("447700900123"), Some("447700900999")),
+        ];
+        let v = match_server_items(&sent, confirmed, Vec::new());
+        let resolved = |v: &ServerVerdict, t: &Target| match v {
+            ServerVerdict::Echoed { wa_id, user_id } => (wa_id.resolve(t), user_id.resolve(t)),
+            ServerVerdict::Confirmed(ids) => (ids.wa_id.clone(), ids.user_id.clone()),
+            ServerVerdict::Refused(_) => panic!("refused"),
+        };
+        assert!(matches!(v[0], ServerVerdict::Echoed { .. }));
+        assert_eq!(resolved(&v[0], sent[0]), (Some("16505551234".into()), None));
+        assert!(matches!(v[1], ServerVerdict::Echoed { .. }));
+        assert_eq!(resolved(&v[1], sent[1]), (None, Some("US.99".into())));
+        assert!(matches!(v[2], ServerVerdict::Confirmed(_)));
+        assert_eq!(
+            resolved(&v[2], sent[2]),
+            (Some("447700900999".into()), None)
+        );
     }
 
     #[test]
@@ -234,9 +315,9 @@ mod tests {
             }],
         }];
         let v = match_server_items(&sent, confirmed, failed);
-        assert!(matches!(v[0], ServerVerdict::Confirmed { .. }));
-        assert!(matches!(v[1], ServerVerdict::Confirmed { .. }));
-        assert!(matches!(v[2], ServerVerdict::Confirmed { .. }));
+        assert!(v[0].is_confirmed());
+        assert!(v[1].is_confirmed());
+        assert!(v[2].is_confirmed());
         assert_eq!(v[3].reason(), Some(Reason::ReengagementRequired));
     }
 

@@ -185,8 +185,9 @@ fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
             "'{s}' has {digits} digits; a phone number or WA ID has 5 to 15"
         )));
     }
-    // ASCII `+` and digits only.
-    let sent: CompactString = buf[..len].iter().map(|&b| char::from(b)).collect();
+    // ASCII `+` and digits only, so never lossy: copied in one go (collecting the chars
+    // pushed them one at a time, several times the cost).
+    let sent = CompactString::from_utf8_lossy(&buf[..len]);
     Ok(Target {
         sent,
         phone: true,
@@ -281,12 +282,13 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 /// The inputs of one call after normalisation and dedupe.
 #[derive(Debug, Default)]
 pub(crate) struct PreparedUsers {
-    /// The caller's strings, copied (the call may outlive an iterator's items); inline, so
-    /// no allocation each, and moved into the outcome.
+    /// The caller's strings that are not exactly their target's sent form (invalid ones
+    /// included), in input order. The others, the common case (callers mostly pass normalised
+    /// numbers), are not stored twice: the outcome copies their target's sent form.
     pub inputs: Vec<CompactString>,
-    /// Per input: the index of the target it maps to, or [`INVALID_INPUT`]. Four bytes an
-    /// input (a `Result<usize, InvalidUser>` took 24): a call holds it until its outcome is
-    /// built.
+    /// Per input: the index of the target it maps to, with [`INPUT_IS_SENT`] when the input is
+    /// exactly the target's sent form, or [`INVALID_INPUT`]. Four bytes an input (a
+    /// `Result<usize, InvalidUser>` took 24): a call holds it until its outcome is built.
     pub slots: Vec<u32>,
     /// Why each invalid input is invalid, in input order.
     pub invalid: Vec<InvalidUser>,
@@ -297,7 +299,57 @@ pub(crate) struct PreparedUsers {
 /// more than [`MAX_USERS_PER_CALL`] distinct users is refused before its slots are read.
 pub(crate) const INVALID_INPUT: u32 = u32::MAX;
 
+/// Slot flag: the input is exactly its target's sent form, so it is not in
+/// [`PreparedUsers::inputs`]. A flagged slot is never [`INVALID_INPUT`]: see [`target_slot`].
+pub(crate) const INPUT_IS_SENT: u32 = 1 << 31;
+
+/// What a slot says about its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// Not a user; the input is the next of [`PreparedUsers::inputs`].
+    Invalid,
+    /// A user: its target's index, and whether the input is exactly the target's sent form
+    /// (else it is the next of [`PreparedUsers::inputs`]).
+    Target { index: usize, input_is_sent: bool },
+}
+
+impl Slot {
+    pub fn read(slot: u32) -> Slot {
+        if slot == INVALID_INPUT {
+            Slot::Invalid
+        } else {
+            Slot::Target {
+                index: (slot & !INPUT_IS_SENT) as usize,
+                input_is_sent: slot & INPUT_IS_SENT != 0,
+            }
+        }
+    }
+}
+
 impl PreparedUsers {
+    /// Number of inputs.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Every input, in input order (for an error that lists them all).
+    pub fn all_inputs(&self) -> Vec<String> {
+        let mut stored = self.inputs.iter();
+        self.slots
+            .iter()
+            .map(|&slot| {
+                let input = match Slot::read(slot) {
+                    Slot::Target {
+                        index,
+                        input_is_sent: true,
+                    } => self.targets.get(index).map(|t| &t.sent),
+                    _ => stored.next(),
+                };
+                input.map_or_else(String::new, |s| s.to_string())
+            })
+            .collect()
+    }
+
     /// Per input: its target's index, or why it is invalid (for tests and the fuzz entry
     /// points; the outcome reads the slots in order).
     #[cfg(any(test, feature = "testing"))]
@@ -305,9 +357,9 @@ impl PreparedUsers {
         let mut invalid = self.invalid.iter();
         self.slots
             .iter()
-            .filter_map(|&slot| match slot {
-                INVALID_INPUT => invalid.next().map(Err),
-                target => Some(Ok(target as usize)),
+            .filter_map(|&slot| match Slot::read(slot) {
+                Slot::Invalid => invalid.next().map(Err),
+                Slot::Target { index, .. } => Some(Ok(index)),
             })
             .collect()
     }
@@ -335,7 +387,7 @@ where
     // would hold the old and the new buffer at each step.
     let expected = users.size_hint().0.min(MAX_USERS_PER_CALL + 1);
     let mut prepared = PreparedUsers {
-        inputs: Vec::with_capacity(expected),
+        inputs: Vec::new(),
         slots: Vec::with_capacity(expected),
         invalid: Vec::new(),
         targets: Vec::with_capacity(expected),
@@ -348,8 +400,7 @@ where
     let mut colliding: HashMap<String, usize> = HashMap::new();
     for raw in users {
         let raw = raw.as_ref();
-        prepared.inputs.push(CompactString::from(raw));
-        let slot = normalize(raw).map(|id| -> u32 {
+        let slot = normalize(raw).map(|id| -> usize {
             let targets = &mut prepared.targets;
             let hash = hash_key(id.key());
             let known = match by_hash.get(&hash) {
@@ -360,7 +411,7 @@ where
             if let Some(target) = known {
                 // Saturating: a count that stops growing only makes the outcome clone.
                 targets[target].uses = targets[target].uses.saturating_add(1);
-                return target_slot(target);
+                return target;
             }
             let target = targets.len();
             match by_hash.entry(hash) {
@@ -372,23 +423,38 @@ where
                 }
             }
             targets.push(id);
-            target_slot(target)
+            target
         });
-        match slot {
-            Ok(slot) => prepared.slots.push(slot),
-            Err(invalid) => {
-                prepared.slots.push(INVALID_INPUT);
-                prepared.invalid.push(invalid);
+        let slot = match slot {
+            Ok(target) if prepared.targets[target].sent == raw => {
+                target_slot(target) | INPUT_IS_SENT
             }
+            Ok(target) => target_slot(target),
+            Err(invalid) => {
+                prepared.invalid.push(invalid);
+                INVALID_INPUT
+            }
+        };
+        if slot & INPUT_IS_SENT == 0 || slot == INVALID_INPUT {
+            // Sized for the remaining inputs on the first one kept: pages never written to
+            // cost no memory, and growing by doubling would hold two buffers at each step.
+            if prepared.inputs.capacity() == 0 {
+                prepared
+                    .inputs
+                    .reserve(expected.saturating_sub(prepared.slots.len()).max(1));
+            }
+            prepared.inputs.push(CompactString::from(raw));
         }
+        prepared.slots.push(slot);
     }
     prepared
 }
 
-/// A target's index as a slot; beyond `u32` (never, see [`INVALID_INPUT`]) it saturates
-/// below the invalid mark.
+/// A target's index as a slot; beyond 31 bits (never, see [`INVALID_INPUT`]) it saturates,
+/// so that even with [`INPUT_IS_SENT`] it stays below the invalid mark.
 fn target_slot(target: usize) -> u32 {
-    u32::try_from(target).map_or(INVALID_INPUT - 1, |t| t.min(INVALID_INPUT - 1))
+    const MAX: u32 = INPUT_IS_SENT - 2;
+    u32::try_from(target).map_or(MAX, |t| t.min(MAX))
 }
 
 /// Digits of `s` if it is written like a phone number (digits and phone punctuation only).
@@ -512,5 +578,36 @@ mod tests {
         assert_eq!(uses, vec![2, 3, 1]);
         let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
         assert_eq!(sent, vec!["16505551234", "US.1", "16505550000"]);
+    }
+
+    #[test]
+    fn only_inputs_unlike_their_sent_form_are_stored() {
+        let users = ["+16505551234", "+1 650 555 1234", "bad", "US.1", " US.1"];
+        let p = prepare_users(users);
+        assert_eq!(p.inputs, ["+1 650 555 1234", "bad", " US.1"]);
+        assert_eq!(p.all_inputs(), users);
+        assert_eq!(
+            p.slots.iter().map(|&s| Slot::read(s)).collect::<Vec<_>>(),
+            [
+                Slot::Target {
+                    index: 0,
+                    input_is_sent: true
+                },
+                Slot::Target {
+                    index: 0,
+                    input_is_sent: false
+                },
+                Slot::Invalid,
+                Slot::Target {
+                    index: 1,
+                    input_is_sent: true
+                },
+                Slot::Target {
+                    index: 1,
+                    input_is_sent: false
+                },
+            ]
+        );
+        assert_ne!(target_slot(usize::MAX) | INPUT_IS_SENT, INVALID_INPUT);
     }
 }
