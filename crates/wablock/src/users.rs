@@ -185,9 +185,14 @@ fn parse_phone(s: &str) -> Result<Target, InvalidUser> {
             "'{s}' has {digits} digits; a phone number or WA ID has 5 to 15"
         )));
     }
-    // ASCII `+` and digits only, so never lossy: copied in one go (collecting the chars
-    // pushed them one at a time, several times the cost).
-    let sent = CompactString::from_utf8_lossy(&buf[..len]);
+    // Written without punctuation (the common case), the input is its own sent form: copied
+    // as it is. Otherwise the buffer, ASCII `+` and digits only, so never lossy. Either way
+    // one copy (collecting the chars pushed them one at a time, several times the cost).
+    let sent = if len == s.len() {
+        CompactString::from(s)
+    } else {
+        CompactString::from_utf8_lossy(&buf[..len])
+    };
     Ok(Target {
         sent,
         phone: true,
