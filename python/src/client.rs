@@ -497,9 +497,7 @@ impl PyClient {
     ) -> PyResult<PyBlockedUsers> {
         let client = observing(self.client(py)?, cancel);
         let page_size = optional_u32(py, "page_size", page_size)?;
-        Ok(PyBlockedUsers {
-            inner: Mutex::new(client.blocked_users(page_size)),
-        })
+        Ok(PyBlockedUsers::new(client.blocked_users(page_size)))
     }
 
     /// Whether `user` (a phone number, WA ID or BSUID) is on the blocklist.
