@@ -294,7 +294,7 @@ impl PyFleet {
             .users
             .into_iter()
             .map(|u| {
-                let user = Py::new(py, PyBlockedUser { inner: u.user })?;
+                let user = Py::new(py, PyBlockedUser::new(u.user))?;
                 Py::new(
                     py,
                     PyFleetBlockedUser {
@@ -402,11 +402,11 @@ impl PyFleetBlockedUser {
     }
     #[getter]
     fn wa_id(&self) -> Option<String> {
-        self.user.get().inner.wa_id.as_deref().map(str::to_owned)
+        self.user.get().user().wa_id.as_deref().map(str::to_owned)
     }
     #[getter]
     fn user_id(&self) -> Option<String> {
-        self.user.get().inner.user_id.as_deref().map(str::to_owned)
+        self.user.get().user().user_id.as_deref().map(str::to_owned)
     }
     /// The labels of the numbers that block the user, in fleet order.
     #[getter]
@@ -414,7 +414,7 @@ impl PyFleetBlockedUser {
         self.blocked_on.clone()
     }
     fn __repr__(&self) -> String {
-        let u = &self.user.get().inner;
+        let u = self.user.get().user();
         format!(
             "FleetBlockedUser(wa_id={:?}, user_id={:?}, blocked_on={:?})",
             u.wa_id, u.user_id, self.blocked_on

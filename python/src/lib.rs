@@ -83,7 +83,7 @@ fn blocked_users_canonical_json(
     users: Vec<PyRef<'_, PyBlockedUser>>,
     error: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    let users: Vec<wablock::BlockedUser> = users.iter().map(|u| u.inner.clone()).collect();
+    let users: Vec<wablock::BlockedUser> = users.iter().map(|u| u.user().clone()).collect();
     let info = error.map(|e| e.getattr("_info")).transpose()?;
     let info = info.as_ref().map(|i| i.cast::<ErrorInfo>()).transpose()?;
     Ok(wablock::blocked_users_canonical_json(

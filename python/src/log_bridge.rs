@@ -7,7 +7,8 @@
 //! pyo3-log, which splits the target on `::`, hashes each prefix twice and only then drops the
 //! record: ~2,000 instructions a record, a third of the extension's CPU for that call. This
 //! filter answers those with one prefix comparison; the records it lets through are exactly
-//! the ones pyo3-log's `filter_target("wablock")` accepts.
+//! the ones pyo3-log's `filter_target("wablock")` accepts. The global maximum is now `Debug`
+//! (wablock never traces), so those `trace!` records do not even reach the filter.
 
 use log::{LevelFilter, Log, Metadata, Record};
 use pyo3::prelude::*;
@@ -38,6 +39,13 @@ impl Log for WablockOnly {
     }
 }
 
+/// The most verbose level wablock's own crates log at: none of them calls `trace!`. It is the
+/// `log` crate's global maximum level, which every `log!` call site checks before anything
+/// else, so the HTTP stack's `trace!` records (one per read of a response body, ~190,000 in a
+/// 64,000-user block) stop at that one comparison instead of reaching [`WablockOnly`] (~100
+/// instructions each). A `trace!` added to wablock would need this raised to `Trace`.
+const MAX_FORWARDED_LEVEL: LevelFilter = LevelFilter::Debug;
+
 /// Installs the bridge as the process's `log` logger, under the `wablock` Python logger
 /// (targets `wablock::bulk` become `wablock.bulk`). Levels are read from Python on every
 /// record, so `logging.getLogger("wablock").setLevel(...)` takes effect at once. A second
@@ -45,9 +53,9 @@ impl Log for WablockOnly {
 pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::Loggers)?
         .filter(LevelFilter::Off)
-        .filter_target("wablock".to_string(), LevelFilter::Trace);
+        .filter_target("wablock".to_string(), MAX_FORWARDED_LEVEL);
     if log::set_boxed_logger(Box::new(WablockOnly(logger))).is_ok() {
-        log::set_max_level(LevelFilter::Trace);
+        log::set_max_level(MAX_FORWARDED_LEVEL);
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The result types: outcomes, pages, blocked users and the lazy iterator, each a thin view
 //! of the core value it wraps (its JSON is the core's own).
 
+use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
@@ -540,10 +541,45 @@ impl PyOutcome {
 }
 
 /// A blocked user: a WA ID, a BSUID, or both.
+///
+/// Immutable to Python. The iterator of `blocked_users` may refill one whose only reference is
+/// its own (nobody else can see it any more) instead of freeing it and allocating the next
+/// user's object, as CPython's `zip` and `enumerate` reuse their result tuple ([`Walk`]).
 #[pyclass(frozen, eq, hash, module = "wablock._wablock", name = "BlockedUser")]
-#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyBlockedUser {
-    pub(crate) inner: wablock::BlockedUser,
+    inner: UnsafeCell<wablock::BlockedUser>,
+}
+
+// SAFETY: the user is written only by `PyBlockedUsers::__next__` (`Walk::refill`), with the GIL
+// held and when the iterator's reference is the object's only one: no other thread or Python
+// code holds the object, so no `&` to its user exists. Every other access only reads.
+unsafe impl Sync for PyBlockedUser {}
+
+impl PyBlockedUser {
+    pub(crate) fn new(inner: wablock::BlockedUser) -> Self {
+        PyBlockedUser {
+            inner: UnsafeCell::new(inner),
+        }
+    }
+
+    pub(crate) fn user(&self) -> &wablock::BlockedUser {
+        // SAFETY: see `unsafe impl Sync` above: no write happens while a reader holds the object.
+        unsafe { &*self.inner.get() }
+    }
+}
+
+impl PartialEq for PyBlockedUser {
+    fn eq(&self, other: &Self) -> bool {
+        self.user() == other.user()
+    }
+}
+
+impl Eq for PyBlockedUser {}
+
+impl std::hash::Hash for PyBlockedUser {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.user().hash(state);
+    }
 }
 
 #[pymethods]
@@ -551,18 +587,19 @@ impl PyBlockedUser {
     /// The user's WhatsApp ID (digits) as the server reported it, or None.
     #[getter]
     fn wa_id(&self) -> Option<&str> {
-        self.inner.wa_id.as_deref()
+        self.user().wa_id.as_deref()
     }
     /// The user's business-scoped user ID (BSUID), or None.
     #[getter]
     fn user_id(&self) -> Option<&str> {
-        self.inner.user_id.as_deref()
+        self.user().user_id.as_deref()
     }
     fn __repr__(&self, py: Python<'_>) -> String {
+        let user = self.user();
         format!(
             "BlockedUser(wa_id={}, user_id={})",
-            py_repr(py, self.inner.wa_id.as_deref()),
-            py_repr(py, self.inner.user_id.as_deref())
+            py_repr(py, user.wa_id.as_deref()),
+            py_repr(py, user.user_id.as_deref())
         )
     }
 }
@@ -579,7 +616,7 @@ impl PyPage {
     #[getter]
     fn users(&self) -> Vec<PyBlockedUser> {
         let users = self.inner.users.iter().cloned();
-        users.map(|inner| PyBlockedUser { inner }).collect()
+        users.map(PyBlockedUser::new).collect()
     }
     /// The cursor to pass as `after=` to read the next page, or None.
     #[getter]
@@ -627,10 +664,75 @@ impl PyPage {
 /// released.
 #[pyclass(frozen, module = "wablock._wablock", name = "BlockedUsers")]
 pub(crate) struct PyBlockedUsers {
-    pub(crate) inner: Mutex<wablock::BlockedUsers>,
+    inner: Mutex<Walk>,
+}
+
+/// The core's iterator, and the last two `BlockedUser` objects `__next__` returned.
+///
+/// `for user in it` keeps the previous user in its loop variable while it asks for the next
+/// one, so the object from two calls back is usually held by nobody but this iterator: it is
+/// refilled with the next user instead of being freed while a new one is allocated (the two
+/// cost ~450 instructions a user, more than the rest of `__next__`). An object anyone else
+/// still holds (a list built with `list(it)`, a variable) is never touched: its count of
+/// references is above one, and the iterator drops its own reference and makes a new one.
+struct Walk {
+    it: wablock::BlockedUsers,
+    recent: [Option<Py<PyBlockedUser>>; 2],
+    turn: usize,
+}
+
+impl Walk {
+    /// The next user as an object, if the core has it buffered (no request, so the GIL stays
+    /// held). A refill needs the GIL to decide that nobody else holds the object, so it is
+    /// only done where CPython has one (not on a free-threaded build).
+    fn next_buffered(&mut self, py: Python<'_>) -> Option<PyResult<Py<PyBlockedUser>>> {
+        if self.it.buffered() == 0 {
+            return None;
+        }
+        let user = self.it.next()?.ok()?;
+        let slot = &mut self.recent[self.turn];
+        self.turn ^= 1;
+        if let Some(held) = slot.as_ref()
+            // SAFETY: `held` is a live object and the GIL is held.
+            && unsafe { pyo3::ffi::Py_REFCNT(held.as_ptr()) } == 1
+            && gil_enabled(py)
+        {
+            // SAFETY: the GIL is held and `slot` holds the object's only reference: nothing
+            // else can read the user while it is replaced (see `unsafe impl Sync`).
+            unsafe { *held.get().inner.get() = user };
+            return Some(Ok(held.clone_ref(py)));
+        }
+        Some(Py::new(py, PyBlockedUser::new(user)).inspect(|made| {
+            *slot = Some(made.clone_ref(py));
+        }))
+    }
+}
+
+/// Whether this CPython has a GIL (it has unless it is a free-threaded build running without
+/// one), read once per process.
+fn gil_enabled(py: Python<'_>) -> bool {
+    static ENABLED: PyOnceLock<bool> = PyOnceLock::new();
+    *ENABLED.get_or_init(py, || {
+        py.import("sys")
+            .and_then(|sys| match sys.getattr("_is_gil_enabled") {
+                Ok(is_enabled) => is_enabled.call0()?.extract::<bool>(),
+                Err(_) => Ok(true),
+            })
+            .unwrap_or(false)
+    })
 }
 
 impl PyBlockedUsers {
+    pub(crate) fn new(it: wablock::BlockedUsers) -> Self {
+        PyBlockedUsers {
+            inner: Mutex::new(Walk {
+                it,
+                recent: [None, None],
+                turn: 0,
+            }),
+        }
+    }
+
     /// Reads the iterator under its lock, taken with the GIL released: a fetch in another
     /// thread holds the lock and may need the GIL (to log), so waiting on the lock while
     /// holding the GIL could deadlock.
@@ -639,7 +741,7 @@ impl PyBlockedUsers {
         py: Python<'_>,
         f: impl FnOnce(&wablock::BlockedUsers) -> T + Send,
     ) -> T {
-        py.detach(|| f(&self.inner.lock().unwrap_or_else(PoisonError::into_inner)))
+        py.detach(|| f(&self.inner.lock().unwrap_or_else(PoisonError::into_inner).it))
     }
 }
 
@@ -649,31 +751,27 @@ impl PyBlockedUsers {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyBlockedUser>> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyBlockedUser>>> {
         // A user of the page already read is taken without releasing the GIL: `try_lock`
         // never waits, so it cannot deadlock, and a page's worth of calls skip the GIL
         // hand-off (most of the per-user cost of a listing).
-        let take = |it: &mut wablock::BlockedUsers| match it.buffered() {
-            0 => None,
-            _ => it.next().and_then(Result::ok),
-        };
         let buffered = match self.inner.try_lock() {
-            Ok(mut it) => take(&mut it),
-            Err(TryLockError::Poisoned(poisoned)) => take(&mut poisoned.into_inner()),
+            Ok(mut walk) => walk.next_buffered(py),
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().next_buffered(py),
             Err(TryLockError::WouldBlock) => None,
         };
-        if let Some(inner) = buffered {
-            return Ok(Some(PyBlockedUser { inner }));
+        if let Some(user) = buffered {
+            return user.map(Some);
         }
         // The lock is taken with the GIL released, so a second thread waiting on it cannot
         // deadlock with the first one re-acquiring the GIL.
         let item = py.detach(|| {
-            let mut it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            guarded(|| it.next().transpose())
+            let mut walk = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            guarded(|| walk.it.next().transpose())
         });
         match item {
             Ok(None) => Ok(None),
-            Ok(Some(inner)) => Ok(Some(PyBlockedUser { inner })),
+            Ok(Some(user)) => Py::new(py, PyBlockedUser::new(user)).map(Some),
             Err(err) => Err(core_err(py, err)),
         }
     }
@@ -682,7 +780,8 @@ impl PyBlockedUsers {
     /// list at the end. For the async iterator, which hands over a page per thread hop.
     fn _next_chunk(&self, py: Python<'_>) -> PyResult<Vec<PyBlockedUser>> {
         let chunk = py.detach(|| {
-            let mut it = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut walk = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let it = &mut walk.it;
             guarded(|| {
                 let mut out = Vec::new();
                 if let Some(first) = it.next().transpose()? {
@@ -699,10 +798,7 @@ impl PyBlockedUsers {
             })
         });
         match chunk {
-            Ok(users) => Ok(users
-                .into_iter()
-                .map(|inner| PyBlockedUser { inner })
-                .collect()),
+            Ok(users) => Ok(users.into_iter().map(PyBlockedUser::new).collect()),
             Err(err) => Err(core_err(py, err)),
         }
     }

@@ -129,3 +129,40 @@ def test_users_from_any_iterable_keep_their_exact_text(
     with pytest.raises(wablock.InvalidArgumentError) as info:
         client.block(["+15550000001", odd, 7])  # type: ignore[list-item]
     assert info.value.not_attempted == ["+15550000001", odd, "7"]
+
+
+def test_blocked_users_never_change_a_user_someone_holds(
+    client: wablock.Client, sandbox: Sandbox
+) -> None:
+    # The iterator refills a BlockedUser object that only it still references instead of
+    # allocating a new one (types.rs, `Walk`): whatever the caller keeps must stay as it was.
+    sandbox.config(open=True)
+    users = [f"+1555{i:07d}" for i in range(250)]
+    assert client.block(users).ok
+    expected = [u.wa_id for u in client.list_page(limit=250).users]
+    assert len(expected) == 250 and len(set(expected)) == 250
+
+    # Every second object kept, the others dropped at once: the kept ones keep their ids.
+    kept = []
+    seen = []
+    for i, user in enumerate(client.blocked_users(page_size=100)):
+        seen.append(user.wa_id)
+        if i % 2 == 0:
+            kept.append((user, user.wa_id, hash(user)))
+    assert seen == expected
+    assert [w for _, w, _ in kept] == expected[::2]
+    assert all(u.wa_id == w and hash(u) == h for u, w, h in kept)
+
+    # list(), a generator, a dict keyed by user and the previous user held across a step.
+    assert [u.wa_id for u in list(client.blocked_users(page_size=100))] == expected
+    assert sum(1 for _ in client.blocked_users(page_size=100)) == 250
+    by_user = {u: u.wa_id for u in client.blocked_users(page_size=100)}
+    assert len(by_user) == 250 and all(u.wa_id == w for u, w in by_user.items())
+    it = client.blocked_users(page_size=100)
+    previous = next(it)
+    for user in it:
+        assert previous.wa_id != user.wa_id and previous != user
+        previous = user
+    # After the end, the iterator stays exhausted.
+    with pytest.raises(StopIteration):
+        next(it)

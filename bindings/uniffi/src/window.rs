@@ -128,6 +128,26 @@ impl WindowError {
     pub fn kind_name(&self) -> String {
         self.parts().0.to_string()
     }
+
+    /// The crate's canonical JSON of this error, `{"error": {…}}`: the core's error shape, the
+    /// same text C, Go, Python and the CLI print. For `Block` it is the core's own error, with
+    /// its accounting; a caught panic is the core's `INTERNAL` error.
+    pub fn to_canonical_json(&self) -> String {
+        let (kind, message) = match self {
+            WindowError::Block { block_error, .. } => return block_error.to_canonical_json(),
+            WindowError::Internal { error_message } => {
+                return wablock::Error::new(wablock::ErrorKind::Internal, error_message.as_str())
+                    .to_canonical_json();
+            }
+            WindowError::InvalidArgument { error_message } => {
+                (WindowKind::InvalidArgument, error_message)
+            }
+            WindowError::Signature { error_message } => (WindowKind::Signature, error_message),
+            WindowError::Malformed { error_message } => (WindowKind::Malformed, error_message),
+            WindowError::Store { error_message } => (WindowKind::Store, error_message),
+        };
+        wablock_window::Error::new(kind, message.as_str()).to_canonical_json()
+    }
 }
 
 /// Runs `f` inside a panic boundary: a panic becomes [`WindowError::Internal`], worded as the
@@ -543,6 +563,9 @@ mod tests {
                 .app_secret(secret);
         let crate_err = crate_window.ingest(b"{}", None).unwrap_err();
         assert_eq!(err.to_string(), crate_err.to_string());
+        // And the crate's JSON, exactly, without the secret.
+        assert_eq!(err.to_canonical_json(), crate_err.to_canonical_json());
+        assert!(!err.to_canonical_json().contains(secret));
 
         let err = window.cancel_pending("1000".into(), vec![]).unwrap_err();
         assert!(
@@ -577,6 +600,16 @@ mod tests {
         assert_eq!(error_message, &core.to_string());
         assert_eq!(block_error, &WablockError::from(core.clone()));
         assert_eq!(err.to_string(), format!("BLOCK: {core}"));
+        // BLOCK's JSON is the core error's own, accounting included.
+        assert_eq!(err.to_canonical_json(), core.to_canonical_json());
+        assert!(err.to_canonical_json().contains("+16505551234"));
+        // A caught panic is the core's INTERNAL error.
+        let internal = WindowError::Internal {
+            error_message: "boom".into(),
+        };
+        let json: serde_json::Value = serde_json::from_str(&internal.to_canonical_json()).unwrap();
+        assert_eq!(json["error"]["kind"], "INTERNAL");
+        assert_eq!(json["error"]["message"], "boom");
     }
 
     #[test]

@@ -97,6 +97,13 @@ class WindowTest {
             assertEquals("SIGNATURE", e.kindName())
             assertTrue(e.toString().startsWith("SIGNATURE: "), e.toString())
             assertFalse("$e ${e.message} ${e.errorMessage}".contains(appSecret))
+            // The crate's JSON, in the core's error shape, as every language prints it.
+            val error = JSONObject(e.toCanonicalJson()).getJSONObject("error")
+            assertEquals("SIGNATURE", error.getString("kind"))
+            assertEquals(e.errorMessage, error.getString("message"))
+            assertTrue(error.isNull("http_status"), error.toString())
+            assertEquals(0, error.getJSONArray("not_attempted").length())
+            assertFalse(e.toCanonicalJson().contains(appSecret))
             // No signature at all is refused the same way.
             assertThrows<WindowException.Signature> { window.ingest(body.toByteArray()) }
             assertEquals(1, window.pending().size)
@@ -173,6 +180,10 @@ class WindowTest {
             assertEquals(listOf(stale, "+16505551234").sorted(), accounted.sorted())
             assertEquals("BLOCK: $core", e.toString())
             assertFalse(e.toString().contains("not-the-token"))
+            // BLOCK's JSON is the core error's own, with its accounting.
+            assertEquals(core.toCanonicalJson(), e.toCanonicalJson())
+            assertEquals("AUTH", JSONObject(e.toCanonicalJson()).getJSONObject("error").getString("kind"))
+            assertFalse(e.toCanonicalJson().contains("not-the-token"))
             assertEquals(emptyList<PendingBlock>(), window.pending())
         }
         openWindow().use { window ->
