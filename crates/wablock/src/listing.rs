@@ -286,41 +286,84 @@ fn page_from(body: ListResponse<'_>) -> Page {
 /// cannot flood it), with a pass-through hasher: the map's growth moves entries without
 /// hashing every id again, and a new id is hashed once, not once to look up and again to
 /// insert. The id itself settles a hash collision; the rare ids whose hash another id holds
-/// go to `colliding`, keyed by the id. Ids are inline strings: an entry takes 32 bytes and no
-/// allocation (a boxed `str` took 24 plus a 32-byte heap chunk).
+/// go to `colliding`, keyed by the id.
+///
+/// A WA ID written as a plain number (digits, no leading zero: one number, one spelling) is
+/// kept as that number: a 16-byte entry instead of 32. The set is read at a random place for
+/// every user, so its size is what each page pays in cache misses, most of all after the
+/// thread slept through a slow answer. Any other id (a BSUID, odd digits) is kept as text.
 #[derive(Debug, Default)]
 struct YieldedSet {
     seed: RandomState,
-    by_hash: HashMap<u64, CompactString, BuildHasherDefault<PassThrough>>,
+    numbers: HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
+    texts: HashMap<u64, CompactString, BuildHasherDefault<PassThrough>>,
     colliding: HashSet<String>,
+}
+
+/// `key` as a number when it is its number's only spelling: 1 to 19 ASCII digits, no leading
+/// zero (so `"7"` and `"07"` never meet), within `u64`.
+fn id_as_number(key: &str) -> Option<u64> {
+    let digits = key.as_bytes();
+    if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
+    }
+    // 19 digits stay below 10^19 < u64::MAX: no overflow to check.
+    let mut number = 0u64;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        number = number * 10 + u64::from(d - b'0');
+    }
+    Some(number)
 }
 
 impl YieldedSet {
     /// Adds `key`; false when it was there already.
     fn insert(&mut self, key: &str) -> bool {
-        self.insert_hashed(self.seed.hash_one(key), key)
+        match id_as_number(key) {
+            Some(number) => self.insert_number_hashed(self.seed.hash_one(number), number, key),
+            None => self.insert_hashed(self.seed.hash_one(key), key),
+        }
     }
 
-    /// [`YieldedSet::insert`] with the hash given, so a test can force collisions.
+    /// [`YieldedSet::insert`] of a number id with the hash given, so a test can force
+    /// collisions.
+    fn insert_number_hashed(&mut self, hash: u64, number: u64, key: &str) -> bool {
+        match self.numbers.entry(hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(number);
+                true
+            }
+            Entry::Occupied(held) if *held.get() == number => false,
+            Entry::Occupied(_) => self.insert_colliding(key),
+        }
+    }
+
+    /// [`YieldedSet::insert`] of a text id with the hash given, so a test can force
+    /// collisions.
     fn insert_hashed(&mut self, hash: u64, key: &str) -> bool {
-        match self.by_hash.entry(hash) {
+        match self.texts.entry(hash) {
             Entry::Vacant(slot) => {
                 slot.insert(CompactString::from(key));
                 true
             }
             Entry::Occupied(held) if held.get() == key => false,
-            Entry::Occupied(_) => {
-                if self.colliding.contains(key) {
-                    false
-                } else {
-                    self.colliding.insert(key.to_string())
-                }
-            }
+            Entry::Occupied(_) => self.insert_colliding(key),
+        }
+    }
+
+    /// A number and a text id never share a spelling, so one set of colliding ids serves both.
+    fn insert_colliding(&mut self, key: &str) -> bool {
+        if self.colliding.contains(key) {
+            false
+        } else {
+            self.colliding.insert(key.to_string())
         }
     }
 
     fn len(&self) -> usize {
-        self.by_hash.len() + self.colliding.len()
+        self.numbers.len() + self.texts.len() + self.colliding.len()
     }
 }
 
@@ -504,5 +547,56 @@ mod tests {
         assert_eq!(set.len(), 3);
         assert!(set.insert("4") && !set.insert("4"));
         assert_eq!(set.len(), 4);
+
+        // Number ids under forced collisions, mixed with text ids that look alike.
+        let mut set = YieldedSet::default();
+        let numbers = [("16505551234", 16505551234), ("16505550000", 16505550000)];
+        for (key, n) in numbers {
+            assert!(set.insert_number_hashed(9, n, key));
+        }
+        for (key, n) in numbers {
+            assert!(!set.insert_number_hashed(9, n, key));
+        }
+        // A text id with the same hash and digits is another id.
+        assert!(set.insert_hashed(9, "016505551234"));
+        assert!(!set.insert_hashed(9, "016505551234"));
+        assert_eq!(set.len(), 3);
+    }
+
+    #[test]
+    fn a_number_id_has_one_spelling() {
+        assert_eq!(id_as_number("0"), Some(0));
+        assert_eq!(id_as_number("7"), Some(7));
+        assert_eq!(id_as_number("16505551234"), Some(16_505_551_234));
+        assert_eq!(
+            id_as_number("9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(id_as_number("18446744073709551615"), None); // 20 digits
+        assert_eq!(id_as_number("007"), None);
+        assert_eq!(id_as_number("00"), None);
+        assert_eq!(id_as_number(""), None);
+        assert_eq!(id_as_number("+16505551234"), None);
+        assert_eq!(id_as_number("US.1234"), None);
+        assert_eq!(id_as_number("１２"), None); // full-width digits
+    }
+
+    #[test]
+    fn yielded_set_keeps_numbers_and_texts_apart() {
+        let mut set = YieldedSet::default();
+        for key in [
+            "7",
+            "07",
+            "007",
+            "US.7",
+            "7 ",
+            "16505551234",
+            "016505551234",
+        ] {
+            assert!(set.insert(key), "{key:?} is new");
+            assert!(!set.insert(key), "{key:?} is there already");
+        }
+        assert_eq!(set.len(), 7);
+        assert_eq!((set.numbers.len(), set.texts.len()), (2, 5));
     }
 }
