@@ -84,7 +84,7 @@ impl<'a> Scan<'a> {
 
     /// The plain string whose text starts at `start` (just after its opening quote),
     /// followed by the literal `after`: the string, and the index just past `after`.
-    #[inline]
+    #[inline(always)]
     fn str_then(&self, start: usize, after: &[u8]) -> Option<(&'a str, usize)> {
         let end = plain_end(self.b, start)?;
         if !self.b.get(end..)?.starts_with(after) {
@@ -190,27 +190,57 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// Eight bytes as a little-endian word (`chunk` is eight bytes long).
+#[inline(always)]
+fn word(chunk: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    u64::from_le_bytes(word)
+}
+
+/// The high bit of each byte lane of `v` that may be a `"`, a `\\` or a control character
+/// (below 0x20): zero when there is none; otherwise the lowest set bit is exact (a false flag
+/// can only follow a true one, in a higher lane).
+#[inline(always)]
+fn special_bytes(v: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = v ^ (ONES * u64::from(b'"'));
+    let backslash = v ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (v.wrapping_sub(ONES * 0x20) & !v))
+        & HIGH
+}
+
+/// Whether serde_json would escape any byte of `s` in a string: a `"`, a `\\` or a control
+/// character (below 0x20). Eight bytes at a time; the last word overlaps the one before.
+#[inline]
+pub(crate) fn needs_json_escape(s: &[u8]) -> bool {
+    if s.len() < 8 {
+        return s.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+    }
+    let mut flags = 0;
+    for chunk in s.chunks_exact(8) {
+        flags |= special_bytes(word(chunk));
+    }
+    if let Some(last) = s.get(s.len() - 8..) {
+        flags |= special_bytes(word(last));
+    }
+    flags != 0
+}
+
 /// The index of the quote that ends the string whose text starts at `start`, or `None` when
 /// a backslash or a control character (below 0x20) comes first, or no quote comes.
 ///
 /// Eight bytes at a time (SWAR): per byte lane, flags for "is `\"`", "is `\\`" and "is below
 /// 0x20". These classic bit tricks can only raise false flags in lanes above a true one, so
 /// the lowest flag is exact; its byte is then looked at directly.
-#[inline]
+#[inline(always)]
 fn plain_end(b: &[u8], start: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = start;
     while let Some(chunk) = b.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        let quote = v ^ (ONES * u64::from(b'"'));
-        let backslash = v ^ (ONES * u64::from(b'\\'));
-        let flags = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (v.wrapping_sub(ONES * 0x20) & !v);
-        let flags = flags & HIGH;
+        let flags = special_bytes(word(chunk));
         if flags != 0 {
             let at = i + (flags.trailing_zeros() / 8) as usize;
             return (*b.get(at)? == b'"').then_some(at);
@@ -685,6 +715,19 @@ mod tests {
             agree(&apply(BLOCK, &edits));
             agree(&apply(LIST, &edits));
             agree(&apply(LIST_BARE, &edits));
+        }
+
+        #[test]
+        fn needs_json_escape_is_the_byte_loop(
+            bytes in prop::collection::vec(
+                prop::sample::select(vec![b'"', b'\\', 0u8, 0x1f, 0x20, b'1', b'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff]),
+                0..40,
+            ),
+        ) {
+            prop_assert_eq!(
+                needs_json_escape(&bytes),
+                bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+            );
         }
 
         #[test]
