@@ -10,6 +10,12 @@
 //! however valid (an escape, a number, a refused user, a duplicate key, an error object),
 //! returns `None` and the caller decodes the body with serde as before, so every odd shape
 //! keeps exactly its old behaviour. Unit tests compare both decoders on many bodies.
+//!
+//! Items written exactly as servers write them (`{"input":"…","wa_id":"…"}`, and
+//! `{"messaging_product":"whatsapp","wa_id":"…"}` or `{"wa_id":"…"}` in a list) are read by
+//! comparing literal bytes instead of matching keys; any other item goes through the generic
+//! reader, so the accepted set and the answers are the same. Strings are scanned eight bytes
+//! at a time for the closing quote, a backslash or a control character in one pass.
 
 use std::borrow::Cow;
 
@@ -70,14 +76,67 @@ impl<'a> Scan<'a> {
     fn plain_str(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.i;
-        let rest = self.b.get(start..)?;
-        let n = memchr::memchr(b'"', rest)?;
-        if rest[..n].iter().any(|&c| c < 0x20 || c == b'\\') {
+        let end = plain_end(self.b, start)?;
+        self.i = end + 1;
+        // Both ends are next to an ASCII quote, so they are character boundaries.
+        self.text.get(start..end)
+    }
+
+    /// The plain string whose text starts at `start` (just after its opening quote),
+    /// followed by the literal `after`: the string, and the index just past `after`.
+    #[inline(always)]
+    fn str_then(&self, start: usize, after: &[u8]) -> Option<(&'a str, usize)> {
+        let end = plain_end(self.b, start)?;
+        if !self.b.get(end..)?.starts_with(after) {
             return None;
         }
-        self.i = start + n + 1;
-        // Both ends are next to an ASCII quote, so they are character boundaries.
-        self.text.get(start..start + n)
+        Some((self.text.get(start..end)?, end + after.len()))
+    }
+
+    /// The common confirmed item, `{"input":"…","wa_id":"…"}` written exactly so (no white
+    /// space inside, plain strings), read by comparing literal bytes; `None` (and nothing
+    /// read) for any other shape, which [`user_item`] then reads.
+    #[inline]
+    fn confirmed_item(&mut self) -> Option<UserItem<'a>> {
+        const OPEN: &[u8] = br#"{"input":""#;
+        const MID: &[u8] = br#"","wa_id":""#;
+        const CLOSE: &[u8] = br#""}"#;
+        if !self.b.get(self.i..)?.starts_with(OPEN) {
+            return None;
+        }
+        let (input, at) = self.str_then(self.i + OPEN.len(), MID)?;
+        let (wa_id, at) = self.str_then(at, CLOSE)?;
+        self.i = at;
+        Some(UserItem {
+            input: Some(Cow::Borrowed(input)),
+            wa_id: Some(CompactString::from(wa_id)),
+            user_id: None,
+        })
+    }
+
+    /// The common listed item, `{"messaging_product":"whatsapp","wa_id":"…"}` or
+    /// `{"wa_id":"…"}` written exactly so, read by comparing literal bytes; `None` (and
+    /// nothing read) for any other shape, which the generic reader then reads.
+    #[inline]
+    fn listed_item(&mut self) -> Option<ListItem<'a>> {
+        const META: &[u8] = br#"{"messaging_product":"whatsapp","wa_id":""#;
+        const BARE: &[u8] = br#"{"wa_id":""#;
+        const CLOSE: &[u8] = br#""}"#;
+        let rest = self.b.get(self.i..)?;
+        let start = if rest.starts_with(META) {
+            self.i + META.len()
+        } else if rest.starts_with(BARE) {
+            self.i + BARE.len()
+        } else {
+            return None;
+        };
+        let (wa_id, at) = self.str_then(start, CLOSE)?;
+        self.i = at;
+        Some(ListItem {
+            wa_id: Some(CompactString::from(wa_id)),
+            user_id: None,
+            block_users: None,
+        })
     }
 
     /// `null`, or a plain string.
@@ -131,6 +190,74 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// Eight bytes as a little-endian word (`chunk` is eight bytes long).
+#[inline(always)]
+fn word(chunk: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    u64::from_le_bytes(word)
+}
+
+/// The high bit of each byte lane of `v` that may be a `"`, a `\\` or a control character
+/// (below 0x20): zero when there is none; otherwise the lowest set bit is exact (a false flag
+/// can only follow a true one, in a higher lane).
+#[inline(always)]
+fn special_bytes(v: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = v ^ (ONES * u64::from(b'"'));
+    let backslash = v ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (v.wrapping_sub(ONES * 0x20) & !v))
+        & HIGH
+}
+
+/// Whether serde_json would escape any byte of `s` in a string: a `"`, a `\\` or a control
+/// character (below 0x20). Eight bytes at a time; the last word overlaps the one before.
+#[inline]
+pub(crate) fn needs_json_escape(s: &[u8]) -> bool {
+    if s.len() < 8 {
+        return s.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+    }
+    let mut flags = 0;
+    for chunk in s.chunks_exact(8) {
+        flags |= special_bytes(word(chunk));
+    }
+    if let Some(last) = s.get(s.len() - 8..) {
+        flags |= special_bytes(word(last));
+    }
+    flags != 0
+}
+
+/// The index of the quote that ends the string whose text starts at `start`, or `None` when
+/// a backslash or a control character (below 0x20) comes first, or no quote comes.
+///
+/// Eight bytes at a time (SWAR): per byte lane, flags for "is `\"`", "is `\\`" and "is below
+/// 0x20". These classic bit tricks can only raise false flags in lanes above a true one, so
+/// the lowest flag is exact; its byte is then looked at directly.
+#[inline(always)]
+fn plain_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let flags = special_bytes(word(chunk));
+        if flags != 0 {
+            let at = i + (flags.trailing_zeros() / 8) as usize;
+            return (*b.get(at)? == b'"').then_some(at);
+        }
+        i += 8;
+    }
+    for (at, &c) in b.iter().enumerate().skip(i) {
+        if c == b'"' {
+            return Some(at);
+        }
+        if c < 0x20 || c == b'\\' {
+            return None;
+        }
+    }
+    None
+}
+
 /// Marks `bit` in `seen`; `None` when the key came before (serde: "duplicate field").
 #[inline]
 fn first_time(seen: &mut u8, bit: u8) -> Option<()> {
@@ -174,7 +301,12 @@ fn user_item<'a>(s: &mut Scan<'a>) -> Option<UserItem<'a>> {
 fn user_items<'a>(s: &mut Scan<'a>, expected: usize) -> Option<Vec<UserItem<'a>>> {
     let mut items = Vec::with_capacity(expected);
     s.array(|s| {
-        items.push(user_item(s)?);
+        s.peek();
+        let item = match s.confirmed_item() {
+            Some(item) => item,
+            None => user_item(s)?,
+        };
+        items.push(item);
         Some(())
     })?;
     Some(items)
@@ -244,6 +376,11 @@ pub(crate) fn list_response(body: &[u8], expected: usize) -> Option<ListResponse
                 first_time(&mut seen, 1)?;
                 let mut items = Vec::with_capacity(expected);
                 s.array(|s| {
+                    s.peek();
+                    if let Some(item) = s.listed_item() {
+                        items.push(item);
+                        return Some(());
+                    }
                     let (mut wa_id, mut user_id) = (None, None);
                     let mut seen = 0u8;
                     s.object(|s, key| {
@@ -415,6 +552,95 @@ mod tests {
     }
 
     #[test]
+    fn the_literal_item_paths_agree_with_the_generic_reader() {
+        let block = |items: &str| format!(r#"{{"block_users":{{"added_users":[{items}]}}}}"#);
+        let list = |items: &str| format!(r#"{{"data":[{items}],"paging":null}}"#);
+        let long = "1".repeat(70);
+        let taken = [
+            r#"{"input":"+1555","wa_id":"1555"}"#.to_owned(),
+            r#"{"input":"","wa_id":""}"#.to_owned(),
+            r#" {"input":"+1555","wa_id":"1555"} "#.to_owned(),
+            r#"{"input":"+1555","wa_id":"1555"},{"input":"2","wa_id":"2"}"#.to_owned(),
+            format!(r#"{{"input":"{long}","wa_id":"{long}"}}"#),
+            r#"{"input":"é€😀","wa_id":"ü"}"#.to_owned(),
+            // Other shapes the generic reader takes.
+            r#"{"wa_id":"1555","input":"+1555"}"#.to_owned(),
+            r#"{ "input":"+1555","wa_id":"1555"}"#.to_owned(),
+            r#"{"input":"+1555" ,"wa_id":"1555"}"#.to_owned(),
+            r#"{"input":"+1555","wa_id":"1555" }"#.to_owned(),
+            r#"{"input":"+1555","wa_id":"1555","user_id":"US.1"}"#.to_owned(),
+            r#"{"input":"+1555","wa_id":null}"#.to_owned(),
+            r#"{"input":null,"wa_id":"1555"}"#.to_owned(),
+            r#"{"input":"+1555","wa_id":"1555","x":null}"#.to_owned(),
+            r#"{"input":"+1555"}"#.to_owned(),
+        ];
+        for items in &taken {
+            assert_eq!(agree(block(items).as_bytes()), (true, false), "{items}");
+        }
+        let declined = [
+            r#"{"input":"+1\u0035","wa_id":"1555"}"#,
+            r#"{"input":"+1555","wa_id":"15\"5"}"#,
+            "{\"input\":\"+1\u{1f}\",\"wa_id\":\"1\"}",
+            "{\"input\":\"+1\",\"wa_id\":\"1\t\"}",
+            r#"{"input":"+1555","wa_id":"1555","wa_id":"1"}"#,
+            r#"{"input":"+1555","wa_id":"1555","input":"1"}"#,
+            r#"{"input":"+1555","wa_id":1555}"#,
+            r#"{"input":"+1555","wa_id":"1555"}}"#,
+            r#"{"input":"+1555","wa_id":"1555""#,
+            r#"{"input":"+1555","wa_id":"1555"#,
+            r#"{"input":"+1555","wa_id":"#,
+            r#"{"input":"+1555""#,
+            r#"{"input":"+15"#,
+        ];
+        for items in declined {
+            assert_eq!(agree(block(items).as_bytes()), (false, false), "{items}");
+        }
+        assert_eq!(
+            agree(b"{\"block_users\":{\"added_users\":[{\"input\":\"\xff\",\"wa_id\":\"1\"}]}}"),
+            (false, false)
+        );
+
+        let taken = [
+            r#"{"messaging_product":"whatsapp","wa_id":"1555"}"#.to_owned(),
+            r#"{"wa_id":"1555"}"#.to_owned(),
+            r#"{"wa_id":""}"#.to_owned(),
+            format!(r#"{{"wa_id":"{long}"}},{{"wa_id":"2"}}"#),
+            r#"{"messaging_product":"whatsapp","wa_id":"1555","user_id":"US.1"}"#.to_owned(),
+            r#"{"messaging_product":"whatsapp","wa_id":null}"#.to_owned(),
+            r#"{"messaging_product":"whatsapp" ,"wa_id":"1555"}"#.to_owned(),
+            r#"{"wa_id":"1555","messaging_product":"whatsapp"}"#.to_owned(),
+            r#"{"messaging_product":"other","wa_id":"1555"}"#.to_owned(),
+            r#"{"user_id":"US.1","wa_id":"1555"}"#.to_owned(),
+            r#"{"wa_id":"1555" }"#.to_owned(),
+        ];
+        for items in &taken {
+            assert_eq!(agree(list(items).as_bytes()), (false, true), "{items}");
+        }
+        for items in [
+            r#"{"wa_id":"15\u0035"}"#,
+            r#"{"messaging_product":"whatsapp","wa_id":"1555","wa_id":"1"}"#,
+            r#"{"wa_id":"1555","block_users":[]}"#,
+            r#"{"wa_id":1555}"#,
+            r#"{"wa_id":"1555""#,
+            r#"{"wa_id":"15"#,
+        ] {
+            assert_eq!(agree(list(items).as_bytes()), (false, false), "{items}");
+        }
+    }
+
+    /// What [`plain_end`] must answer, one byte at a time.
+    fn plain_end_naive(b: &[u8], start: usize) -> Option<usize> {
+        for (at, &c) in b.iter().enumerate().skip(start) {
+            match c {
+                b'"' => return Some(at),
+                b'\\' | 0..0x20 => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
     fn fuzz_seeds_agree() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds");
         let mut bodies = 0;
@@ -479,12 +705,40 @@ mod tests {
         body
     }
 
+    const LIST_BARE: &str =
+        r#"{"data":[{"wa_id":"15550000000"},{"wa_id":"15550000001"}],"paging":null}"#;
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         #[test]
         fn edited_answers_agree(edits in prop::collection::vec(edit(), 1..4)) {
             agree(&apply(BLOCK, &edits));
             agree(&apply(LIST, &edits));
+            agree(&apply(LIST_BARE, &edits));
+        }
+
+        #[test]
+        fn needs_json_escape_is_the_byte_loop(
+            bytes in prop::collection::vec(
+                prop::sample::select(vec![b'"', b'\\', 0u8, 0x1f, 0x20, b'1', b'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff]),
+                0..40,
+            ),
+        ) {
+            prop_assert_eq!(
+                needs_json_escape(&bytes),
+                bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+            );
+        }
+
+        #[test]
+        fn plain_end_is_the_byte_loop(
+            bytes in prop::collection::vec(
+                prop::sample::select(vec![b'"', b'\\', 0u8, 0x1f, 0x20, b'1', b'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff]),
+                0..40,
+            ),
+            start in 0usize..40,
+        ) {
+            prop_assert_eq!(plain_end(&bytes, start), plain_end_naive(&bytes, start));
         }
     }
 }

@@ -14,29 +14,28 @@ use crate::users::Target;
 /// by hand: strings that need no escape (every normalised user does) are copied as they are.
 pub(crate) fn mutation_request_body(sent: &[&Target]) -> Result<Vec<u8>, serde_json::Error> {
     const HEAD: &[u8] = br#"{"messaging_product":"whatsapp","block_users":["#;
+    // Each user's opening, with the comma before every user but the first, and the opening
+    // quote of a value that needs no escape.
+    const PHONE: &[u8] = br#",{"user":""#;
+    const ID: &[u8] = br#",{"user_id":""#;
     let users: usize = sent.iter().map(|t| t.sent.len() + 16).sum();
     let mut out = Vec::with_capacity(HEAD.len() + users + 2);
     out.extend_from_slice(HEAD);
     for (i, target) in sent.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let key: &[u8] = if target.phone {
-            br#"{"user":"#
-        } else {
-            br#"{"user_id":"#
-        };
-        let value = target.sent.as_str();
-        out.extend_from_slice(key);
+        let open = if target.phone { PHONE } else { ID };
+        // Past the comma for the first user.
+        let open = open.get(usize::from(i == 0)..).unwrap_or(open);
+        let value = target.sent.as_bytes();
         // serde_json escapes exactly '"', '\\' and control characters.
-        if value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-            serde_json::to_writer(&mut out, value)?;
+        if crate::fastwire::needs_json_escape(value) {
+            out.extend_from_slice(open.get(..open.len() - 1).unwrap_or(open));
+            serde_json::to_writer(&mut out, target.sent.as_str())?;
+            out.push(b'}');
         } else {
-            out.push(b'"');
-            out.extend_from_slice(value.as_bytes());
-            out.push(b'"');
+            out.extend_from_slice(open);
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\"}");
         }
-        out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     Ok(out)
