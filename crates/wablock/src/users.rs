@@ -376,13 +376,62 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    // A SipHash of the key, seeded per call, so crafted inputs cannot flood the map.
+    // A SipHash of the key, seeded per call, so crafted inputs cannot flood the map. A phone
+    // number's key is hashed as one number (8 bytes, one SipHash block) rather than as text.
     let seed = RandomState::new();
-    prepare_with_hash(users, |key| seed.hash_one(key))
+    prepare_with_hash(users, |key| match key {
+        HashKey::Digits(number) => seed.hash_one(number),
+        HashKey::Text(text) => seed.hash_one(text),
+    })
+}
+
+/// A dedupe key as it is hashed: a phone number's digits as [`digits_as_number`] (every
+/// phone key has one), any other key as its text. Equal keys give equal hash keys; the
+/// target's own key still settles a collision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HashKey<'a> {
+    Digits(u64),
+    Text(&'a str),
+}
+
+/// 1 to 15 ASCII digits as one number that tells every such string apart: their value, with
+/// their count above it (so `007` and `7` differ). `None` for anything else.
+fn digits_as_number(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    // 15 digits stay below 10^15 < 2^50: no overflow, and the count fits above bit 50.
+    let mut number = 0u64;
+    for &d in digits {
+        let value = d.wrapping_sub(b'0');
+        if value > 9 {
+            return None;
+        }
+        number = number * 10 + u64::from(value);
+    }
+    Some(number | (digits.len() as u64) << 50)
+}
+
+/// The common input, a phone number already in its sent form (an optional `+`, then 5 to 15
+/// digits, nothing else): its target and its key as a number, in one pass over it. `None`
+/// sends the input to [`normalize`], which gives the same target for every input this takes.
+fn plain_phone(raw: &str) -> Option<(Target, u64)> {
+    let bytes = raw.as_bytes();
+    let digits = bytes.strip_prefix(b"+").unwrap_or(bytes);
+    if digits.len() < 5 {
+        return None;
+    }
+    let number = digits_as_number(digits)?;
+    let target = Target {
+        sent: CompactString::from(raw),
+        phone: true,
+        uses: 1,
+    };
+    Some((target, number))
 }
 
 /// [`prepare_users`] with the key hash as a parameter, so tests can force collisions.
-fn prepare_with_hash<I, S>(users: I, hash_key: impl Fn(&str) -> u64) -> PreparedUsers
+fn prepare_with_hash<I, S>(users: I, hash_key: impl Fn(HashKey<'_>) -> u64) -> PreparedUsers
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -405,9 +454,21 @@ where
     let mut colliding: HashMap<String, usize> = HashMap::new();
     for raw in users {
         let raw = raw.as_ref();
-        let slot = normalize(raw).map(|id| -> usize {
+        // The input and whether it is exactly its target's sent form (always so on the fast
+        // path), with the key's hash.
+        let normalized = match plain_phone(raw) {
+            Some((id, number)) => Ok((id, hash_key(HashKey::Digits(number)), true)),
+            None => normalize(raw).map(|id| {
+                let hash = match id.digits().and_then(|d| digits_as_number(d.as_bytes())) {
+                    Some(number) => hash_key(HashKey::Digits(number)),
+                    None => hash_key(HashKey::Text(id.key())),
+                };
+                let is_sent = id.sent == raw;
+                (id, hash, is_sent)
+            }),
+        };
+        let slot = normalized.map(|(id, hash, is_sent)| -> (usize, bool) {
             let targets = &mut prepared.targets;
-            let hash = hash_key(id.key());
             let known = match by_hash.get(&hash) {
                 Some(&t) if targets[t].key() == id.key() => Some(t),
                 Some(_) => colliding.get(id.key()).copied(),
@@ -416,7 +477,9 @@ where
             if let Some(target) = known {
                 // Saturating: a count that stops growing only makes the outcome clone.
                 targets[target].uses = targets[target].uses.saturating_add(1);
-                return target;
+                // The first spelling is the one sent: a later one is its sent form only if
+                // it is spelt the same.
+                return (target, is_sent && targets[target].sent == raw);
             }
             let target = targets.len();
             match by_hash.entry(hash) {
@@ -428,13 +491,11 @@ where
                 }
             }
             targets.push(id);
-            target
+            (target, is_sent)
         });
         let slot = match slot {
-            Ok(target) if prepared.targets[target].sent == raw => {
-                target_slot(target) | INPUT_IS_SENT
-            }
-            Ok(target) => target_slot(target),
+            Ok((target, true)) => target_slot(target) | INPUT_IS_SENT,
+            Ok((target, false)) => target_slot(target),
             Err(invalid) => {
                 prepared.invalid.push(invalid);
                 INVALID_INPUT
@@ -583,6 +644,85 @@ mod tests {
         assert_eq!(uses, vec![2, 3, 1]);
         let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
         assert_eq!(sent, vec!["16505551234", "US.1", "16505550000"]);
+    }
+
+    #[test]
+    fn digits_as_number_tells_every_digit_string_apart() {
+        assert_eq!(digits_as_number(b"7"), Some(7 | 1 << 50));
+        assert_ne!(digits_as_number(b"7"), digits_as_number(b"07"));
+        assert_ne!(digits_as_number(b"007"), digits_as_number(b"07"));
+        assert_eq!(
+            digits_as_number(b"999999999999999"),
+            Some(999_999_999_999_999 | 15 << 50)
+        );
+        for refused in [
+            &b""[..],
+            b"1234567890123456",
+            b"+1234",
+            b"12a4",
+            b"12 34",
+            b"/",
+            b":",
+        ] {
+            assert_eq!(digits_as_number(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_gives_what_normalize_gives() {
+        for raw in [
+            "16505551234",
+            "+16505551234",
+            "12345",
+            "+12345",
+            "123456789012345",
+            "+123456789012345",
+            "00012",
+            "+00012",
+        ] {
+            let (fast, number) = plain_phone(raw).unwrap();
+            let slow = normalize(raw).unwrap();
+            assert_eq!(fast, slow, "{raw}");
+            assert_eq!(
+                Some(number),
+                digits_as_number(slow.key().as_bytes()),
+                "{raw}"
+            );
+        }
+        for raw in [
+            "1234",
+            "+1234",
+            "1234567890123456",
+            "++12345",
+            " 16505551234",
+            "16505551234 ",
+            "1 650 555 1234",
+            "US.12345",
+            "+",
+            "",
+            "1650555123\u{0}",
+            "１２３４５",
+        ] {
+            assert!(plain_phone(raw).is_none(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn dedupe_keeps_leading_zeros_apart() {
+        let users = [
+            "0012345", "12345", "+0012345", "012345", "+12345", "00 12345",
+        ];
+        let p = prepare_users(users);
+        let slots: Vec<usize> = p
+            .slot_results()
+            .iter()
+            .map(|s| *s.as_ref().unwrap())
+            .collect();
+        assert_eq!(slots, vec![0, 1, 0, 2, 1, 0]);
+        let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
+        assert_eq!(sent, vec!["0012345", "12345", "012345"]);
+        assert_eq!(p.all_inputs(), users);
+        assert_eq!(p.inputs, ["+0012345", "+12345", "00 12345"]);
     }
 
     #[test]
