@@ -461,19 +461,67 @@ enum HashKey<'a> {
 /// 1 to 15 ASCII digits as one number that tells every such string apart: their value, with
 /// their count above it (so `007` and `7` differ). `None` for anything else.
 fn digits_as_number(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 15 {
-        return None;
-    }
+    let n = digits.len();
     // 15 digits stay below 10^15 < 2^50: no overflow, and the count fits above bit 50.
-    let mut number = 0u64;
-    for &d in digits {
-        let value = d.wrapping_sub(b'0');
-        if value > 9 {
-            return None;
+    let number = match n {
+        // The common case (phone numbers have 8 or more digits): two overlapping words,
+        // checked and read eight digits at a time.
+        8..=15 => {
+            let (head, tail) = (le_word8(digits, 0), le_word8(digits, n - 8));
+            if !eight_digits(head) || !eight_digits(tail) {
+                return None;
+            }
+            // The head's first `n - 8` digits, moved up so that zeros lead them (none when
+            // the tail is all of them).
+            let high = (head - ASCII_ZEROS)
+                .checked_shl(8 * (16 - n as u32))
+                .unwrap_or(0);
+            parse_eight_digits(high) * 100_000_000 + parse_eight_digits(tail - ASCII_ZEROS)
         }
-        number = number * 10 + u64::from(value);
-    }
-    Some(number | (digits.len() as u64) << 50)
+        1..=7 => {
+            let mut number = 0u64;
+            for &d in digits {
+                let value = d.wrapping_sub(b'0');
+                if value > 9 {
+                    return None;
+                }
+                number = number * 10 + u64::from(value);
+            }
+            number
+        }
+        _ => return None,
+    };
+    Some(number | (n as u64) << 50)
+}
+
+/// Eight `'0'` bytes.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The 8 bytes of `s` from `at` as a little-endian word: the first byte lowest (0 past the
+/// end: never, as called).
+#[inline]
+fn le_word8(s: &[u8], at: usize) -> u64 {
+    s.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Whether each byte of `word` is an ASCII digit: its high half is 3, and stays 3 when 6
+/// is added (which no byte carries out of, once every high half is 3).
+#[inline]
+fn eight_digits(word: u64) -> bool {
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    word & HIGH == ASCII_ZEROS && word.wrapping_add(0x0606_0606_0606_0606) & HIGH == ASCII_ZEROS
+}
+
+/// The number written by eight digit values (0 to 9), one a byte, the first one the most
+/// significant and in the lowest byte: pairs, then fours, then all eight, by multiplying.
+#[inline]
+fn parse_eight_digits(values: u64) -> u64 {
+    let pairs = values.wrapping_mul(10).wrapping_add(values >> 8);
+    let low = (pairs & 0x0000_00ff_0000_00ff).wrapping_mul(100 + (1_000_000 << 32));
+    let high = ((pairs >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32));
+    low.wrapping_add(high) >> 32
 }
 
 /// The common input, a phone number already in its sent form (an optional `+`, then 5 to 15
@@ -533,10 +581,23 @@ where
         };
         let slot = normalized.map(|(id, hash, is_sent)| -> (usize, bool) {
             let targets = &mut prepared.targets;
-            let known = match by_hash.get(&hash) {
-                Some(&t) if targets[t].key() == id.key() => Some(t),
-                Some(_) => colliding.get(id.key()).copied(),
-                None => None,
+            // One probe of the map: a new hash is a new user (the common case).
+            let known = match by_hash.entry(hash) {
+                Entry::Vacant(slot) => {
+                    slot.insert(targets.len());
+                    None
+                }
+                Entry::Occupied(held) => {
+                    let t = *held.get();
+                    if targets[t].key() == id.key() {
+                        Some(t)
+                    } else if let Some(&t) = colliding.get(id.key()) {
+                        Some(t)
+                    } else {
+                        colliding.insert(id.key().to_string(), targets.len());
+                        None
+                    }
+                }
             };
             if let Some(target) = known {
                 // Saturating: a count that stops growing only makes the outcome clone.
@@ -545,17 +606,8 @@ where
                 // it is spelt the same.
                 return (target, is_sent && targets[target].sent == raw);
             }
-            let target = targets.len();
-            match by_hash.entry(hash) {
-                Entry::Occupied(_) => {
-                    colliding.insert(id.key().to_string(), target);
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(target);
-                }
-            }
             targets.push(id);
-            (target, is_sent)
+            (targets.len() - 1, is_sent)
         });
         let slot = match slot {
             Ok((target, true)) => target_slot(target) | INPUT_IS_SENT,
@@ -763,6 +815,47 @@ mod tests {
         ] {
             assert_eq!(digits_as_number(refused), None, "{refused:?}");
         }
+    }
+
+    #[test]
+    fn digits_as_number_reads_every_length_and_refuses_every_position() {
+        let scalar = |d: &[u8]| -> Option<u64> {
+            if d.is_empty() || d.len() > 15 || !d.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let value = std::str::from_utf8(d).ok()?.parse::<u64>().ok()?;
+            Some(value | (d.len() as u64) << 50)
+        };
+        let seed = RandomState::new();
+        for round in 0..300u64 {
+            let mut text = seed.hash_one(round).to_string();
+            text.push_str(&seed.hash_one(round + 1000).to_string());
+            if round % 3 == 0 {
+                text.insert_str(0, "000");
+            }
+            if round % 5 == 0 {
+                text = text.replace('1', "9");
+            }
+            for n in 0..=17.min(text.len()) {
+                let digits = &text.as_bytes()[..n];
+                assert_eq!(digits_as_number(digits), scalar(digits), "{text} {n}");
+                for at in 0..n {
+                    for bad in [
+                        b'/', b':', b' ', b'+', b'a', 0, 0x80, 0xff, 0x3a, 0x3f, 0x29,
+                    ] {
+                        let mut spoilt = digits.to_vec();
+                        spoilt[at] = bad;
+                        assert_eq!(digits_as_number(&spoilt), None, "{spoilt:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            digits_as_number(b"999999999999999"),
+            Some(999_999_999_999_999 | 15 << 50)
+        );
+        assert_eq!(digits_as_number(b"00000000"), Some(8 << 50));
+        assert_eq!(digits_as_number(b"100000000"), Some(100_000_000 | 9 << 50));
     }
 
     #[test]
