@@ -49,6 +49,7 @@ impl Echo {
     }
 
     /// The id this echo stands for.
+    #[inline]
     pub fn resolve(self, target: &Target) -> Option<CompactString> {
         match self {
             Echo::Absent => None,
