@@ -405,6 +405,7 @@ impl SipKey {
         }
     }
 
+    #[inline]
     fn hash_u64(self, message: u64) -> u64 {
         self.sip::<1, 3>(message)
     }
@@ -460,6 +461,7 @@ enum HashKey<'a> {
 
 /// 1 to 15 ASCII digits as one number that tells every such string apart: their value, with
 /// their count above it (so `007` and `7` differ). `None` for anything else.
+#[inline]
 fn digits_as_number(digits: &[u8]) -> Option<u64> {
     let n = digits.len();
     // 15 digits stay below 10^15 < 2^50: no overflow, and the count fits above bit 50.
@@ -527,6 +529,7 @@ fn parse_eight_digits(values: u64) -> u64 {
 /// The common input, a phone number already in its sent form (an optional `+`, then 5 to 15
 /// digits, nothing else): its target and its key as a number, in one pass over it. `None`
 /// sends the input to [`normalize`], which gives the same target for every input this takes.
+#[inline]
 fn plain_phone(raw: &str) -> Option<(Target, u64)> {
     let bytes = raw.as_bytes();
     let digits = bytes.strip_prefix(b"+").unwrap_or(bytes);
