@@ -408,14 +408,15 @@ fn assemble(
                 continue;
             }
         };
+        let t = &mut targets[target];
         // An input that is its target's sent form was not stored: an inline copy of it.
         let input = if input_is_sent {
-            targets[target].sent.clone()
+            t.sent.clone()
         } else {
             inputs.next().unwrap_or_default()
         };
-        targets[target].uses = targets[target].uses.saturating_sub(1);
-        let last = targets[target].uses == 0;
+        t.uses = t.uses.saturating_sub(1);
+        let last = t.uses == 0;
         let (slot, state_unknown) = answers.slot(target);
         let verdict = match slot {
             Some(verdict) if last => verdict.take(),
@@ -428,9 +429,8 @@ fn assemble(
         };
         match verdict {
             ServerVerdict::Echoed { wa_id, user_id } => {
-                let t = &targets[target];
                 let (wa_id, user_id) = (wa_id.resolve(t), user_id.resolve(t));
-                let sent = take_sent(&mut targets[target], last);
+                let sent = take_sent(t, last);
                 outcome.succeeded.push(Success {
                     input,
                     sent,
@@ -440,7 +440,7 @@ fn assemble(
             }
             ServerVerdict::Confirmed(ids) => {
                 let Ids { wa_id, user_id } = *ids;
-                let sent = take_sent(&mut targets[target], last);
+                let sent = take_sent(t, last);
                 outcome.succeeded.push(Success {
                     input,
                     sent,
@@ -457,7 +457,7 @@ fn assemble(
                     wa_id,
                     user_id,
                 } = *refusal;
-                let sent = take_sent(&mut targets[target], last);
+                let sent = take_sent(t, last);
                 outcome.failed.push(Failure {
                     input,
                     sent: Some(sent),
@@ -476,6 +476,7 @@ fn assemble(
 }
 
 /// A target's sent form for an outcome entry: moved out for its last input, else copied.
+#[inline]
 fn take_sent(target: &mut Target, last: bool) -> compact_str::CompactString {
     if last {
         std::mem::take(&mut target.sent)

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use compact_str::CompactString;
 
 use crate::outcome::Reason;
-use crate::users::{FxBuild, Target, phone_digits};
+use crate::users::{FxBuild, Target, phone_digits, same_text};
 use crate::wire::{FailedItem, UserItem};
 
 /// What the server said about one sent user. Every target of a call holds a verdict slot
@@ -42,13 +42,14 @@ impl Echo {
     fn of(id: Option<&str>, target: &Target) -> Option<Echo> {
         match id {
             None => Some(Echo::Absent),
-            Some(id) if target.digits() == Some(id) => Some(Echo::Digits),
-            Some(id) if target.sent == id => Some(Echo::Sent),
+            Some(id) if target.digits().is_some_and(|d| same_text(d, id)) => Some(Echo::Digits),
+            Some(id) if same_text(&target.sent, id) => Some(Echo::Sent),
             Some(_) => None,
         }
     }
 
     /// The id this echo stands for.
+    #[inline]
     pub fn resolve(self, target: &Target) -> Option<CompactString> {
         match self {
             Echo::Absent => None,
@@ -155,7 +156,7 @@ impl<'a> Index<'a> {
         user_id: Option<&str>,
     ) -> Option<usize> {
         match (input, self.sent.get(at)) {
-            (Some(input), Some(target)) if target.sent == input => Some(at),
+            (Some(input), Some(target)) if same_text(&target.sent, input) => Some(at),
             _ => self.find(input, wa_id, user_id),
         }
     }
@@ -194,19 +195,23 @@ pub(crate) fn match_server_items<'a>(
             item.wa_id.as_deref(),
             item.user_id.as_deref(),
         );
-        if let Some(i) = found {
-            if verdicts[i].is_none() {
-                let target = sent[i];
+        let (Some(i), Some(&target)) = (found, found.and_then(|i| sent.get(i))) else {
+            continue;
+        };
+        // Only a user without a verdict yet gets one (the first confirmation stands); the
+        // slot is known empty, so nothing is dropped.
+        if let Some(slot) = verdicts.get_mut(i) {
+            slot.get_or_insert_with(|| {
                 let echoed = Echo::of(item.wa_id.as_deref(), target)
                     .zip(Echo::of(item.user_id.as_deref(), target));
-                verdicts[i] = Some(match echoed {
+                match echoed {
                     Some((wa_id, user_id)) => ServerVerdict::Echoed { wa_id, user_id },
                     None => ServerVerdict::Confirmed(Box::new(Ids {
                         wa_id: item.wa_id,
                         user_id: item.user_id,
                     })),
-                });
-            }
+                }
+            });
         }
     }
     for item in failed {

@@ -376,13 +376,177 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    // A SipHash of the key, seeded per call, so crafted inputs cannot flood the map.
+    // A SipHash of the key, seeded per call, so crafted inputs cannot flood the map. A phone
+    // number's key is hashed as one number (8 bytes, one SipHash block) rather than as text.
     let seed = RandomState::new();
-    prepare_with_hash(users, |key| seed.hash_one(key))
+    let numbers = SipKey::from_seed(&seed);
+    prepare_with_hash(users, |key| match key {
+        HashKey::Digits(number) => numbers.hash_u64(number),
+        HashKey::Text(text) => seed.hash_one(text),
+    })
+}
+
+/// SipHash-1-3, the keyed hash of std's `RandomState`, of a single `u64`: the same rounds
+/// as `RandomState::hash_one(u64)` with none of its generic buffering (about 60 of its 140
+/// instructions), for the one key per user of [`prepare_users`].
+#[derive(Debug, Clone, Copy)]
+struct SipKey {
+    k0: u64,
+    k1: u64,
+}
+
+impl SipKey {
+    /// A key drawn from `seed`: two of its hashes, as secret and as random as its own keys
+    /// (which std does not expose).
+    fn from_seed(seed: &RandomState) -> Self {
+        SipKey {
+            k0: seed.hash_one(0x5eed_0000_u64),
+            k1: seed.hash_one(0x5eed_0001_u64),
+        }
+    }
+
+    #[inline]
+    fn hash_u64(self, message: u64) -> u64 {
+        self.sip::<1, 3>(message)
+    }
+
+    /// SipHash-c-d of the 8 bytes of `message` (little-endian), so tests can check the
+    /// rounds against std's SipHash-2-4.
+    #[inline]
+    fn sip<const C: usize, const D: usize>(self, message: u64) -> u64 {
+        let mut v = [
+            self.k0 ^ 0x736f_6d65_7073_6575,
+            self.k1 ^ 0x646f_7261_6e64_6f6d,
+            self.k0 ^ 0x6c79_6765_6e65_7261,
+            self.k1 ^ 0x7465_6462_7974_6573,
+        ];
+        // The message block, then the last block: the length (8) in its top byte.
+        for block in [message, 8 << 56] {
+            v[3] ^= block;
+            for _ in 0..C {
+                sip_round(&mut v);
+            }
+            v[0] ^= block;
+        }
+        v[2] ^= 0xff;
+        for _ in 0..D {
+            sip_round(&mut v);
+        }
+        v[0] ^ v[1] ^ v[2] ^ v[3]
+    }
+}
+
+#[inline(always)]
+fn sip_round(v: &mut [u64; 4]) {
+    v[0] = v[0].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(13) ^ v[0];
+    v[0] = v[0].rotate_left(32);
+    v[2] = v[2].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(16) ^ v[2];
+    v[0] = v[0].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(21) ^ v[0];
+    v[2] = v[2].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(17) ^ v[2];
+    v[2] = v[2].rotate_left(32);
+}
+
+/// A dedupe key as it is hashed: a phone number's digits as [`digits_as_number`] (every
+/// phone key has one), any other key as its text. Equal keys give equal hash keys; the
+/// target's own key still settles a collision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HashKey<'a> {
+    Digits(u64),
+    Text(&'a str),
+}
+
+/// 1 to 15 ASCII digits as one number that tells every such string apart: their value, with
+/// their count above it (so `007` and `7` differ). `None` for anything else.
+#[inline]
+fn digits_as_number(digits: &[u8]) -> Option<u64> {
+    let n = digits.len();
+    // 15 digits stay below 10^15 < 2^50: no overflow, and the count fits above bit 50.
+    let number = match n {
+        // The common case (phone numbers have 8 or more digits): two overlapping words,
+        // checked and read eight digits at a time.
+        8..=15 => {
+            let (head, tail) = (le_word8(digits, 0), le_word8(digits, n - 8));
+            if !eight_digits(head) || !eight_digits(tail) {
+                return None;
+            }
+            // The head's first `n - 8` digits, moved up so that zeros lead them (none when
+            // the tail is all of them).
+            let high = (head - ASCII_ZEROS)
+                .checked_shl(8 * (16 - n as u32))
+                .unwrap_or(0);
+            parse_eight_digits(high) * 100_000_000 + parse_eight_digits(tail - ASCII_ZEROS)
+        }
+        1..=7 => {
+            let mut number = 0u64;
+            for &d in digits {
+                let value = d.wrapping_sub(b'0');
+                if value > 9 {
+                    return None;
+                }
+                number = number * 10 + u64::from(value);
+            }
+            number
+        }
+        _ => return None,
+    };
+    Some(number | (n as u64) << 50)
+}
+
+/// Eight `'0'` bytes.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The 8 bytes of `s` from `at` as a little-endian word: the first byte lowest (0 past the
+/// end: never, as called).
+#[inline]
+fn le_word8(s: &[u8], at: usize) -> u64 {
+    s.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Whether each byte of `word` is an ASCII digit: its high half is 3, and stays 3 when 6
+/// is added (which no byte carries out of, once every high half is 3).
+#[inline]
+fn eight_digits(word: u64) -> bool {
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    word & HIGH == ASCII_ZEROS && word.wrapping_add(0x0606_0606_0606_0606) & HIGH == ASCII_ZEROS
+}
+
+/// The number written by eight digit values (0 to 9), one a byte, the first one the most
+/// significant and in the lowest byte: pairs, then fours, then all eight, by multiplying.
+#[inline]
+fn parse_eight_digits(values: u64) -> u64 {
+    let pairs = values.wrapping_mul(10).wrapping_add(values >> 8);
+    let low = (pairs & 0x0000_00ff_0000_00ff).wrapping_mul(100 + (1_000_000 << 32));
+    let high = ((pairs >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32));
+    low.wrapping_add(high) >> 32
+}
+
+/// The common input, a phone number already in its sent form (an optional `+`, then 5 to 15
+/// digits, nothing else): its target and its key as a number, in one pass over it. `None`
+/// sends the input to [`normalize`], which gives the same target for every input this takes.
+#[inline]
+fn plain_phone(raw: &str) -> Option<(Target, u64)> {
+    let bytes = raw.as_bytes();
+    let digits = bytes.strip_prefix(b"+").unwrap_or(bytes);
+    if digits.len() < 5 {
+        return None;
+    }
+    let number = digits_as_number(digits)?;
+    let target = Target {
+        sent: CompactString::from(raw),
+        phone: true,
+        uses: 1,
+    };
+    Some((target, number))
 }
 
 /// [`prepare_users`] with the key hash as a parameter, so tests can force collisions.
-fn prepare_with_hash<I, S>(users: I, hash_key: impl Fn(&str) -> u64) -> PreparedUsers
+fn prepare_with_hash<I, S>(users: I, hash_key: impl Fn(HashKey<'_>) -> u64) -> PreparedUsers
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -405,36 +569,52 @@ where
     let mut colliding: HashMap<String, usize> = HashMap::new();
     for raw in users {
         let raw = raw.as_ref();
-        let slot = normalize(raw).map(|id| -> usize {
+        // The input and whether it is exactly its target's sent form (always so on the fast
+        // path), with the key's hash.
+        let normalized = match plain_phone(raw) {
+            Some((id, number)) => Ok((id, hash_key(HashKey::Digits(number)), true)),
+            None => normalize(raw).map(|id| {
+                let hash = match id.digits().and_then(|d| digits_as_number(d.as_bytes())) {
+                    Some(number) => hash_key(HashKey::Digits(number)),
+                    None => hash_key(HashKey::Text(id.key())),
+                };
+                let is_sent = id.sent == raw;
+                (id, hash, is_sent)
+            }),
+        };
+        let slot = normalized.map(|(id, hash, is_sent)| -> (usize, bool) {
             let targets = &mut prepared.targets;
-            let hash = hash_key(id.key());
-            let known = match by_hash.get(&hash) {
-                Some(&t) if targets[t].key() == id.key() => Some(t),
-                Some(_) => colliding.get(id.key()).copied(),
-                None => None,
+            // One probe of the map: a new hash is a new user (the common case).
+            let known = match by_hash.entry(hash) {
+                Entry::Vacant(slot) => {
+                    slot.insert(targets.len());
+                    None
+                }
+                Entry::Occupied(held) => {
+                    let t = *held.get();
+                    if targets[t].key() == id.key() {
+                        Some(t)
+                    } else if let Some(&t) = colliding.get(id.key()) {
+                        Some(t)
+                    } else {
+                        colliding.insert(id.key().to_string(), targets.len());
+                        None
+                    }
+                }
             };
             if let Some(target) = known {
                 // Saturating: a count that stops growing only makes the outcome clone.
                 targets[target].uses = targets[target].uses.saturating_add(1);
-                return target;
-            }
-            let target = targets.len();
-            match by_hash.entry(hash) {
-                Entry::Occupied(_) => {
-                    colliding.insert(id.key().to_string(), target);
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(target);
-                }
+                // The first spelling is the one sent: a later one is its sent form only if
+                // it is spelt the same.
+                return (target, is_sent && targets[target].sent == raw);
             }
             targets.push(id);
-            target
+            (targets.len() - 1, is_sent)
         });
         let slot = match slot {
-            Ok(target) if prepared.targets[target].sent == raw => {
-                target_slot(target) | INPUT_IS_SENT
-            }
-            Ok(target) => target_slot(target),
+            Ok((target, true)) => target_slot(target) | INPUT_IS_SENT,
+            Ok((target, false)) => target_slot(target),
             Err(invalid) => {
                 prepared.invalid.push(invalid);
                 INVALID_INPUT
@@ -460,6 +640,39 @@ where
 fn target_slot(target: usize) -> u32 {
     const MAX: u32 = INPUT_IS_SENT - 2;
     u32::try_from(target).map_or(MAX, |t| t.min(MAX))
+}
+
+/// `a == b`, compared inline for strings of 4 to 16 bytes (phone numbers, WA IDs, most
+/// BSUIDs): two overlapping word loads a side instead of a call to `memcmp`, which is what
+/// most of the cost of comparing such short strings is.
+#[inline]
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        _ => a == b,
+    }
+}
+
+/// The 8 bytes of `s` from `at` as a word (0 past the end: never, as called).
+#[inline]
+fn word8(s: &[u8], at: usize) -> u64 {
+    s.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
+/// The 4 bytes of `s` from `at` as a word (0 past the end: never, as called).
+#[inline]
+fn word4(s: &[u8], at: usize) -> u32 {
+    s.get(at..at + 4)
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, u32::from_ne_bytes)
 }
 
 /// Digits of `s` if it is written like a phone number (digits and phone punctuation only).
@@ -583,6 +796,190 @@ mod tests {
         assert_eq!(uses, vec![2, 3, 1]);
         let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
         assert_eq!(sent, vec!["16505551234", "US.1", "16505550000"]);
+    }
+
+    #[test]
+    fn digits_as_number_tells_every_digit_string_apart() {
+        assert_eq!(digits_as_number(b"7"), Some(7 | 1 << 50));
+        assert_ne!(digits_as_number(b"7"), digits_as_number(b"07"));
+        assert_ne!(digits_as_number(b"007"), digits_as_number(b"07"));
+        assert_eq!(
+            digits_as_number(b"999999999999999"),
+            Some(999_999_999_999_999 | 15 << 50)
+        );
+        for refused in [
+            &b""[..],
+            b"1234567890123456",
+            b"+1234",
+            b"12a4",
+            b"12 34",
+            b"/",
+            b":",
+        ] {
+            assert_eq!(digits_as_number(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn digits_as_number_reads_every_length_and_refuses_every_position() {
+        let scalar = |d: &[u8]| -> Option<u64> {
+            if d.is_empty() || d.len() > 15 || !d.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let value = std::str::from_utf8(d).ok()?.parse::<u64>().ok()?;
+            Some(value | (d.len() as u64) << 50)
+        };
+        let seed = RandomState::new();
+        for round in 0..300u64 {
+            let mut text = seed.hash_one(round).to_string();
+            text.push_str(&seed.hash_one(round + 1000).to_string());
+            if round % 3 == 0 {
+                text.insert_str(0, "000");
+            }
+            if round % 5 == 0 {
+                text = text.replace('1', "9");
+            }
+            for n in 0..=17.min(text.len()) {
+                let digits = &text.as_bytes()[..n];
+                assert_eq!(digits_as_number(digits), scalar(digits), "{text} {n}");
+                for at in 0..n {
+                    for bad in [
+                        b'/', b':', b' ', b'+', b'a', 0, 0x80, 0xff, 0x3a, 0x3f, 0x29,
+                    ] {
+                        let mut spoilt = digits.to_vec();
+                        spoilt[at] = bad;
+                        assert_eq!(digits_as_number(&spoilt), None, "{spoilt:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            digits_as_number(b"999999999999999"),
+            Some(999_999_999_999_999 | 15 << 50)
+        );
+        assert_eq!(digits_as_number(b"00000000"), Some(8 << 50));
+        assert_eq!(digits_as_number(b"100000000"), Some(100_000_000 | 9 << 50));
+    }
+
+    #[test]
+    fn the_fast_path_gives_what_normalize_gives() {
+        for raw in [
+            "16505551234",
+            "+16505551234",
+            "12345",
+            "+12345",
+            "123456789012345",
+            "+123456789012345",
+            "00012",
+            "+00012",
+        ] {
+            let (fast, number) = plain_phone(raw).unwrap();
+            let slow = normalize(raw).unwrap();
+            assert_eq!(fast, slow, "{raw}");
+            assert_eq!(
+                Some(number),
+                digits_as_number(slow.key().as_bytes()),
+                "{raw}"
+            );
+        }
+        for raw in [
+            "1234",
+            "+1234",
+            "1234567890123456",
+            "++12345",
+            " 16505551234",
+            "16505551234 ",
+            "1 650 555 1234",
+            "US.12345",
+            "+",
+            "",
+            "1650555123\u{0}",
+            "１２３４５",
+        ] {
+            assert!(plain_phone(raw).is_none(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn dedupe_keeps_leading_zeros_apart() {
+        let users = [
+            "0012345", "12345", "+0012345", "012345", "+12345", "00 12345",
+        ];
+        let p = prepare_users(users);
+        let slots: Vec<usize> = p
+            .slot_results()
+            .iter()
+            .map(|s| *s.as_ref().unwrap())
+            .collect();
+        assert_eq!(slots, vec![0, 1, 0, 2, 1, 0]);
+        let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
+        assert_eq!(sent, vec!["0012345", "12345", "012345"]);
+        assert_eq!(p.all_inputs(), users);
+        assert_eq!(p.inputs, ["+0012345", "+12345", "00 12345"]);
+    }
+
+    #[test]
+    #[allow(deprecated)] // std's SipHasher, SipHash-2-4, is the reference for the rounds.
+    fn sip_rounds_match_std() {
+        // The SipHash paper's vector: key 00..0f, message 00..07.
+        let key = SipKey {
+            k0: 0x0706_0504_0302_0100,
+            k1: 0x0f0e_0d0c_0b0a_0908,
+        };
+        assert_eq!(
+            key.sip::<2, 4>(0x0706_0504_0302_0100),
+            0x93f5_f579_9a93_2462
+        );
+        let seed = RandomState::new();
+        for n in 0..200u64 {
+            let key = SipKey {
+                k0: seed.hash_one(2 * n),
+                k1: seed.hash_one(2 * n + 1),
+            };
+            let message = seed.hash_one(n) >> (n % 64);
+            let mut std_sip = std::hash::SipHasher::new_with_keys(key.k0, key.k1);
+            std_sip.write(&message.to_le_bytes());
+            assert_eq!(key.sip::<2, 4>(message), std_sip.finish(), "{n}");
+        }
+        let numbers = SipKey::from_seed(&seed);
+        assert_ne!(numbers.k0, numbers.k1);
+        assert_ne!(numbers.hash_u64(1), numbers.hash_u64(2));
+    }
+
+    #[test]
+    fn same_text_is_string_equality() {
+        let texts = [
+            "",
+            "1",
+            "12",
+            "123",
+            "1234",
+            "1235",
+            "12345",
+            "1234567",
+            "1234568",
+            "12345678",
+            "12345679",
+            "02345678",
+            "123456789",
+            "+16505551234",
+            "+16505551235",
+            "+26505551234",
+            "1650555123456789",
+            "1650555123456788",
+            "16505551234567890",
+            "16505551234567891",
+            "US.13491208655302741918",
+            "US.13491208655302741919",
+            "é",
+            "é1",
+            "1é",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
