@@ -149,11 +149,12 @@ class Sandbox:
     """The server of a scenario: the sandbox, or the echo server (`wablock-bench-echo`, the
     same command line and the same reset endpoint, plus ``GET /_echo/stats``)."""
 
-    def __init__(self, binary, latency_ms):
+    def __init__(self, binary, latency_ms, cpus=None):
         self.proc = subprocess.Popen(
             [binary, "--port", "0", "--open", "--latency-ms", str(latency_ms),
              "--exit-on-stdin-eof"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            preexec_fn=pinned_to(cpus))
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http://"):
             self.close()
@@ -213,7 +214,23 @@ def build_measure(path):
     return path
 
 
-def measure(measure_bin, driver, mode, url, n):
+def pinned_to(cpus):
+    """A `preexec_fn` that pins the child (and what it execs) to `cpus`, or None for no pin."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def block1_cpus():
+    """The one CPU the 1-user cell runs its server and every driver on (see Method): the
+    highest this process may use."""
+    try:
+        return {max(os.sched_getaffinity(0))}
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def measure(measure_bin, driver, mode, url, n, cpus=None):
     if driver.command:
         argv, extra = driver.command(driver.argv[0], mode, url, n)
     else:
@@ -223,7 +240,7 @@ def measure(measure_bin, driver, mode, url, n):
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile(suffix=".json") as usage_file:
         proc = subprocess.run([measure_bin, usage_file.name] + argv, stdin=subprocess.DEVNULL,
-                              stdout=out, stderr=err, env=env)
+                              stdout=out, stderr=err, env=env, preexec_fn=pinned_to(cpus))
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
@@ -394,7 +411,12 @@ def main():
                              else not (no_diagnostics and dr.diagnostic))]
         if not cell_drivers:
             continue
-        sb = Sandbox(args.echo if echo else args.sandbox, lat)
+        # The 1-user cell times round trips of ~35 µs, in which waking a server thread on the
+        # other CPU (an inter-processor interrupt on this VM) costs ~20 µs more than on the
+        # same one; unpinned, the scheduler picks either per run, so one CPU for the server
+        # and every driver keeps the drivers comparable (bench/analysis.md, Method).
+        cpus = block1_cpus() if mode == "block1" else None
+        sb = Sandbox(args.echo if echo else args.sandbox, lat, cpus)
         try:
             if mode == "list":
                 sb.prefill(cfg["users"])
@@ -408,7 +430,7 @@ def main():
                     if mode in ("block", "block1"):
                         sb.reset()  # blocking must be real every time
                     server_before = sb.cpu_s()
-                    run = measure(measure_bin, dr, mode, sb.url, param)
+                    run = measure(measure_bin, dr, mode, sb.url, param, cpus)
                     server_after = sb.cpu_s()
                     run["server_cpu_s"] = (None if server_before is None or server_after is None
                                            else server_after - server_before)
