@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::client::{Client, Method, Reply};
 use crate::error::{Error, ErrorKind};
-use crate::matching::{Ids, Refusal, ServerVerdict, match_server_items};
+use crate::matching::{Refusal, ServerVerdict, match_server_items};
 use crate::outcome::{Failure, Operation, Outcome, Progress, Reason, Success};
 use crate::retry::{Attempt, RetryLoop};
 use crate::users::{InvalidUser, MAX_USERS_PER_CALL, PreparedUsers, Slot, Target, prepare_users};
@@ -427,27 +427,9 @@ fn assemble(
             not_attempted.push((String::from(input), state_unknown));
             continue;
         };
-        match verdict {
-            ServerVerdict::Echoed { wa_id, user_id } => {
-                let (wa_id, user_id) = (wa_id.resolve(t), user_id.resolve(t));
-                let sent = take_sent(t, last);
-                outcome.succeeded.push(Success {
-                    input,
-                    sent,
-                    wa_id,
-                    user_id,
-                })
-            }
-            ServerVerdict::Confirmed(ids) => {
-                let Ids { wa_id, user_id } = *ids;
-                let sent = take_sent(t, last);
-                outcome.succeeded.push(Success {
-                    input,
-                    sent,
-                    wa_id,
-                    user_id,
-                })
-            }
+        let (wa_id, user_id) = match verdict {
+            ServerVerdict::Echoed { wa_id, user_id } => (wa_id.resolve(t), user_id.resolve(t)),
+            ServerVerdict::Confirmed(ids) => (ids.wa_id, ids.user_id),
             ServerVerdict::Refused(refusal) => {
                 let Refusal {
                     reason,
@@ -468,9 +450,17 @@ fn assemble(
                     message,
                     details,
                     hint: reason.hint().to_string(),
-                })
+                });
+                continue;
             }
-        }
+        };
+        let sent = take_sent(t, last);
+        outcome.succeeded.push(Success {
+            input,
+            sent,
+            wa_id,
+            user_id,
+        });
     }
     (outcome, not_attempted)
 }

@@ -21,6 +21,7 @@ use std::borrow::Cow;
 
 use compact_str::CompactString;
 
+use crate::users::le_word8;
 use crate::wire::{
     BlockUsersResult, Cursors, ListItem, ListResponse, MutationResponse, Paging, UserItem,
 };
@@ -190,14 +191,6 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// Eight bytes as a little-endian word (`chunk` is eight bytes long).
-#[inline(always)]
-fn word(chunk: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(chunk);
-    u64::from_le_bytes(word)
-}
-
 /// The high bit of each byte lane of `v` that may be a `"`, a `\\` or a control character
 /// (below 0x20): zero when there is none; otherwise the lowest set bit is exact (a false flag
 /// can only follow a true one, in a higher lane).
@@ -222,10 +215,10 @@ pub(crate) fn needs_json_escape(s: &[u8]) -> bool {
     }
     let mut flags = 0;
     for chunk in s.chunks_exact(8) {
-        flags |= special_bytes(word(chunk));
+        flags |= special_bytes(le_word8(chunk, 0));
     }
     if let Some(last) = s.get(s.len() - 8..) {
-        flags |= special_bytes(word(last));
+        flags |= special_bytes(le_word8(last, 0));
     }
     flags != 0
 }
@@ -240,7 +233,7 @@ pub(crate) fn needs_json_escape(s: &[u8]) -> bool {
 fn plain_end(b: &[u8], start: usize) -> Option<usize> {
     let mut i = start;
     while let Some(chunk) = b.get(i..i + 8) {
-        let flags = special_bytes(word(chunk));
+        let flags = special_bytes(le_word8(chunk, 0));
         if flags != 0 {
             let at = i + (flags.trailing_zeros() / 8) as usize;
             return (*b.get(at)? == b'"').then_some(at);

@@ -500,9 +500,9 @@ fn digits_as_number(digits: &[u8]) -> Option<u64> {
 const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 
 /// The 8 bytes of `s` from `at` as a little-endian word: the first byte lowest (0 past the
-/// end: never, as called).
-#[inline]
-fn le_word8(s: &[u8], at: usize) -> u64 {
+/// end: never, as called). Also the fast string reader's and the short-id compare's word.
+#[inline(always)]
+pub(crate) fn le_word8(s: &[u8], at: usize) -> u64 {
     s.get(at..at + 8)
         .and_then(|w| <[u8; 8]>::try_from(w).ok())
         .map_or(0, u64::from_le_bytes)
@@ -653,18 +653,10 @@ pub(crate) fn same_text(a: &str, b: &str) -> bool {
         return false;
     }
     match n {
-        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        8..=16 => le_word8(a, 0) == le_word8(b, 0) && le_word8(a, n - 8) == le_word8(b, n - 8),
         4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
         _ => a == b,
     }
-}
-
-/// The 8 bytes of `s` from `at` as a word (0 past the end: never, as called).
-#[inline]
-fn word8(s: &[u8], at: usize) -> u64 {
-    s.get(at..at + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        .map_or(0, u64::from_ne_bytes)
 }
 
 /// The 4 bytes of `s` from `at` as a word (0 past the end: never, as called).
