@@ -141,9 +141,7 @@ impl Store {
         let conn = rusqlite::Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(SQLITE_BUSY_TIMEOUT).map_err(open_err)?;
         // WAL lets readers and one writer from several processes work side by side.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-            .map_err(open_err)?;
+        let mode = enable_wal(&conn).map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::store(
                 &format!("cannot put {} in WAL mode", path.display()),
@@ -267,6 +265,25 @@ impl Store {
                     .map_err(|e| Error::store("cannot commit to the PostgreSQL store", e))?;
                 Ok(value)
             }
+        }
+    }
+}
+
+/// Switches the file to WAL and returns the journal mode it is in. Hosts opening a fresh
+/// store at once race for the switch, which needs the file to itself, and SQLite answers the
+/// losers "database is locked" at once, without its busy handler: they try again, until the
+/// busy timeout, as a busy write would wait.
+fn enable_wal(conn: &rusqlite::Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
         }
     }
 }
