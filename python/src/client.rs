@@ -216,10 +216,17 @@ fn run_interruptible<T: Send>(py: Python<'_>, hook: &Hook, work: impl FnOnce() -
                 hook.store(err);
             }
         }
-        match py.detach(|| worker.join()) {
+        let result = match py.detach(|| worker.join()) {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // A Ctrl-C that came after the last look (while the last batch finished) is reported
+        // with this call, carrying its outcome, rather than raised by the next line of Python,
+        // where the outcome would be lost.
+        if let Err(err) = py.check_signals() {
+            hook.store(err);
         }
+        result
     })
 }
 

@@ -132,3 +132,24 @@ def test_ctrl_c_stops_a_bulk_call_at_the_next_batch(sandbox: Sandbox) -> None:
     assert 0 < len(finished) < len(users), finished
     assert sorted(finished + err.not_attempted) == sorted(users)
     assert len(sandbox.api_requests()) < len(users)
+
+
+def test_ctrl_c_as_the_last_batch_finishes_is_raised_by_the_call_with_its_outcome(
+    sandbox: Sandbox,
+) -> None:
+    # The signal arrives when every batch is done: the call itself raises it, with the whole
+    # outcome attached, instead of the next line of Python raising it with the outcome lost.
+    sandbox.config(open=True)
+    client = make_client(sandbox, max_batch=1, parallelism=1)
+    users = ["16505550001", "16505550002", "16505550003"]
+
+    def interrupt_at_the_end(done: int, total: int) -> bool:
+        if done == total:
+            os.kill(os.getpid(), signal.SIGINT)
+        return True
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        client.block(users, on_progress=interrupt_at_the_end)
+    err: Any = caught.value
+    assert [s.input for s in err.partial.succeeded] == users
+    assert err.not_attempted == []
