@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -110,6 +110,19 @@ def test_blocked_users_is_lazy(sandbox: Sandbox) -> None:
     assert next(it, None) is None  # exhausted iterators stay exhausted
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Python's own SIGINT handler for the test. A runner started in the background by a
+    non-interactive shell inherits SIGINT ignored, and Python then leaves it ignored: the
+    `os.kill` below would do nothing, whatever wablock does."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_stops_a_bulk_call_at_the_next_batch(sandbox: Sandbox) -> None:
     sandbox.config(open=True, latency_ms=100)
     client = make_client(sandbox, max_batch=1, parallelism=2)
@@ -134,6 +147,7 @@ def test_ctrl_c_stops_a_bulk_call_at_the_next_batch(sandbox: Sandbox) -> None:
     assert len(sandbox.api_requests()) < len(users)
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_as_the_last_batch_finishes_is_raised_by_the_call_with_its_outcome(
     sandbox: Sandbox,
 ) -> None:
