@@ -11,7 +11,7 @@ use compact_str::CompactString;
 use crate::client::{Client, Inner, MAX_CURSOR_BYTES, Method, Reply};
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Attempt, RetryLoop};
-use crate::users::{MAX_USERS_PER_CALL, PassThrough, UserId, normalize_user};
+use crate::users::{MAX_USERS_PER_CALL, PassThrough, UserId, digits_as_number, normalize_user};
 use crate::wire::{ListResponse, query_param};
 
 /// The page size sent when the caller gives none. wablock always sends a `limit`: without
@@ -288,10 +288,11 @@ fn page_from(body: ListResponse<'_>) -> Page {
 /// insert. The id itself settles a hash collision; the rare ids whose hash another id holds
 /// go to `colliding`, keyed by the id.
 ///
-/// A WA ID written as a plain number (digits, no leading zero: one number, one spelling) is
-/// kept as that number: a 16-byte entry instead of 32. The set is read at a random place for
+/// A WA ID (1 to 15 digits) is kept as a number, the dedupe key the core already uses for
+/// phone numbers ([`digits_as_number`]: value and digit count, one number per spelling): a
+/// 16-byte entry instead of 32. The set is read at a random place for
 /// every user, so its size is what each page pays in cache misses, most of all after the
-/// thread slept through a slow answer. Any other id (a BSUID, odd digits) is kept as text.
+/// thread slept through a slow answer. Any other id (a BSUID, longer digits) is kept as text.
 #[derive(Debug, Default)]
 struct YieldedSet {
     seed: RandomState,
@@ -300,28 +301,10 @@ struct YieldedSet {
     colliding: HashSet<String>,
 }
 
-/// `key` as a number when it is its number's only spelling: 1 to 19 ASCII digits, no leading
-/// zero (so `"7"` and `"07"` never meet), within `u64`.
-fn id_as_number(key: &str) -> Option<u64> {
-    let digits = key.as_bytes();
-    if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
-        return None;
-    }
-    // 19 digits stay below 10^19 < u64::MAX: no overflow to check.
-    let mut number = 0u64;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        number = number * 10 + u64::from(d - b'0');
-    }
-    Some(number)
-}
-
 impl YieldedSet {
     /// Adds `key`; false when it was there already.
     fn insert(&mut self, key: &str) -> bool {
-        match id_as_number(key) {
+        match digits_as_number(key.as_bytes()) {
             Some(number) => self.insert_number_hashed(self.seed.hash_one(number), number, key),
             None => self.insert_hashed(self.seed.hash_one(key), key),
         }
@@ -564,24 +547,6 @@ mod tests {
     }
 
     #[test]
-    fn a_number_id_has_one_spelling() {
-        assert_eq!(id_as_number("0"), Some(0));
-        assert_eq!(id_as_number("7"), Some(7));
-        assert_eq!(id_as_number("16505551234"), Some(16_505_551_234));
-        assert_eq!(
-            id_as_number("9999999999999999999"),
-            Some(9_999_999_999_999_999_999)
-        );
-        assert_eq!(id_as_number("18446744073709551615"), None); // 20 digits
-        assert_eq!(id_as_number("007"), None);
-        assert_eq!(id_as_number("00"), None);
-        assert_eq!(id_as_number(""), None);
-        assert_eq!(id_as_number("+16505551234"), None);
-        assert_eq!(id_as_number("US.1234"), None);
-        assert_eq!(id_as_number("１２"), None); // full-width digits
-    }
-
-    #[test]
     fn yielded_set_keeps_numbers_and_texts_apart() {
         let mut set = YieldedSet::default();
         for key in [
@@ -597,6 +562,8 @@ mod tests {
             assert!(!set.insert(key), "{key:?} is there already");
         }
         assert_eq!(set.len(), 7);
-        assert_eq!((set.numbers.len(), set.texts.len()), (2, 5));
+        // Up to 15 digits are numbers (leading zeros make other numbers); the rest text.
+        assert_eq!((set.numbers.len(), set.texts.len()), (5, 2));
+        assert!(set.insert("1234567890123456") && set.texts.len() == 3);
     }
 }

@@ -462,7 +462,7 @@ enum HashKey<'a> {
 /// 1 to 15 ASCII digits as one number that tells every such string apart: their value, with
 /// their count above it (so `007` and `7` differ). `None` for anything else.
 #[inline]
-fn digits_as_number(digits: &[u8]) -> Option<u64> {
+pub(crate) fn digits_as_number(digits: &[u8]) -> Option<u64> {
     let n = digits.len();
     // 15 digits stay below 10^15 < 2^50: no overflow, and the count fits above bit 50.
     let number = match n {
