@@ -50,6 +50,7 @@ mod transport;
 #[doc(hidden)]
 pub mod users;
 mod wire;
+mod yielded_ids;
 
 pub use builder::{
     ClientBuilder, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_BYTES, DIALOG360_BASE_URL, MAX_BATCH,

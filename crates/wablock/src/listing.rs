@@ -1,9 +1,7 @@
 //! Listing the blocklist: one page, a lazy iterator over all of it, and `is_blocked`
 //! (docs/behaviour.md §3.4).
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, RandomState};
+use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 use compact_str::CompactString;
@@ -11,8 +9,9 @@ use compact_str::CompactString;
 use crate::client::{Client, Inner, MAX_CURSOR_BYTES, Method, Reply};
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Attempt, RetryLoop};
-use crate::users::{MAX_USERS_PER_CALL, PassThrough, UserId, digits_as_number, normalize_user};
+use crate::users::{MAX_USERS_PER_CALL, UserId, normalize_user};
 use crate::wire::{ListResponse, query_param};
+use crate::yielded_ids::YieldedIds;
 
 /// The page size sent when the caller gives none. wablock always sends a `limit`: without
 /// one, the walk would depend on the server's default page size.
@@ -191,7 +190,7 @@ impl Client {
             buffer: VecDeque::new(),
             cursor: None,
             seen_cursors: HashSet::new(),
-            yielded: YieldedSet::default(),
+            yielded: YieldedIds::default(),
             restarts: 0,
             requests: 0,
             pages_this_pass: 0,
@@ -282,74 +281,6 @@ fn page_from(body: ListResponse<'_>) -> Page {
     }
 }
 
-/// The ids a walk has yielded. Keyed by a SipHash of the id (seeded per walk, so a server
-/// cannot flood it), with a pass-through hasher: the map's growth moves entries without
-/// hashing every id again, and a new id is hashed once, not once to look up and again to
-/// insert. The id itself settles a hash collision; the rare ids whose hash another id holds
-/// go to `colliding`, keyed by the id.
-///
-/// A WA ID (1 to 15 digits) is kept as a number, the dedupe key the core already uses for
-/// phone numbers ([`digits_as_number`]: value and digit count, one number per spelling): a
-/// 16-byte entry instead of 32. The set is read at a random place for
-/// every user, so its size is what each page pays in cache misses, most of all after the
-/// thread slept through a slow answer. Any other id (a BSUID, longer digits) is kept as text.
-#[derive(Debug, Default)]
-struct YieldedSet {
-    seed: RandomState,
-    numbers: HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
-    texts: HashMap<u64, CompactString, BuildHasherDefault<PassThrough>>,
-    colliding: HashSet<String>,
-}
-
-impl YieldedSet {
-    /// Adds `key`; false when it was there already.
-    fn insert(&mut self, key: &str) -> bool {
-        match digits_as_number(key.as_bytes()) {
-            Some(number) => self.insert_number_hashed(self.seed.hash_one(number), number, key),
-            None => self.insert_hashed(self.seed.hash_one(key), key),
-        }
-    }
-
-    /// [`YieldedSet::insert`] of a number id with the hash given, so a test can force
-    /// collisions.
-    fn insert_number_hashed(&mut self, hash: u64, number: u64, key: &str) -> bool {
-        match self.numbers.entry(hash) {
-            Entry::Vacant(slot) => {
-                slot.insert(number);
-                true
-            }
-            Entry::Occupied(held) if *held.get() == number => false,
-            Entry::Occupied(_) => self.insert_colliding(key),
-        }
-    }
-
-    /// [`YieldedSet::insert`] of a text id with the hash given, so a test can force
-    /// collisions.
-    fn insert_hashed(&mut self, hash: u64, key: &str) -> bool {
-        match self.texts.entry(hash) {
-            Entry::Vacant(slot) => {
-                slot.insert(CompactString::from(key));
-                true
-            }
-            Entry::Occupied(held) if held.get() == key => false,
-            Entry::Occupied(_) => self.insert_colliding(key),
-        }
-    }
-
-    /// A number and a text id never share a spelling, so one set of colliding ids serves both.
-    fn insert_colliding(&mut self, key: &str) -> bool {
-        if self.colliding.contains(key) {
-            false
-        } else {
-            self.colliding.insert(key.to_string())
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.numbers.len() + self.texts.len() + self.colliding.len()
-    }
-}
-
 /// The iterator of [`Client::blocked_users`]. After it yields an error it ends.
 #[derive(Debug)]
 pub struct BlockedUsers {
@@ -359,7 +290,7 @@ pub struct BlockedUsers {
     buffer: VecDeque<BlockedUser>,
     cursor: Option<String>,
     seen_cursors: HashSet<String>,
-    yielded: YieldedSet,
+    yielded: YieldedIds,
     restarts: u32,
     requests: u32,
     /// Pages read since the walk last started from the first page.
@@ -421,11 +352,14 @@ impl BlockedUsers {
     fn take_page(&mut self, page: Page) -> Result<(), Error> {
         self.pages_this_pass += 1;
         let more = page.has_more;
-        for user in page.users {
-            let Some(key) = user.key() else { continue };
-            if self.yielded.insert(key) {
-                self.buffer.push_back(user);
-            }
+        let mut users = page.users;
+        self.yielded.keep_new(&mut users);
+        // The page's vector becomes the buffer (which is empty when a page is fetched): no
+        // user is moved again.
+        if self.buffer.is_empty() {
+            self.buffer = VecDeque::from(users);
+        } else {
+            self.buffer.extend(users);
         }
         let limit = BLOCKLIST_CAPACITY + self.page_size as usize;
         if self.yielded.len() > limit {
@@ -512,58 +446,5 @@ impl Iterator for BlockedUsers {
                 return Some(Err(err));
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yielded_set_survives_hash_collisions() {
-        let mut set = YieldedSet::default();
-        let inserted: Vec<bool> = ["1", "2", "1", "3", "2", "3"]
-            .iter()
-            .map(|k| set.insert_hashed(7, k))
-            .collect();
-        assert_eq!(inserted, [true, true, false, true, false, false]);
-        assert_eq!(set.len(), 3);
-        assert!(set.insert("4") && !set.insert("4"));
-        assert_eq!(set.len(), 4);
-
-        // Number ids under forced collisions, mixed with text ids that look alike.
-        let mut set = YieldedSet::default();
-        let numbers = [("16505551234", 16505551234), ("16505550000", 16505550000)];
-        for (key, n) in numbers {
-            assert!(set.insert_number_hashed(9, n, key));
-        }
-        for (key, n) in numbers {
-            assert!(!set.insert_number_hashed(9, n, key));
-        }
-        // A text id with the same hash and digits is another id.
-        assert!(set.insert_hashed(9, "016505551234"));
-        assert!(!set.insert_hashed(9, "016505551234"));
-        assert_eq!(set.len(), 3);
-    }
-
-    #[test]
-    fn yielded_set_keeps_numbers_and_texts_apart() {
-        let mut set = YieldedSet::default();
-        for key in [
-            "7",
-            "07",
-            "007",
-            "US.7",
-            "7 ",
-            "16505551234",
-            "016505551234",
-        ] {
-            assert!(set.insert(key), "{key:?} is new");
-            assert!(!set.insert(key), "{key:?} is there already");
-        }
-        assert_eq!(set.len(), 7);
-        // Up to 15 digits are numbers (leading zeros make other numbers); the rest text.
-        assert_eq!((set.numbers.len(), set.texts.len()), (5, 2));
-        assert!(set.insert("1234567890123456") && set.texts.len() == 3);
     }
 }
