@@ -1,7 +1,5 @@
 //! Input rules of docs/behaviour.md §2: what a user string may be, how it is normalised, and dedupe.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use compact_str::CompactString;
@@ -551,7 +549,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let users = users.into_iter();
+    let mut users = users.into_iter();
     // Reserved up front (a `Vec` or slice of inputs knows its length): growing by doubling
     // would hold the old and the new buffer at each step.
     let expected = users.size_hint().0.min(MAX_USERS_PER_CALL + 1);
@@ -561,78 +559,185 @@ where
         invalid: Vec::new(),
         targets: Vec::with_capacity(expected),
     };
-    // Keyed by the key's hash to avoid copying every key; the target's own key settles a
-    // collision, and the rare keys that collide with another go to `colliding`, keyed by the
-    // key itself.
-    let mut by_hash: HashMap<u64, usize, BuildHasherDefault<PassThrough>> =
-        HashMap::with_capacity_and_hasher(expected, BuildHasherDefault::default());
-    let mut colliding: HashMap<String, usize> = HashMap::new();
-    for raw in users {
-        let raw = raw.as_ref();
-        // The input and whether it is exactly its target's sent form (always so on the fast
-        // path), with the key's hash.
-        let normalized = match plain_phone(raw) {
-            Some((id, number)) => Ok((id, hash_key(HashKey::Digits(number)), true)),
-            None => normalize(raw).map(|id| {
-                let hash = match id.digits().and_then(|d| digits_as_number(d.as_bytes())) {
-                    Some(number) => hash_key(HashKey::Digits(number)),
-                    None => hash_key(HashKey::Text(id.key())),
-                };
-                let is_sent = id.sent == raw;
-                (id, hash, is_sent)
-            }),
-        };
-        let slot = normalized.map(|(id, hash, is_sent)| -> (usize, bool) {
-            let targets = &mut prepared.targets;
-            // One probe of the map: a new hash is a new user (the common case).
-            let known = match by_hash.entry(hash) {
-                Entry::Vacant(slot) => {
-                    slot.insert(targets.len());
-                    None
+    let mut index = TargetIndex::with_room_for(expected);
+    let rehash = |target: &Target| hash_key(hash_key_of(target));
+    // The inputs go in chunks: each chunk's inputs are normalised and hashed, their home slots
+    // in the index read in one pass (so those cache misses overlap), then they are added.
+    let mut chunk: Vec<S> = Vec::with_capacity(PREPARE_CHUNK);
+    let mut normalized: Vec<Result<(Target, u64, bool), InvalidUser>> =
+        Vec::with_capacity(PREPARE_CHUNK);
+    loop {
+        chunk.clear();
+        chunk.extend(users.by_ref().take(PREPARE_CHUNK));
+        if chunk.is_empty() {
+            break;
+        }
+        normalized.clear();
+        // Each input, whether it is exactly its target's sent form (always so on the fast
+        // path), and the hash of its key.
+        normalized.extend(chunk.iter().map(|raw| {
+            let raw = raw.as_ref();
+            match plain_phone(raw) {
+                Some((id, number)) => Ok((id, hash_key(HashKey::Digits(number)), true)),
+                None => normalize(raw).map(|id| {
+                    let hash = hash_key(hash_key_of(&id));
+                    let is_sent = id.sent == raw;
+                    (id, hash, is_sent)
+                }),
+            }
+        }));
+        index.reserve(chunk.len(), &prepared.targets, &rehash);
+        let touched = normalized.iter().flatten().fold(0u64, |sum, (_, hash, _)| {
+            sum.wrapping_add(index.home_slot(*hash))
+        });
+        std::hint::black_box(touched);
+        for (raw, normalized) in chunk.iter().zip(normalized.drain(..)) {
+            let raw = raw.as_ref();
+            let slot = normalized.map(|(id, hash, is_sent)| -> (usize, bool) {
+                let targets = &mut prepared.targets;
+                let new = targets.len();
+                let known = index.find_or_add(hash, new, |t| targets[t].key() == id.key());
+                if let Some(target) = known {
+                    // Saturating: a count that stops growing only makes the outcome clone.
+                    targets[target].uses = targets[target].uses.saturating_add(1);
+                    // The first spelling is the one sent: a later one is its sent form only
+                    // if it is spelt the same.
+                    return (target, is_sent && targets[target].sent == raw);
                 }
-                Entry::Occupied(held) => {
-                    let t = *held.get();
-                    if targets[t].key() == id.key() {
-                        Some(t)
-                    } else if let Some(&t) = colliding.get(id.key()) {
-                        Some(t)
-                    } else {
-                        colliding.insert(id.key().to_string(), targets.len());
-                        None
-                    }
+                targets.push(id);
+                (new, is_sent)
+            });
+            let slot = match slot {
+                Ok((target, true)) => target_slot(target) | INPUT_IS_SENT,
+                Ok((target, false)) => target_slot(target),
+                Err(invalid) => {
+                    prepared.invalid.push(invalid);
+                    INVALID_INPUT
                 }
             };
-            if let Some(target) = known {
-                // Saturating: a count that stops growing only makes the outcome clone.
-                targets[target].uses = targets[target].uses.saturating_add(1);
-                // The first spelling is the one sent: a later one is its sent form only if
-                // it is spelt the same.
-                return (target, is_sent && targets[target].sent == raw);
+            if slot & INPUT_IS_SENT == 0 || slot == INVALID_INPUT {
+                // Sized for the remaining inputs on the first one kept: pages never written
+                // to cost no memory, and growing by doubling would hold two buffers at each
+                // step.
+                if prepared.inputs.capacity() == 0 {
+                    prepared
+                        .inputs
+                        .reserve(expected.saturating_sub(prepared.slots.len()).max(1));
+                }
+                prepared.inputs.push(CompactString::from(raw));
             }
-            targets.push(id);
-            (targets.len() - 1, is_sent)
-        });
-        let slot = match slot {
-            Ok((target, true)) => target_slot(target) | INPUT_IS_SENT,
-            Ok((target, false)) => target_slot(target),
-            Err(invalid) => {
-                prepared.invalid.push(invalid);
-                INVALID_INPUT
-            }
-        };
-        if slot & INPUT_IS_SENT == 0 || slot == INVALID_INPUT {
-            // Sized for the remaining inputs on the first one kept: pages never written to
-            // cost no memory, and growing by doubling would hold two buffers at each step.
-            if prepared.inputs.capacity() == 0 {
-                prepared
-                    .inputs
-                    .reserve(expected.saturating_sub(prepared.slots.len()).max(1));
-            }
-            prepared.inputs.push(CompactString::from(raw));
+            prepared.slots.push(slot);
         }
-        prepared.slots.push(slot);
     }
     prepared
+}
+
+/// Inputs normalised and hashed together before they are added (see [`prepare_with_hash`]).
+const PREPARE_CHUNK: usize = 128;
+
+/// How a target's key is hashed: a phone number's digits as [`digits_as_number`] when they
+/// fit, any other key as its text.
+fn hash_key_of(target: &Target) -> HashKey<'_> {
+    match target.digits().and_then(|d| digits_as_number(d.as_bytes())) {
+        Some(number) => HashKey::Digits(number),
+        None => HashKey::Text(target.key()),
+    }
+}
+
+/// The dedupe map of [`prepare_with_hash`], from a key's hash to its target's index: an
+/// open-addressing table with linear probing, at most half full, one 8-byte slot a target
+/// (the hash's low 32 bits above the index + 1; 0 is an empty slot), the hash's top bits
+/// picking the home slot. A new user (the common case) costs one probe, mostly one cache
+/// line; the target's own key settles a tag that matches, and keys whose hashes collide simply
+/// probe on, so no second map is needed.
+#[derive(Debug)]
+struct TargetIndex {
+    slots: Vec<u64>,
+    /// 64 − log2(slots): the shift that turns a hash into its home slot.
+    shift: u32,
+    len: usize,
+}
+
+impl TargetIndex {
+    fn with_room_for(targets: usize) -> Self {
+        let mut index = TargetIndex {
+            slots: Vec::new(),
+            shift: 64,
+            len: 0,
+        };
+        index.resize(targets);
+        index
+    }
+
+    fn home(&self, hash: u64) -> usize {
+        hash.checked_shr(self.shift).unwrap_or(0) as usize
+    }
+
+    /// The home slot's content (to bring its cache line in early).
+    fn home_slot(&self, hash: u64) -> u64 {
+        self.slots.get(self.home(hash)).copied().unwrap_or(0)
+    }
+
+    /// Room for `more` targets; on growth each target is placed again by `rehash` (only when
+    /// the inputs did not say how many they are).
+    fn reserve(&mut self, more: usize, targets: &[Target], rehash: &impl Fn(&Target) -> u64) {
+        if (self.len + more).saturating_mul(2) <= self.slots.len() {
+            return;
+        }
+        self.resize(self.len + more);
+        for (at, target) in targets.iter().enumerate() {
+            self.place(rehash(target), at);
+        }
+    }
+
+    /// An empty table for `targets` at most half full.
+    fn resize(&mut self, targets: usize) {
+        let size = targets.saturating_mul(2).max(16).next_power_of_two();
+        self.slots = vec![0; size];
+        self.shift = 64 - size.trailing_zeros();
+        self.len = 0;
+    }
+
+    /// The index of the target whose key `same` recognises among those with this hash, or
+    /// `None` after adding `new` as the target of the hash.
+    fn find_or_add(
+        &mut self,
+        hash: u64,
+        new: usize,
+        same: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let tag = hash & 0xffff_ffff;
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = self.home(hash);
+        while let Some(&slot) = self.slots.get(at) {
+            if slot == 0 {
+                break;
+            }
+            if slot >> 32 == tag && same((slot & 0xffff_ffff) as usize - 1) {
+                return Some((slot & 0xffff_ffff) as usize - 1);
+            }
+            at = (at + 1) & mask;
+        }
+        self.place(hash, new);
+        None
+    }
+
+    /// Adds target `index` under `hash` at the first free slot from its home. The caller
+    /// reserved room.
+    fn place(&mut self, hash: u64, index: usize) {
+        // An index fits the low 32 bits: no call holds 2^32 inputs (they would take 100 GB).
+        let entry = (hash & 0xffff_ffff) << 32 | (index as u64 + 1);
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = self.home(hash);
+        while let Some(slot) = self.slots.get_mut(at) {
+            if *slot == 0 {
+                *slot = entry;
+                self.len += 1;
+                return;
+            }
+            at = (at + 1) & mask;
+        }
+    }
 }
 
 /// A target's index as a slot; beyond 31 bits (never, see [`INVALID_INPUT`]) it saturates,
@@ -788,6 +893,33 @@ mod tests {
         assert_eq!(uses, vec![2, 3, 1]);
         let sent: Vec<&str> = p.targets.iter().map(|t| t.sent.as_str()).collect();
         assert_eq!(sent, vec!["16505551234", "US.1", "16505550000"]);
+    }
+
+    #[test]
+    fn dedupe_holds_when_the_inputs_do_not_say_how_many_they_are() {
+        // `filter` hides the length, so the index starts small and grows (placing every
+        // target again) many times; every third input repeats an earlier user in another
+        // spelling, and text keys are mixed in.
+        let users: Vec<String> = (0..5_000u64)
+            .map(|i| match i % 3 {
+                2 => format!("+1 555 {:07}", i - 2),
+                1 => format!("US.{i}"),
+                _ => format!("+1555{i:07}"),
+            })
+            .collect();
+        let p = prepare_users(users.iter().filter(|_| true));
+        assert_eq!(p.targets.len(), 5_000 - 5_000 / 3);
+        let slots = p.slot_results();
+        for (i, slot) in slots.iter().enumerate() {
+            let target = *slot.as_ref().unwrap();
+            let first = if i % 3 == 2 { i - 2 } else { i };
+            assert_eq!(target, *slots[first].as_ref().unwrap(), "input {i}");
+        }
+        // Each phone number is named twice, but the last (4,998: its repeat would be 5,000).
+        let phone_uses: Vec<u32> = p.targets.iter().step_by(2).map(|t| t.uses).collect();
+        assert!(phone_uses[..phone_uses.len() - 1].iter().all(|&u| u == 2));
+        assert_eq!(phone_uses.last(), Some(&1));
+        assert!(p.targets.iter().skip(1).step_by(2).all(|t| t.uses == 1));
     }
 
     #[test]
