@@ -3,7 +3,7 @@ bodies; GET pages following ``paging.cursors.after`` while ``paging.next`` is pr
 
 import time
 
-from _common import emit, parse_args, time_calls, user
+from _common import emit, make_users, parse_args, time_calls, user
 
 import httpx
 
@@ -24,7 +24,7 @@ def main() -> None:
     if mode == "idle":
         emit(mode=mode, count=0)
     elif mode == "block":
-        users = [user(i) for i in range(n)]
+        users = make_users(n)
         start = time.perf_counter()
         count = requests = 0
         for i in range(0, n, BATCH):

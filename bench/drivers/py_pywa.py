@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from _common import emit, parse_args, time_calls, user
+from _common import emit, make_users, parse_args, time_calls, user
 
 import httpx
 from pywa import WhatsApp
@@ -61,7 +61,7 @@ def main() -> None:
     if mode == "idle":
         emit(mode=mode, count=0)
     elif mode == "block":
-        users = [user(i) for i in range(n)]
+        users = make_users(n)
         batches = [users[i:i + BATCH] for i in range(0, n, BATCH)]
         start = time.perf_counter()
         if threads <= 1:

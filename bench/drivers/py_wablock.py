@@ -2,7 +2,7 @@
 
 import time
 
-from _common import emit, parse_args, time_calls, user
+from _common import emit, make_users, parse_args, time_calls, user
 
 import wablock
 
@@ -13,7 +13,7 @@ def main() -> None:
     if mode == "idle":
         emit(mode=mode, count=0)
     elif mode == "block":
-        users = [user(i) for i in range(n)]
+        users = make_users(n)
         start = time.perf_counter()
         outcome = client.block(users)
         work = time.perf_counter() - start
