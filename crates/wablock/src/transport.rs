@@ -2,6 +2,7 @@
 //! credential header, the body cap, the secret scrubbed from every answer, and transport
 //! failures turned into errors every language words the same way.
 
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use crate::client::Inner;
@@ -71,13 +72,24 @@ impl Inner {
         let mut response = result.map_err(transport_error)?;
         let status = response.status().as_u16();
         let retry_after = server_retry_after(response.headers());
-        let body = response
+        // Sized from `Content-Length` (never past the cap), so a body is read into one buffer
+        // instead of one that doubles and is copied as it fills.
+        let announced = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            .min(self.max_response_bytes);
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        response
             .body_mut()
             .with_config()
             // ureq's limit refuses a body that reaches it; the cap allows exactly max bytes.
             .limit(self.max_response_bytes.saturating_add(1))
-            .read_to_vec()
-            .map_err(|e| match e {
+            .reader()
+            .read_to_end(&mut body)
+            .map_err(|e| match ureq::Error::from(e) {
                 ureq::Error::BodyExceedsLimit(_) => {
                     let mut err = Error::new(
                         ErrorKind::Protocol,
