@@ -42,6 +42,7 @@ mod listing;
 mod matching;
 mod options;
 mod outcome;
+mod probe_table;
 mod reply_error;
 mod retry;
 mod secret;

@@ -4,6 +4,8 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use compact_str::CompactString;
 
+use crate::probe_table::{HashIndex, KeyedMix};
+
 /// Longest user string accepted, in bytes (docs/behaviour.md §4).
 pub const MAX_USER_BYTES: usize = 256;
 /// Most distinct users in one block or unblock call (the blocklist cap).
@@ -235,26 +237,6 @@ impl Target {
     }
 }
 
-/// A `Hasher` for keys that are already hashes: they are SipHash outputs, uniformly spread,
-/// so hashing them again would only cost time.
-#[derive(Default)]
-pub(crate) struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used; fold anything else in so the hasher stays correct.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// A `Hasher` for a small map of short keys (FxHash's multiply-rotate): used where the keys
 /// per map are bounded (a batch, at most `MAX_BATCH`), so even crafted collisions cannot cost
 /// more than a bounded quadratic, and SipHash's flood resistance is not worth its time.
@@ -374,78 +356,14 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    // A SipHash of the key, seeded per call, so crafted inputs cannot flood the map. A phone
-    // number's key is hashed as one number (8 bytes, one SipHash block) rather than as text.
+    // Keyed per call, so crafted inputs cannot flood the map: a phone number's key is mixed
+    // as one number, any other key hashed as text by SipHash.
     let seed = RandomState::new();
-    let numbers = SipKey::from_seed(&seed);
+    let numbers = KeyedMix::new(&seed);
     prepare_with_hash(users, |key| match key {
-        HashKey::Digits(number) => numbers.hash_u64(number),
+        HashKey::Digits(number) => numbers.mix(number),
         HashKey::Text(text) => seed.hash_one(text),
     })
-}
-
-/// SipHash-1-3, the keyed hash of std's `RandomState`, of a single `u64`: the same rounds
-/// as `RandomState::hash_one(u64)` with none of its generic buffering (about 60 of its 140
-/// instructions), for the one key per user of [`prepare_users`].
-#[derive(Debug, Clone, Copy)]
-struct SipKey {
-    k0: u64,
-    k1: u64,
-}
-
-impl SipKey {
-    /// A key drawn from `seed`: two of its hashes, as secret and as random as its own keys
-    /// (which std does not expose).
-    fn from_seed(seed: &RandomState) -> Self {
-        SipKey {
-            k0: seed.hash_one(0x5eed_0000_u64),
-            k1: seed.hash_one(0x5eed_0001_u64),
-        }
-    }
-
-    #[inline]
-    fn hash_u64(self, message: u64) -> u64 {
-        self.sip::<1, 3>(message)
-    }
-
-    /// SipHash-c-d of the 8 bytes of `message` (little-endian), so tests can check the
-    /// rounds against std's SipHash-2-4.
-    #[inline]
-    fn sip<const C: usize, const D: usize>(self, message: u64) -> u64 {
-        let mut v = [
-            self.k0 ^ 0x736f_6d65_7073_6575,
-            self.k1 ^ 0x646f_7261_6e64_6f6d,
-            self.k0 ^ 0x6c79_6765_6e65_7261,
-            self.k1 ^ 0x7465_6462_7974_6573,
-        ];
-        // The message block, then the last block: the length (8) in its top byte.
-        for block in [message, 8 << 56] {
-            v[3] ^= block;
-            for _ in 0..C {
-                sip_round(&mut v);
-            }
-            v[0] ^= block;
-        }
-        v[2] ^= 0xff;
-        for _ in 0..D {
-            sip_round(&mut v);
-        }
-        v[0] ^ v[1] ^ v[2] ^ v[3]
-    }
-}
-
-#[inline(always)]
-fn sip_round(v: &mut [u64; 4]) {
-    v[0] = v[0].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(13) ^ v[0];
-    v[0] = v[0].rotate_left(32);
-    v[2] = v[2].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(16) ^ v[2];
-    v[0] = v[0].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(21) ^ v[0];
-    v[2] = v[2].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(17) ^ v[2];
-    v[2] = v[2].rotate_left(32);
 }
 
 /// A dedupe key as it is hashed: a phone number's digits as [`digits_as_number`] (every
@@ -559,8 +477,8 @@ where
         invalid: Vec::new(),
         targets: Vec::with_capacity(expected),
     };
-    let mut index = TargetIndex::with_room_for(expected);
-    let rehash = |target: &Target| hash_key(hash_key_of(target));
+    // The dedupe map, from a key's hash to its target.
+    let mut index = HashIndex::with_room_for(expected);
     // The inputs go in chunks: each chunk's inputs are normalised and hashed, their home slots
     // in the index read in one pass (so those cache misses overlap), then they are added.
     let mut chunk: Vec<S> = Vec::with_capacity(PREPARE_CHUNK);
@@ -586,9 +504,12 @@ where
                 }),
             }
         }));
-        index.reserve(chunk.len(), &prepared.targets, &rehash);
+        let targets = &prepared.targets;
+        index.reserve(chunk.len(), targets.len(), |at| {
+            hash_key(hash_key_of(&targets[at]))
+        });
         let touched = normalized.iter().flatten().fold(0u64, |sum, (_, hash, _)| {
-            sum.wrapping_add(index.home_slot(*hash))
+            sum.wrapping_add(index.home_entry(*hash))
         });
         std::hint::black_box(touched);
         for (raw, normalized) in chunk.iter().zip(normalized.drain(..)) {
@@ -641,102 +562,6 @@ fn hash_key_of(target: &Target) -> HashKey<'_> {
     match target.digits().and_then(|d| digits_as_number(d.as_bytes())) {
         Some(number) => HashKey::Digits(number),
         None => HashKey::Text(target.key()),
-    }
-}
-
-/// The dedupe map of [`prepare_with_hash`], from a key's hash to its target's index: an
-/// open-addressing table with linear probing, at most half full, one 8-byte slot a target
-/// (the hash's low 32 bits above the index + 1; 0 is an empty slot), the hash's top bits
-/// picking the home slot. A new user (the common case) costs one probe, mostly one cache
-/// line; the target's own key settles a tag that matches, and keys whose hashes collide simply
-/// probe on, so no second map is needed.
-#[derive(Debug)]
-struct TargetIndex {
-    slots: Vec<u64>,
-    /// 64 − log2(slots): the shift that turns a hash into its home slot.
-    shift: u32,
-    len: usize,
-}
-
-impl TargetIndex {
-    fn with_room_for(targets: usize) -> Self {
-        let mut index = TargetIndex {
-            slots: Vec::new(),
-            shift: 64,
-            len: 0,
-        };
-        index.resize(targets);
-        index
-    }
-
-    fn home(&self, hash: u64) -> usize {
-        hash.checked_shr(self.shift).unwrap_or(0) as usize
-    }
-
-    /// The home slot's content (to bring its cache line in early).
-    fn home_slot(&self, hash: u64) -> u64 {
-        self.slots.get(self.home(hash)).copied().unwrap_or(0)
-    }
-
-    /// Room for `more` targets; on growth each target is placed again by `rehash` (only when
-    /// the inputs did not say how many they are).
-    fn reserve(&mut self, more: usize, targets: &[Target], rehash: &impl Fn(&Target) -> u64) {
-        if (self.len + more).saturating_mul(2) <= self.slots.len() {
-            return;
-        }
-        self.resize(self.len + more);
-        for (at, target) in targets.iter().enumerate() {
-            self.place(rehash(target), at);
-        }
-    }
-
-    /// An empty table for `targets` at most half full.
-    fn resize(&mut self, targets: usize) {
-        let size = targets.saturating_mul(2).max(16).next_power_of_two();
-        self.slots = vec![0; size];
-        self.shift = 64 - size.trailing_zeros();
-        self.len = 0;
-    }
-
-    /// The index of the target whose key `same` recognises among those with this hash, or
-    /// `None` after adding `new` as the target of the hash.
-    fn find_or_add(
-        &mut self,
-        hash: u64,
-        new: usize,
-        same: impl Fn(usize) -> bool,
-    ) -> Option<usize> {
-        let tag = hash & 0xffff_ffff;
-        let mask = self.slots.len().wrapping_sub(1);
-        let mut at = self.home(hash);
-        while let Some(&slot) = self.slots.get(at) {
-            if slot == 0 {
-                break;
-            }
-            if slot >> 32 == tag && same((slot & 0xffff_ffff) as usize - 1) {
-                return Some((slot & 0xffff_ffff) as usize - 1);
-            }
-            at = (at + 1) & mask;
-        }
-        self.place(hash, new);
-        None
-    }
-
-    /// Adds target `index` under `hash` at the first free slot from its home. The caller
-    /// reserved room.
-    fn place(&mut self, hash: u64, index: usize) {
-        // An index fits the low 32 bits: no call holds 2^32 inputs (they would take 100 GB).
-        let entry = (hash & 0xffff_ffff) << 32 | (index as u64 + 1);
-        let mask = self.slots.len().wrapping_sub(1);
-        let mut at = self.home(hash);
-        while let Some(slot) = self.slots.get_mut(at) {
-            if *slot == 0 {
-                *slot = entry;
-                self.len += 1;
-                return;
-            }
-            at = (at + 1) & mask;
-        }
     }
 }
 
@@ -1040,34 +865,6 @@ mod tests {
         assert_eq!(sent, vec!["0012345", "12345", "012345"]);
         assert_eq!(p.all_inputs(), users);
         assert_eq!(p.inputs, ["+0012345", "+12345", "00 12345"]);
-    }
-
-    #[test]
-    #[allow(deprecated)] // std's SipHasher, SipHash-2-4, is the reference for the rounds.
-    fn sip_rounds_match_std() {
-        // The SipHash paper's vector: key 00..0f, message 00..07.
-        let key = SipKey {
-            k0: 0x0706_0504_0302_0100,
-            k1: 0x0f0e_0d0c_0b0a_0908,
-        };
-        assert_eq!(
-            key.sip::<2, 4>(0x0706_0504_0302_0100),
-            0x93f5_f579_9a93_2462
-        );
-        let seed = RandomState::new();
-        for n in 0..200u64 {
-            let key = SipKey {
-                k0: seed.hash_one(2 * n),
-                k1: seed.hash_one(2 * n + 1),
-            };
-            let message = seed.hash_one(n) >> (n % 64);
-            let mut std_sip = std::hash::SipHasher::new_with_keys(key.k0, key.k1);
-            std_sip.write(&message.to_le_bytes());
-            assert_eq!(key.sip::<2, 4>(message), std_sip.finish(), "{n}");
-        }
-        let numbers = SipKey::from_seed(&seed);
-        assert_ne!(numbers.k0, numbers.k1);
-        assert_ne!(numbers.hash_u64(1), numbers.hash_u64(2));
     }
 
     #[test]
